@@ -1,0 +1,277 @@
+/*
+ * conf.c - settings, their variables, flags and defaults, and where each
+ * effective value came from.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "conf.h"
+#include "provider.h"
+
+static const struct ciq_conf_info info[CIQ_K_COUNT] = {
+	[CIQ_K_PROVIDER]          = { "provider", NULL, NULL, NULL, 0 },
+	[CIQ_K_QUEUE]             = { "queue", "CIQ_QUEUE", "queue", NULL, 0 },
+	[CIQ_K_BUILD]             = { "build", "CIQ_BUILD", "build", NULL, 0 },
+	[CIQ_K_WORKER]            = { "worker", "CIQ_WORKER", "worker", NULL, 0 },
+	[CIQ_K_WORKERS]           = { "workers", "CIQ_WORKERS", "workers", NULL, 0 },
+	[CIQ_K_SEED]              = { "seed", "CIQ_SEED", "seed", NULL, 0 },
+	[CIQ_K_NAMESPACE]         = { "namespace", "CIQ_NAMESPACE", "namespace", "", 0 },
+	[CIQ_K_RETRY]             = { "retry", "CIQ_RETRY", "retry", "false", 0 },
+	[CIQ_K_BRANCH]            = { "branch", NULL, NULL, NULL, 0 },
+	[CIQ_K_BUILD_URL]         = { "build_url", NULL, NULL, NULL, 0 },
+	[CIQ_K_TIMEOUT]           = { "timeout", "CIQ_TIMEOUT", "timeout", "30", 0 },
+	[CIQ_K_INIT_TIMEOUT]      = { "init_timeout", "CIQ_INIT_TIMEOUT", "init-timeout", "60", 0 },
+	[CIQ_K_REPORT_TIMEOUT]    = { "report_timeout", "CIQ_REPORT_TIMEOUT", "report-timeout", "3600", 0 },
+	[CIQ_K_INACTIVE_TIMEOUT]  = { "inactive_timeout", "CIQ_INACTIVE_TIMEOUT", "inactive-timeout", "300", 0 },
+	[CIQ_K_MAX_REQUEUES]      = { "max_requeues", "CIQ_MAX_REQUEUES", "max-requeues", "0", 0 },
+	[CIQ_K_REQUEUE_TOLERANCE] = { "requeue_tolerance", "CIQ_REQUEUE_TOLERANCE", "requeue-tolerance", "0", 0 },
+	[CIQ_K_TTL]               = { "ttl", "CIQ_TTL", "ttl", "28800", 0 },
+	[CIQ_K_ORDER]             = { "order", "CIQ_ORDER", "order", "random", 0 },
+	[CIQ_K_CONNECT_TIMEOUT]   = { "connect_timeout", "CIQ_CONNECT_TIMEOUT", "connect-timeout", "5", 0 },
+	[CIQ_K_COMMAND_TIMEOUT]   = { "command_timeout", "CIQ_COMMAND_TIMEOUT", "command-timeout", "10", 0 },
+	[CIQ_K_RECONNECT_TIMEOUT] = { "reconnect_timeout", "CIQ_RECONNECT_TIMEOUT", "reconnect-timeout", "30", 0 },
+	[CIQ_K_PASSWORD]          = { "password", "CIQ_PASSWORD", NULL, NULL, 1 },
+	[CIQ_K_USER]              = { "user", "CIQ_USER", NULL, NULL, 0 },
+};
+
+/* How each numeric slot is checked. */
+enum kind { K_TEXT, K_SECONDS, K_COUNT, K_RATIO, K_BOOL, K_ID, K_ORDER };
+
+static const enum kind kinds[CIQ_K_COUNT] = {
+	[CIQ_K_BUILD] = K_ID, [CIQ_K_WORKER] = K_ID, [CIQ_K_NAMESPACE] = K_ID,
+	[CIQ_K_WORKERS] = K_COUNT, [CIQ_K_RETRY] = K_BOOL,
+	[CIQ_K_TIMEOUT] = K_SECONDS, [CIQ_K_INIT_TIMEOUT] = K_SECONDS,
+	[CIQ_K_REPORT_TIMEOUT] = K_SECONDS, [CIQ_K_INACTIVE_TIMEOUT] = K_SECONDS,
+	[CIQ_K_MAX_REQUEUES] = K_COUNT, [CIQ_K_REQUEUE_TOLERANCE] = K_RATIO,
+	[CIQ_K_TTL] = K_SECONDS, [CIQ_K_ORDER] = K_ORDER,
+	[CIQ_K_CONNECT_TIMEOUT] = K_SECONDS, [CIQ_K_COMMAND_TIMEOUT] = K_SECONDS,
+	[CIQ_K_RECONNECT_TIMEOUT] = K_SECONDS,
+};
+
+const struct ciq_conf_info *
+ciq_conf_info(enum ciq_key k)
+{
+	return &info[k];
+}
+
+void
+ciq_conf_init(struct ciq_conf *c)
+{
+	memset(c, 0, sizeof *c);
+}
+
+void
+ciq_conf_free(struct ciq_conf *c)
+{
+	for (int k = 0; k < CIQ_K_COUNT; k++)
+		free(c->owned[k]);
+	memset(c, 0, sizeof *c);
+}
+
+int
+ciq_conf_flag(struct ciq_conf *c, int opt, const char *value)
+{
+	int k = opt - CIQ_OPT_BASE;
+
+	if (k < 0 || k >= CIQ_K_COUNT || info[k].flag == NULL)
+		return -1;
+	c->set[k].value = value;
+	c->set[k].source = info[k].flag;
+	return 0;
+}
+
+void
+ciq_conf_put(struct ciq_conf *c, enum ciq_key k, const char *value, const char *source)
+{
+	free(c->owned[k]);
+	c->owned[k] = ciq_strdup(value);
+	c->set[k].value = c->owned[k];
+	c->set[k].source = source;
+}
+
+void
+ciq_conf_resolve(struct ciq_conf *c)
+{
+	const char *v;
+
+	for (int k = 0; k < CIQ_K_COUNT; k++) {
+		if (c->set[k].value != NULL || info[k].env == NULL)
+			continue;
+		if ((v = getenv(info[k].env)) != NULL && *v != '\0') {
+			c->set[k].value = v;
+			c->set[k].source = info[k].env;
+		}
+	}
+	/* REDIS_URL is what hosted Redis add-ons (Heroku and others) export. */
+	if (c->set[CIQ_K_QUEUE].value == NULL &&
+	    (v = getenv("REDIS_URL")) != NULL && *v != '\0') {
+		c->set[CIQ_K_QUEUE].value = v;
+		c->set[CIQ_K_QUEUE].source = "REDIS_URL";
+	}
+	ciq_provider_infer(c);
+	/* The seed falls back to the build id, so every worker agrees on it. */
+	if (c->set[CIQ_K_SEED].value == NULL && c->set[CIQ_K_BUILD].value != NULL) {
+		c->set[CIQ_K_SEED].value = c->set[CIQ_K_BUILD].value;
+		c->set[CIQ_K_SEED].source = c->set[CIQ_K_BUILD].source;
+	}
+	for (int k = 0; k < CIQ_K_COUNT; k++) {
+		if (c->set[k].value == NULL && info[k].fallback != NULL) {
+			c->set[k].value = info[k].fallback;
+			c->set[k].source = "default";
+		}
+	}
+}
+
+const char *
+ciq_conf_get(const struct ciq_conf *c, enum ciq_key k)
+{
+	return c->set[k].value;
+}
+
+/* Name the user should fix: "--timeout" for a flag, else the variable. */
+static const char *
+origin(const struct ciq_conf *c, enum ciq_key k, char *buf, size_t len)
+{
+	const char *s = c->set[k].source;
+
+	if (s != NULL && info[k].flag != NULL && strcmp(s, info[k].flag) == 0)
+		snprintf(buf, len, "--%s", s);
+	else
+		snprintf(buf, len, "%s", s != NULL ? s : "?");
+	return buf;
+}
+
+static int
+parse_double(const char *s, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return errno != 0 || end == s || *end != '\0' || !isfinite(*out) ? -1 : 0;
+}
+
+static int
+parse_count(const char *s, long long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return errno != 0 || *end != '\0' ? -1 : 0;
+}
+
+/*
+ * Ids end up inside the key prefix ciq:{NAMESPACE:BUILD}: and in report
+ * lines, so they are kept to printable ASCII without spaces or braces.
+ */
+static int
+valid_id(const char *s)
+{
+	if (strlen(s) > 256)
+		return 0;
+	for (; *s; s++)
+		if (*s <= ' ' || *s >= 0x7f || *s == '{' || *s == '}')
+			return 0;
+	return 1;
+}
+
+static int
+check_one(const struct ciq_conf *c, enum ciq_key k, char err[CIQ_ERRLEN])
+{
+	const char *v = c->set[k].value;
+	char where[64];
+	double d;
+	long long n;
+
+	switch (kinds[k]) {
+	case K_SECONDS:
+		if (parse_double(v, &d) == 0 && d >= 0 && d <= 1e7)
+			return 0;
+		snprintf(err, CIQ_ERRLEN, "invalid %s '%s': expected seconds", origin(c, k, where, sizeof where), v);
+		return -1;
+	case K_COUNT:
+		if (parse_count(v, &n) == 0 && n <= 1000000000)
+			return 0;
+		snprintf(err, CIQ_ERRLEN, "invalid %s '%s': expected a whole number", origin(c, k, where, sizeof where), v);
+		return -1;
+	case K_RATIO:
+		if (parse_double(v, &d) == 0 && d >= 0 && d <= 1)
+			return 0;
+		snprintf(err, CIQ_ERRLEN, "invalid %s '%s': expected a number from 0 to 1", origin(c, k, where, sizeof where), v);
+		return -1;
+	case K_BOOL:
+		if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0)
+			return 0;
+		snprintf(err, CIQ_ERRLEN, "invalid %s '%s': expected true or false", origin(c, k, where, sizeof where), v);
+		return -1;
+	case K_ID:
+		if (valid_id(v) && (*v != '\0' || k == CIQ_K_NAMESPACE))
+			return 0;
+		snprintf(err, CIQ_ERRLEN, "invalid %s '%s': expected printable ASCII without spaces or braces",
+		    origin(c, k, where, sizeof where), v);
+		return -1;
+	case K_ORDER:
+		if (strcmp(v, "random") == 0 || strcmp(v, "given") == 0)
+			return 0;
+		snprintf(err, CIQ_ERRLEN, "invalid %s '%s': expected random or given", origin(c, k, where, sizeof where), v);
+		return -1;
+	case K_TEXT:
+		return 0;
+	}
+	return 0;
+}
+
+int
+ciq_conf_check(const struct ciq_conf *c, unsigned need, char err[CIQ_ERRLEN])
+{
+	for (int k = 0; k < CIQ_K_COUNT; k++) {
+		if (c->set[k].value == NULL) {
+			if (need & CIQ_NEED(k)) {
+				snprintf(err, CIQ_ERRLEN, "no %s: %s", info[k].name,
+				    ciq_provider_hint(c, (enum ciq_key)k));
+				return -1;
+			}
+			continue;
+		}
+		if (check_one(c, (enum ciq_key)k, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+long long
+ciq_conf_ms(const struct ciq_conf *c, enum ciq_key k)
+{
+	double d = 0;
+
+	if (c->set[k].value != NULL)
+		parse_double(c->set[k].value, &d);
+	return llround(d * 1000.0);
+}
+
+long long
+ciq_conf_int(const struct ciq_conf *c, enum ciq_key k)
+{
+	long long n = 0;
+
+	if (c->set[k].value != NULL)
+		parse_count(c->set[k].value, &n);
+	return n;
+}
+
+double
+ciq_conf_double(const struct ciq_conf *c, enum ciq_key k)
+{
+	double d = 0;
+
+	if (c->set[k].value != NULL)
+		parse_double(c->set[k].value, &d);
+	return d;
+}

@@ -1,0 +1,49 @@
+/*
+ * url.h - queue URLs.
+ *
+ *   redis://[user[:password]@]host[:port][/db][?option=value&...]
+ *   rediss://...                     the same, over TLS
+ *   unix:///path/to.sock[?db=N&...]
+ *
+ * Options: db=N, insecure=1 (TLS without verifying the server),
+ * user=NAME and password=SECRET (percent-encoded like the userinfo).
+ */
+#ifndef CIQ_URL_H
+#define CIQ_URL_H
+
+#include "conf.h"
+
+enum ciq_scheme {
+	CIQ_SCHEME_TCP,   /* redis:// */
+	CIQ_SCHEME_TLS,   /* rediss:// */
+	CIQ_SCHEME_UNIX   /* unix:// */
+};
+
+struct ciq_url {
+	enum ciq_scheme scheme;
+	char *host;      /* TCP and TLS: name or address, without brackets */
+	int port;        /* TCP and TLS: default 6379 */
+	char *path;      /* unix: socket path */
+	char *user;      /* ACL user, or NULL */
+	char *password;  /* or NULL */
+	int db;          /* SELECT this database when not 0 */
+	int insecure;    /* TLS: accept any certificate */
+	char *shown;     /* the URL as messages may show it: password as *** */
+};
+
+/*
+ * Parse s into u. Returns 0, or -1 with a message in err that never
+ * contains the password. On success free u with ciq_url_free().
+ */
+int ciq_url_parse(const char *s, struct ciq_url *u, char err[CIQ_ERRLEN]);
+
+/* Release what ciq_url_parse allocated. Can't fail. */
+void ciq_url_free(struct ciq_url *u);
+
+/*
+ * The URL s with any password replaced by ***, in a new string the caller
+ * frees. Works on strings that do not parse, for messages about them.
+ */
+char *ciq_url_redact(const char *s);
+
+#endif

@@ -1,0 +1,109 @@
+# ciq - a dynamic test queue for CI, as small Unix tools.
+#
+#   make              build bin/ciq-* (and man pages when scdoc is present)
+#   make check        build, then run the test suite twice: plain, and under
+#                     AddressSanitizer + UndefinedBehaviorSanitizer
+#   make demo         a real run: private Redis, 4 workers, a report
+#   make install      PREFIX=/usr/local DESTDIR=
+#   make deps         install missing Debian packages (as root)
+
+VERSION  = 0.1.0
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+
+CC      ?= cc
+OPT     ?= -O2 -g
+WARN     = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
+           -Wwrite-strings -Wformat=2 -Wshadow -Wpointer-arith -Wvla
+USE_WERROR ?= 1
+ifeq ($(USE_WERROR),1)
+WARN    += -Werror
+endif
+PKGS     = hiredis libcurl libcrypto
+CPPFLAGS += -D_GNU_SOURCE -DCIQ_VERSION='"$(VERSION)"' -Ilib -I$(OUT)
+CFLAGS  ?= $(OPT)
+CFLAGS  += -std=c11 $(WARN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lcurl -lcrypto) -lm
+
+# SAN=1 builds a sanitized copy into build-san/ and bin-san/.
+ifeq ($(SAN),1)
+OUT      = build-san
+BIN      = bin-san
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+else
+OUT      = build
+BIN      = bin
+endif
+
+TOOLS    = ciq-populate ciq-pop ciq-ack ciq-requeue ciq-release ciq-report ciq-env
+SCRIPTS  = elect publish join pop ack requeue release status
+LIBSRC   = $(wildcard lib/*.c)
+LIBOBJ   = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o)
+LUAHDR   = $(SCRIPTS:%=$(OUT)/lua/%.h)
+PROGS    = $(TOOLS:%=$(BIN)/%)
+MANSRC   = $(wildcard man/*.scd)
+MANPAGES = $(MANSRC:.scd=)
+HAVE_SCDOC := $(shell command -v scdoc 2>/dev/null)
+
+all: $(PROGS) tests/exit_codes.bash $(if $(HAVE_SCDOC),man)
+
+man: $(MANPAGES)
+
+$(BIN)/%: $(OUT)/cmd/%.o $(OUT)/libciq.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUT)/libciq.a: $(LIBOBJ)
+	$(AR) rcs $@ $^
+
+$(OUT)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# script.c embeds every script; the headers are rebuilt when a .lua changes.
+$(OUT)/lib/script.o: $(LUAHDR)
+$(OUT)/lua/%.h: lua/%.lua lua/prelude.lua lua/embed.sh
+	@mkdir -p $(@D)
+	sh lua/embed.sh $* lua/prelude.lua $< > $@.tmp && mv $@.tmp $@
+
+# The tests name exit codes; their names come from the one header.
+tests/exit_codes.bash: lib/exit.h
+	sed -n 's/^#define \(CIQ_EX_[A-Z]*\) *\([0-9]*\).*/\1=\2/p' $< > $@.tmp && mv $@.tmp $@
+
+man/%: man/%.scd
+	scdoc < $< > $@
+
+check: all
+	$(MAKE) SAN=1 $(TOOLS:%=bin-san/%)
+	sh tests/run.sh bin bin-san
+
+demo: all
+	sh tests/demo.sh
+
+deps:
+	sh tests/deps.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR)
+	cp $(PROGS) $(DESTDIR)$(BINDIR)/
+	if [ -n "$(HAVE_SCDOC)" ]; then \
+	  mkdir -p $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7; \
+	  for m in $(MANPAGES); do \
+	    s=$${m##*.}; cp $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+	  done; \
+	fi
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
+	for m in $(notdir $(MANPAGES)); do \
+	  rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; \
+	done
+
+clean:
+	rm -rf build build-san bin bin-san $(MANPAGES) tests/exit_codes.bash
+
+.PHONY: all man check demo deps install uninstall clean
+
+-include $(LIBOBJ:.o=.d) $(TOOLS:%=$(OUT)/cmd/%.d)

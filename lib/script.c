@@ -1,0 +1,117 @@
+/*
+ * script.c - call the embedded Lua scripts by SHA1, loading on NOSCRIPT.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "prng.h"
+#include "script.h"
+
+#include "lua/elect.h"
+#include "lua/publish.h"
+#include "lua/join.h"
+#include "lua/pop.h"
+#include "lua/ack.h"
+#include "lua/requeue.h"
+#include "lua/release.h"
+#include "lua/status.h"
+
+struct script {
+	const char *source;
+	const char *sha;
+	const char *const *keys;
+};
+
+#define SCRIPT(n) { ciq_lua_##n, ciq_lua_##n##_sha, ciq_lua_##n##_keys }
+
+static const struct script scripts[CIQ_S_COUNT] = {
+	[CIQ_S_ELECT] = SCRIPT(elect),
+	[CIQ_S_PUBLISH] = SCRIPT(publish),
+	[CIQ_S_JOIN] = SCRIPT(join),
+	[CIQ_S_POP] = SCRIPT(pop),
+	[CIQ_S_ACK] = SCRIPT(ack),
+	[CIQ_S_REQUEUE] = SCRIPT(requeue),
+	[CIQ_S_RELEASE] = SCRIPT(release),
+	[CIQ_S_STATUS] = SCRIPT(status),
+};
+
+const char *
+ciq_script_source(enum ciq_script s)
+{
+	return scripts[s].source;
+}
+
+const char *
+ciq_script_sha(enum ciq_script s)
+{
+	return scripts[s].sha;
+}
+
+redisReply *
+ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k, enum ciq_script s,
+    const char *worker, int argc, const char **argv, const size_t *lens)
+{
+	static struct ciq_prng rng;
+	static int seeded;
+	const struct script *sc = &scripts[s];
+	int nkeys = 0, n = 0, total;
+	const char **av;
+	size_t *al;
+	char **owned, nkeys_s[16], nonce[24];
+	redisReply *r;
+
+	if (!seeded) {
+		ciq_prng_seed_entropy(&rng);
+		seeded = 1;
+	}
+	while (sc->keys[nkeys] != NULL)
+		nkeys++;
+	total = 3 + nkeys + 2 + argc;
+	av = ciq_calloc((size_t)total, sizeof *av);
+	al = ciq_calloc((size_t)total, sizeof *al);
+	owned = ciq_calloc((size_t)nkeys, sizeof *owned);
+
+	av[n++] = "EVALSHA";
+	av[n++] = sc->sha;
+	snprintf(nkeys_s, sizeof nkeys_s, "%d", nkeys);
+	av[n++] = nkeys_s;
+	for (int i = 0; i < nkeys; i++) {
+		if (strcmp(sc->keys[i], "w:") == 0) {
+			char *name = ciq_malloc(strlen(worker) + 3);
+
+			sprintf(name, "w:%s", worker);
+			owned[i] = ciq_key(k, name);
+			free(name);
+		} else {
+			owned[i] = ciq_key(k, sc->keys[i]);
+		}
+		av[n++] = owned[i];
+	}
+	snprintf(nonce, sizeof nonce, "%016llx", (unsigned long long)ciq_prng_next(&rng));
+	av[n++] = nonce;
+	av[n++] = worker;
+	for (int i = 0; i < n; i++)
+		al[i] = strlen(av[i]);
+	for (int i = 0; i < argc; i++, n++) {
+		av[n] = argv[i];
+		al[n] = lens != NULL ? lens[i] : strlen(argv[i]);
+	}
+	r = ciq_conn_command(c, CIQ_REPEAT, total, av, al);
+	if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+		/* The server lost or never had the script: EVAL sends and caches it. */
+		freeReplyObject(r);
+		av[0] = "EVAL";
+		av[1] = sc->source;
+		al[0] = 4;
+		al[1] = strlen(sc->source);
+		r = ciq_conn_command(c, CIQ_REPEAT, total, av, al);
+	}
+	for (int i = 0; i < nkeys; i++)
+		free(owned[i]);
+	free(owned);
+	free(av);
+	free(al);
+	return r;
+}

@@ -1,0 +1,49 @@
+/*
+ * script.h - the Lua scripts that change a build's state.
+ *
+ * The scripts live in lua/, one per state change, and are embedded at
+ * build time (lua/embed.sh) with their SHA1 and the key names each one
+ * takes, read from its "-- KEYS:" line. A call sends EVALSHA and falls
+ * back to EVAL (which also caches the script) on NOSCRIPT, so a restarted
+ * server that lost its script cache is handled without a round trip more
+ * in the steady state.
+ *
+ * ARGV of every script starts with a nonce and the worker id. The nonce
+ * makes a call safe to repeat after a lost reply: the script remembers
+ * the last reply it gave this worker and returns it again for the same
+ * nonce instead of acting twice.
+ */
+#ifndef CIQ_SCRIPT_H
+#define CIQ_SCRIPT_H
+
+#include "conn.h"
+#include "keys.h"
+
+enum ciq_script {
+	CIQ_S_ELECT,    /* leader election and state of the build */
+	CIQ_S_PUBLISH,  /* the leader marks the queue ready */
+	CIQ_S_JOIN,     /* a worker registers and reads the build's state */
+	CIQ_S_POP,      /* reserve tests: lost ones first, then the queue */
+	CIQ_S_ACK,      /* record results */
+	CIQ_S_REQUEUE,  /* put a failed test back for another worker */
+	CIQ_S_RELEASE,  /* give reservations back */
+	CIQ_S_STATUS,   /* progress, for the report's wait */
+	CIQ_S_COUNT
+};
+
+/*
+ * Run script s for worker (may be "" for the report) with extra arguments
+ * argv[0..argc) (lens may be NULL for C strings). The keys come from the
+ * script's KEYS line under the build prefix; "w:" names this worker's own
+ * set. Returns the reply (free with freeReplyObject), which may be an
+ * error reply from the script; NULL when the connection failed.
+ */
+redisReply *ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k,
+    enum ciq_script s, const char *worker, int argc, const char **argv,
+    const size_t *lens);
+
+/* The script's source and SHA1, for tests and tools. */
+const char *ciq_script_source(enum ciq_script s);
+const char *ciq_script_sha(enum ciq_script s);
+
+#endif

@@ -1,0 +1,82 @@
+-- ack.lua: record the result of tests this worker reserved.
+-- The first result recorded for a test stands, with one exception: a pass
+-- after a failure makes the test flaky and its result a pass. A worker
+-- whose reservation was reclaimed may still record the first result, but
+-- only the current owner's ack ends the reservation.
+-- KEYS: meta running owner results output flaky requeues stats wstats replies workers w:
+-- ARGV: nonce worker status output has_output id...
+-- status is pass, fail or skip. Returns {"ok", id, outcome, held, ...}:
+-- outcome is "recorded", "duplicate" (a result was already there),
+-- "flaky" (this result disagrees with an earlier one) or "notmine" (this
+-- worker never reserved the test); held is "1" when this call ended the
+-- worker's own reservation. {"gone"} when the build's keys do not exist.
+local meta, running, owner, results, output, flaky, requeues, stats, wstats,
+  replies, workers, mine =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12]
+local nonce, worker, status, text, has_output =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1'
+
+local expire_at = redis.call('HGET', meta, 'expire_at')
+if not expire_at then return {'gone'} end
+local again = replayed(replies, worker, nonce)
+if again then return again end
+
+local field = ({pass = 'passed', fail = 'failed', skip = 'skipped'})[status]
+local code = string.sub(status, 1, 1)
+local now = now_ms()
+redis.call('ZADD', workers, now, worker)
+local out = {'ok'}
+
+local function mark_flaky(id)
+  if redis.call('SADD', flaky, id) == 1 then
+    redis.call('HINCRBY', stats, 'flaky', 1)
+  end
+end
+
+for i = 6, #ARGV do
+  local id = ARGV[i]
+  local outcome, held = 'recorded', '0'
+  if redis.call('SISMEMBER', mine, id) == 0 then
+    outcome = 'notmine'
+  else
+    local started = redis.call('ZSCORE', running, id)
+    local ms = ''
+    if started and redis.call('HGET', owner, id) == worker then
+      redis.call('ZREM', running, id)
+      redis.call('HDEL', owner, id)
+      ms = tostring(now - tonumber(started))
+      redis.call('HINCRBY', wstats, worker .. ':busy_ms', now - tonumber(started))
+      held = '1'
+    end
+    local prev = redis.call('HGET', results, id)
+    if not prev then
+      redis.call('HSET', results, id, code .. ' ' .. ms .. ' ' .. worker)
+      redis.call('HINCRBY', stats, field, 1)
+      redis.call('HINCRBY', wstats, worker .. ':' .. field, 1)
+      if code == 'f' and has_output then redis.call('HSET', output, id, text) end
+      if code == 'p' and redis.call('HEXISTS', requeues, id) == 1 then mark_flaky(id) end
+    else
+      local pcode = string.sub(prev, 1, 1)
+      if (pcode == 'p' and code == 'f') or (pcode == 'f' and code == 'p') then
+        outcome = 'flaky'
+        mark_flaky(id)
+        if code == 'p' then
+          redis.call('HSET', results, id, code .. ' ' .. ms .. ' ' .. worker)
+          redis.call('HINCRBY', stats, 'failed', -1)
+          redis.call('HINCRBY', stats, 'passed', 1)
+          redis.call('HINCRBY', wstats, worker .. ':passed', 1)
+        elseif has_output then
+          redis.call('HSET', output, id, text)
+        end
+      else
+        outcome = 'duplicate'
+      end
+    end
+  end
+  out[#out + 1] = id
+  out[#out + 1] = outcome
+  out[#out + 1] = held
+end
+touch(expire_at, running, owner, results, output, flaky, stats, wstats, workers)
+return remember(replies, worker, nonce, expire_at, out)

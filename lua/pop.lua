@@ -1,0 +1,95 @@
+-- pop.lua: reserve up to COUNT tests for a worker. Lost tests (reserved
+-- longer ago than the timeout, by the server's clock) come first, then the
+-- queue. A worker is not handed back a test it requeued itself while
+-- another worker is alive, so a retry runs elsewhere.
+-- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results w:
+-- ARGV: nonce worker timeout_ms count
+-- Returns {"ok", id, from, id, from, ...} where from is "" for a fresh
+-- test and the previous owner for a reclaimed one; or {"wait"} (nothing
+-- queued, tests in flight elsewhere), {"done"} (exhausted), {"notready"},
+-- {"gone"} (the build's keys do not exist).
+local meta, queue, running, owner, workers, requeued_by, reclaims, stats,
+  wstats, replies, results, mine =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12]
+local nonce, worker, timeout, count =
+  ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+
+local m = redis.call('HMGET', meta, 'status', 'expire_at')
+if not m[2] then return {'gone'} end
+if m[1] ~= 'ready' then return {'notready'} end
+local expire_at = m[2]
+local again = replayed(replies, worker, nonce)
+if again then return again end
+
+local now = now_ms()
+redis.call('ZADD', workers, now, worker)
+local out, taken = {'ok'}, 0
+
+local function claim(id, from)
+  redis.call('ZADD', running, now, id)
+  redis.call('HSET', owner, id, worker)
+  redis.call('SADD', mine, id)
+  out[#out + 1] = id
+  out[#out + 1] = from
+  taken = taken + 1
+end
+
+-- Lost tests first: their owner stopped answering, and every other
+-- worker may be waiting on them.
+for _ = 1, 100 do
+  if taken >= count then break end
+  local stale = redis.call('ZRANGEBYSCORE', running, '-inf', '(' .. (now - timeout), 'LIMIT', 0, 1)
+  if #stale == 0 then break end
+  local id = stale[1]
+  local from = redis.call('HGET', owner, id) or ''
+  if redis.call('HEXISTS', results, id) == 1 then
+    -- An earlier owner recorded a result after losing the reservation;
+    -- the later owner vanished: nothing is left to run.
+    redis.call('ZREM', running, id)
+    redis.call('HDEL', owner, id)
+  else
+    redis.call('HINCRBY', reclaims, id, 1)
+    redis.call('HINCRBY', stats, 'reclaimed', 1)
+    redis.call('HINCRBY', wstats, worker .. ':reclaimed', 1)
+    claim(id, from == '' and '?' or from)
+  end
+end
+
+-- Then the queue. Only the head is looked at unless it is this worker's
+-- own requeue; then a few more, and the requeue stays for someone else.
+local others = redis.call('ZCOUNT', workers, now - timeout, '+inf') - 1
+while taken < count do
+  local head = redis.call('LINDEX', queue, 0)
+  if not head then break end
+  local pick = nil
+  if others < 1 or redis.call('HGET', requeued_by, head) ~= worker then
+    pick = head
+    redis.call('LPOP', queue)
+  else
+    for _, id in ipairs(redis.call('LRANGE', queue, 1, 16)) do
+      if redis.call('HGET', requeued_by, id) ~= worker then
+        pick = id
+        redis.call('LREM', queue, 1, id)
+        break
+      end
+    end
+  end
+  if not pick then break end
+  redis.call('HDEL', requeued_by, pick)
+  claim(pick, '')
+end
+
+if taken == 0 then
+  if redis.call('LLEN', queue) > 0 or redis.call('ZCARD', running) > 0 then
+    out = {'wait'}
+  else
+    -- A negative score marks a worker that saw the end: not alive, not lost.
+    redis.call('ZADD', workers, -now, worker)
+    out = {'done'}
+  end
+else
+  redis.call('HINCRBY', wstats, worker .. ':reserved', taken)
+end
+touch(expire_at, queue, running, owner, workers, reclaims, stats, wstats, mine)
+return remember(replies, worker, nonce, expire_at, out)

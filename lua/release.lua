@@ -1,0 +1,32 @@
+-- release.lua: give this worker's reservations back to the head of the
+-- queue at once (all of them, or the ids given), and mark the worker as
+-- gone. Used from a TERM/INT trap, so another worker need not wait for
+-- the timeout.
+-- KEYS: meta queue running owner stats workers replies
+-- ARGV: nonce worker id...
+-- Returns {"released", n} or {"gone"}.
+local meta, queue, running, owner, stats, workers, replies =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local nonce, worker = ARGV[1], ARGV[2]
+
+local expire_at = redis.call('HGET', meta, 'expire_at')
+if not expire_at then return {'gone'} end
+local again = replayed(replies, worker, nonce)
+if again then return again end
+
+local ids = {}
+for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
+if #ids == 0 then ids = redis.call('ZRANGE', running, 0, -1) end
+local n = 0
+for _, id in ipairs(ids) do
+  if redis.call('HGET', owner, id) == worker and redis.call('ZSCORE', running, id) then
+    redis.call('ZREM', running, id)
+    redis.call('HDEL', owner, id)
+    redis.call('LPUSH', queue, id)
+    n = n + 1
+  end
+end
+if n > 0 then redis.call('HINCRBY', stats, 'released', n) end
+redis.call('ZADD', workers, -now_ms(), worker)
+touch(expire_at, queue, stats, workers)
+return remember(replies, worker, nonce, expire_at, {'released', tostring(n)})

@@ -1,0 +1,27 @@
+-- status.lua: one consistent look at a build's progress, for the report.
+-- KEYS: meta queue running workers results leader
+-- ARGV: nonce worker timeout_ms
+-- Returns {"none", leader} before the build is published (leader is ""
+-- when nobody won the election yet), or {status, total, queued, running, processed,
+-- live_workers, ms_since_last_sign_of_life, known_workers}; the silence
+-- is "-1" when no worker ever showed up.
+local meta, queue, running, workers, results, leader =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local timeout = tonumber(ARGV[3])
+
+local m = redis.call('HMGET', meta, 'status', 'total')
+if not m[1] then return {'none', redis.call('GET', leader) or ''} end
+local now = now_ms()
+-- Scores are last-seen times; finished workers carry them negated.
+local last = -1
+local top = redis.call('ZREVRANGE', workers, 0, 0, 'WITHSCORES')
+if #top == 2 and tonumber(top[2]) > 0 then last = now - tonumber(top[2]) end
+return {
+  m[1], m[2] or '0',
+  tostring(redis.call('LLEN', queue)),
+  tostring(redis.call('ZCARD', running)),
+  tostring(redis.call('HLEN', results)),
+  tostring(redis.call('ZCOUNT', workers, now - timeout, '+inf')),
+  tostring(last),
+  tostring(redis.call('ZCARD', workers)),
+}

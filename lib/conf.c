@@ -98,6 +98,9 @@ ciq_conf_resolve(struct ciq_conf *c)
 {
 	const char *v;
 
+	if (c->resolved)
+		return;
+	c->resolved = 1;
 	for (int k = 0; k < CIQ_K_COUNT; k++) {
 		if (c->set[k].value != NULL || info[k].env == NULL)
 			continue;

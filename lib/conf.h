@@ -50,6 +50,7 @@ struct ciq_setting {
 struct ciq_conf {
 	struct ciq_setting set[CIQ_K_COUNT];
 	char *owned[CIQ_K_COUNT]; /* values the conf allocated (normalised indexes) */
+	int resolved;             /* ciq_conf_resolve ran */
 };
 
 /* Static description of one setting, for ciq-env and for option parsing. */
@@ -103,8 +104,8 @@ int ciq_conf_flag(struct ciq_conf *c, int opt, const char *value);
 
 /*
  * Fill every slot not set by a flag from CIQ_* variables, then the CI
- * provider (provider.c), then the defaults. Call once, after the flags.
- * Can't fail: validation is ciq_conf_check's job.
+ * provider (provider.c), then the defaults. Call after the flags; later
+ * calls do nothing. Can't fail: validation is ciq_conf_check's job.
  */
 void ciq_conf_resolve(struct ciq_conf *c);
 

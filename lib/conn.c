@@ -238,6 +238,14 @@ ciq_conn_open(struct ciq_conn *c, const struct ciq_conf *conf)
 	return reconnect(c, c->connect_ms * FIRST_TRIES + 2000, FIRST_TRIES);
 }
 
+int
+ciq_conn_ensure(struct ciq_conn *c)
+{
+	if (c->reader != NULL)
+		return 0;
+	return reconnect(c, c->reconnect_ms, 0);
+}
+
 void
 ciq_conn_close(struct ciq_conn *c)
 {

@@ -73,6 +73,12 @@ redisReply *ciq_conn_commandv(struct ciq_conn *c, enum ciq_retry retry, ...);
  * in order with ciq_conn_reply(), which sends what is queued first. No
  * retry: the caller restarts a failed pipeline as a whole.
  */
+/*
+ * Reconnect if the last call broke the connection, within the reconnect
+ * budget. Returns 0, or -1 with c->err set.
+ */
+int ciq_conn_ensure(struct ciq_conn *c);
+
 void ciq_conn_append(struct ciq_conn *c, int argc, const char **argv, const size_t *lens);
 redisReply *ciq_conn_reply(struct ciq_conn *c);
 

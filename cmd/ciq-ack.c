@@ -1,0 +1,125 @@
+/*
+ * ciq-ack - record the result of tests this worker ran.
+ *
+ * The server measures each test's duration from its reservation. A
+ * worker whose reservation was reclaimed by another may still record the
+ * first result, but only the current owner's ack ends the reservation.
+ * Acking a test this worker never reserved is an error (exit 65) and
+ * records nothing for that id.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+#include "cli.h"
+#include "exit.h"
+#include "session.h"
+
+static void
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f, "usage: ciq-ack [--failed | --skipped] [--output FILE] [options] [--] TEST...\n"
+	    "See ciq-ack(1).\n");
+	exit(status);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "failed", 0, NULL, 'f' },
+		{ "skipped", 0, NULL, 's' },
+		{ "output", 1, NULL, 'o' },
+		{ "help", 0, NULL, 'h' },
+		{ "version", 0, NULL, 'V' },
+		CIQ_CONF_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ciq_conf conf;
+	struct ciq_session s;
+	const char *status = "pass", *output_path = NULL, **args;
+	char msg[CIQ_ERRLEN], *output = NULL;
+	size_t output_len = 0, *lens;
+	redisReply *r;
+	int c, rc, nargs, exit_status = CIQ_EX_OK;
+
+	ciq_conf_init(&conf);
+	while ((c = getopt_long(argc, argv, "fho:s", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+		case 's':
+			if (strcmp(status, "pass") != 0) {
+				warnx("--failed and --skipped exclude each other");
+				usage(CIQ_EX_USAGE);
+			}
+			status = c == 'f' ? "fail" : "skip";
+			break;
+		case 'o':
+			output_path = optarg;
+			break;
+		case 'h':
+			usage(0);
+			break;
+		case 'V':
+			printf("ciq-ack %s\n", CIQ_VERSION);
+			return 0;
+		default:
+			if (ciq_conf_flag(&conf, c, optarg) == -1)
+				usage(CIQ_EX_USAGE);
+		}
+	}
+	if (optind == argc) {
+		warnx("no test given");
+		usage(CIQ_EX_USAGE);
+	}
+	if (output_path != NULL && ciq_capture_read(output_path, &output, &output_len, msg) == -1)
+		errx(CIQ_EX_DATAERR, "%s: nothing was recorded", msg);
+	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
+		errx(rc, "%s", msg);
+
+	nargs = 3 + argc - optind;
+	args = calloc((size_t)nargs, sizeof *args);
+	lens = calloc((size_t)nargs, sizeof *lens);
+	if (args == NULL || lens == NULL)
+		errx(CIQ_EX_SOFTWARE, "out of memory");
+	args[0] = status;
+	args[1] = output != NULL ? output : "";
+	lens[1] = output_len;
+	args[2] = output != NULL ? "1" : "0";
+	for (int i = optind; i < argc; i++)
+		args[3 + i - optind] = argv[i];
+	for (int i = 0; i < nargs; i++)
+		if (i != 1)
+			lens[i] = strlen(args[i]);
+	if ((r = ciq_session_run(&s, CIQ_S_ACK, nargs, args, lens, &rc, msg)) == NULL)
+		errx(rc, "%s", msg);
+	for (size_t i = 1; i + 2 < r->elements; i += 3) {
+		const char *id = r->element[i]->str, *outcome = r->element[i + 1]->str;
+		int held = strcmp(r->element[i + 2]->str, "1") == 0;
+
+		if (strcmp(outcome, "notmine") == 0) {
+			warnx("'%s' was never reserved by worker '%s': not recorded", id, s.worker);
+			exit_status = CIQ_EX_DATAERR;
+		} else if (strcmp(outcome, "duplicate") == 0 && !held) {
+			warnx("'%s' already has a result (it was reclaimed by another worker): this one is ignored", id);
+		} else if (strcmp(outcome, "flaky") == 0) {
+			warnx("'%s' both passed and failed: recorded as flaky", id);
+		} else if (strcmp(outcome, "recorded") == 0 && !held) {
+			warnx("'%s' was reclaimed by another worker: this first result is recorded", id);
+		}
+	}
+	freeReplyObject(r);
+	free(args);
+	free(lens);
+	free(output);
+	ciq_session_close(&s);
+	ciq_conf_free(&conf);
+	if (ciq_cli_close_stdout() == -1)
+		err(CIQ_EX_SOFTWARE, "cannot write to stdout");
+	return exit_status;
+}

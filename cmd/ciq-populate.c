@@ -1,0 +1,254 @@
+/*
+ * ciq-populate - put the build's test ids in the queue, once.
+ *
+ * Every worker runs it with the same list. Each reads and validates the
+ * whole list first, so a bad list never wins the election. The winner
+ * orders the ids (seeded shuffle, or as given), pushes them in pipelined
+ * batches and marks the queue ready with its total and a digest of the
+ * set; nothing is visible to workers before that. The others wait for
+ * ready and warn when their list differs from the leader's. Running it
+ * again is harmless: a published build is only joined.
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backoff.h"
+#include "cli.h"
+#include "exit.h"
+#include "idlist.h"
+#include "session.h"
+#include "transport.h"
+
+/* Ids per RPUSH, and RPUSHes in flight before their replies are read. */
+#define BATCH_IDS    1000
+#define BATCH_BYTES  (1 << 20)
+#define WINDOW       16
+#define MAX_WARNINGS 10
+
+static void
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f, "usage: ciq-populate [--queue URL] [--build ID] [--worker ID] [--seed SEED]\n"
+	    "                    [--order random|given] [--init-timeout SECONDS] [--ttl SECONDS]\n"
+	    "                    [options] [FILE...]\n"
+	    "See ciq-populate(1).\n");
+	exit(status);
+}
+
+static void
+read_inputs(struct ciq_idlist *l, int argc, char **argv)
+{
+	char msg[CIQ_ERRLEN];
+
+	if (argc == 0 && ciq_idlist_read(l, 0, "<stdin>", msg) == -1)
+		errx(CIQ_EX_DATAERR, "%s: nothing was published", msg);
+	for (int i = 0; i < argc; i++) {
+		int stdin_ = strcmp(argv[i], "-") == 0;
+		int fd = stdin_ ? 0 : open(argv[i], O_RDONLY | O_CLOEXEC);
+
+		if (fd == -1)
+			err(CIQ_EX_DATAERR, "cannot open '%s'", argv[i]);
+		if (ciq_idlist_read(l, fd, stdin_ ? "<stdin>" : argv[i], msg) == -1)
+			errx(CIQ_EX_DATAERR, "%s: nothing was published", msg);
+		if (!stdin_)
+			close(fd);
+	}
+	for (size_t i = 0; i < l->ndups && i < MAX_WARNINGS; i++)
+		warnx("%s:%zu: duplicate id '%s' dropped", l->dups[i].file, l->dups[i].line,
+		    l->dups[i].id.s);
+	if (l->ndups > MAX_WARNINGS)
+		warnx("%zu more duplicate ids dropped", l->ndups - MAX_WARNINGS);
+	if (l->n == 0)
+		errx(CIQ_EX_DATAERR, "no test ids in the input: nothing was published");
+}
+
+/*
+ * Push every id to the (hidden) queue. Returns 0, or -1 when the
+ * connection broke: the caller reconnects and pushes again from scratch,
+ * which is safe because nobody reads the queue before publish.
+ */
+static int
+push(struct ciq_session *s, const struct ciq_idlist *l)
+{
+	char *queue = ciq_key(&s->keys, "queue");
+	const char **argv = calloc(BATCH_IDS + 2, sizeof *argv);
+	size_t *lens = calloc(BATCH_IDS + 2, sizeof *lens);
+	size_t i = 0, inflight = 0;
+	int ret = -1;
+	redisReply *r;
+
+	if (argv == NULL || lens == NULL)
+		errx(CIQ_EX_SOFTWARE, "out of memory");
+	argv[0] = "DEL";
+	argv[1] = queue;
+	lens[0] = 3;
+	lens[1] = strlen(queue);
+	ciq_conn_append(&s->conn, 2, argv, lens);
+	inflight++;
+	argv[0] = "RPUSH";
+	lens[0] = 5;
+	while (i < l->n || inflight > 0) {
+		if (i < l->n && inflight < WINDOW) {
+			int argc = 2;
+			size_t bytes = 0;
+
+			while (i < l->n && argc < BATCH_IDS + 2 && bytes < BATCH_BYTES) {
+				argv[argc] = l->ids[i].s;
+				lens[argc++] = l->ids[i].len;
+				bytes += l->ids[i++].len;
+			}
+			ciq_conn_append(&s->conn, argc, argv, lens);
+			inflight++;
+			continue;
+		}
+		if ((r = ciq_conn_reply(&s->conn)) == NULL)
+			goto out;
+		inflight--;
+		if (r->type == REDIS_REPLY_ERROR) {
+			warnx("the server refused the ids: %s", r->str);
+			freeReplyObject(r);
+			goto out;
+		}
+		freeReplyObject(r);
+	}
+	ret = 0;
+out:
+	free(queue);
+	free(argv);
+	free(lens);
+	return ret;
+}
+
+static void
+publish(struct ciq_session *s, struct ciq_idlist *l, const char *digest)
+{
+	const char *seed = ciq_conf_get(s->conf, CIQ_K_SEED);
+	const char *order = ciq_conf_get(s->conf, CIQ_K_ORDER);
+	long long deadline = ciq_now_ms() + s->conn.reconnect_ms;
+	char total[32], msg[CIQ_ERRLEN];
+	int rc;
+
+	if (strcmp(order, "random") == 0)
+		ciq_idlist_shuffle(l, seed);
+	snprintf(total, sizeof total, "%zu", l->n);
+	for (;;) {
+		const char *args[5] = { total, digest, seed, order, ciq_conf_get(s->conf, CIQ_K_TTL) };
+		redisReply *r;
+		const char *status;
+
+		if (ciq_conn_ensure(&s->conn) == -1 || push(s, l) == -1) {
+			if (s->conn.err != CIQ_CONN_UNREACHABLE || ciq_now_ms() >= deadline)
+				errx(ciq_session_fail(s, msg), "%s", msg);
+			continue;
+		}
+		if ((r = ciq_session_run(s, CIQ_S_PUBLISH, 5, args, NULL, &rc, msg)) == NULL)
+			errx(rc, "%s", msg);
+		status = ciq_reply_str(r, 0);
+		if (strcmp(status, "ready") == 0) {
+			freeReplyObject(r);
+			return;
+		}
+		if (strcmp(status, "notleader") == 0)
+			errx(CIQ_EX_SOFTWARE, "lost the leadership of build '%s' to worker '%s' "
+			    "while publishing (did the leader key expire?)", s->build, ciq_reply_str(r, 1));
+		errx(CIQ_EX_SOFTWARE, "the queue holds %s ids after publishing %s", ciq_reply_str(r, 1), total);
+	}
+}
+
+/* Wait for the leader's publish; returns the JOIN reply. */
+static redisReply *
+join(struct ciq_session *s, const char *leader)
+{
+	long long deadline = ciq_now_ms() + ciq_conf_ms(s->conf, CIQ_K_INIT_TIMEOUT);
+	struct ciq_backoff wait;
+	char msg[CIQ_ERRLEN];
+	int rc;
+
+	ciq_backoff_init(&wait, 50, 1000);
+	for (;;) {
+		redisReply *r = ciq_session_run(s, CIQ_S_JOIN, 0, NULL, NULL, &rc, msg);
+
+		if (r == NULL)
+			errx(rc, "%s", msg);
+		if (strcmp(ciq_reply_str(r, 0), "ready") == 0)
+			return r;
+		freeReplyObject(r);
+		if (ciq_now_ms() >= deadline)
+			errx(CIQ_EX_TEMPFAIL, "the leader (worker '%s') did not publish build '%s' within %s s",
+			    leader, s->build, ciq_conf_get(s->conf, CIQ_K_INIT_TIMEOUT));
+		ciq_sleep_ms(ciq_backoff_next(&wait));
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", 0, NULL, 'h' },
+		{ "version", 0, NULL, 'V' },
+		CIQ_CONF_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ciq_conf conf;
+	struct ciq_session s;
+	struct ciq_idlist list;
+	char msg[CIQ_ERRLEN], digest[65];
+	const char *ttl_args[1];
+	redisReply *r;
+	int c, rc;
+
+	ciq_conf_init(&conf);
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage(0);
+			break;
+		case 'V':
+			printf("ciq-populate %s\n", CIQ_VERSION);
+			return 0;
+		default:
+			if (ciq_conf_flag(&conf, c, optarg) == -1)
+				usage(CIQ_EX_USAGE);
+		}
+	}
+	ciq_conf_resolve(&conf);
+	if (ciq_conf_check(&conf, CIQ_NEED_WORKER, msg) == -1)
+		errx(CIQ_EX_CONFIG, "%s", msg);
+
+	/* Validate everything before talking to anyone. */
+	ciq_idlist_init(&list);
+	read_inputs(&list, argc - optind, argv + optind);
+	ciq_idlist_digest(&list, digest);
+
+	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
+		errx(rc, "%s", msg);
+	ttl_args[0] = ciq_conf_get(&conf, CIQ_K_TTL);
+	if ((r = ciq_session_run(&s, CIQ_S_ELECT, 1, ttl_args, NULL, &rc, msg)) == NULL)
+		errx(rc, "%s", msg);
+	if (strcmp(ciq_reply_str(r, 0), s.worker) == 0 && strcmp(ciq_reply_str(r, 1), "ready") != 0) {
+		publish(&s, &list, digest);
+	} else {
+		redisReply *j = join(&s, ciq_reply_str(r, 0));
+
+		if (strcmp(ciq_reply_str(j, 2), digest) != 0)
+			warnx("warning: this worker's list (%zu ids, digest %.12s) differs from the "
+			    "one worker '%s' published (%s ids, digest %.12s): the queue holds the published one",
+			    list.n, digest, ciq_reply_str(j, 3), ciq_reply_str(j, 1), ciq_reply_str(j, 2));
+		freeReplyObject(j);
+	}
+	freeReplyObject(r);
+	ciq_session_close(&s);
+	ciq_idlist_free(&list);
+	ciq_conf_free(&conf);
+	if (ciq_cli_close_stdout() == -1)
+		err(CIQ_EX_SOFTWARE, "cannot write to stdout");
+	return CIQ_EX_OK;
+}

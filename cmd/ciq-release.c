@@ -1,0 +1,69 @@
+/*
+ * ciq-release - give this worker's reservations back at once.
+ *
+ * Meant for a TERM/INT trap in the worker loop: the tests go back to the
+ * head of the queue for the other workers, with no wait for the timeout.
+ * With TEST arguments only those are released.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "exit.h"
+#include "session.h"
+
+static void
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f, "usage: ciq-release [options] [--] [TEST...]\n"
+	    "See ciq-release(1).\n");
+	exit(status);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", 0, NULL, 'h' },
+		{ "version", 0, NULL, 'V' },
+		CIQ_CONF_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ciq_conf conf;
+	struct ciq_session s;
+	char msg[CIQ_ERRLEN];
+	redisReply *r;
+	int c, rc;
+
+	ciq_conf_init(&conf);
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage(0);
+			break;
+		case 'V':
+			printf("ciq-release %s\n", CIQ_VERSION);
+			return 0;
+		default:
+			if (ciq_conf_flag(&conf, c, optarg) == -1)
+				usage(CIQ_EX_USAGE);
+		}
+	}
+	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
+		errx(rc, "%s", msg);
+	r = ciq_session_run(&s, CIQ_S_RELEASE, argc - optind, (const char **)argv + optind,
+	    NULL, &rc, msg);
+	if (r == NULL)
+		errx(rc, "%s", msg);
+	freeReplyObject(r);
+	ciq_session_close(&s);
+	ciq_conf_free(&conf);
+	if (ciq_cli_close_stdout() == -1)
+		err(CIQ_EX_SOFTWARE, "cannot write to stdout");
+	return CIQ_EX_OK;
+}

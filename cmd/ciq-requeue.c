@@ -1,0 +1,116 @@
+/*
+ * ciq-requeue - give a failed test another chance on another worker.
+ *
+ * Accepted only while this worker still owns the test, the test has been
+ * requeued fewer than --max-requeues times, and the build has used less
+ * than --requeue-tolerance of its suite in requeues. Refused (exit 1),
+ * nothing changes and the failure stands: record it with ciq-ack --failed.
+ * The output is kept with the test either way, for the report.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+#include "cli.h"
+#include "exit.h"
+#include "session.h"
+
+static void
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f, "usage: ciq-requeue [--output FILE] [--max-requeues N] [--requeue-tolerance RATIO]\n"
+	    "                   [options] [--] TEST\n"
+	    "See ciq-requeue(1).\n");
+	exit(status);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", 1, NULL, 'o' },
+		{ "help", 0, NULL, 'h' },
+		{ "version", 0, NULL, 'V' },
+		CIQ_CONF_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ciq_conf conf;
+	struct ciq_session s;
+	const char *output_path = NULL, *status, *why;
+	char msg[CIQ_ERRLEN], *output = NULL, max[32], tol[32];
+	size_t output_len = 0;
+	redisReply *r;
+	int c, rc;
+
+	ciq_conf_init(&conf);
+	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			output_path = optarg;
+			break;
+		case 'h':
+			usage(0);
+			break;
+		case 'V':
+			printf("ciq-requeue %s\n", CIQ_VERSION);
+			return 0;
+		default:
+			if (ciq_conf_flag(&conf, c, optarg) == -1)
+				usage(CIQ_EX_USAGE);
+		}
+	}
+	if (argc - optind != 1) {
+		warnx(optind == argc ? "no test given" : "one test at a time");
+		usage(CIQ_EX_USAGE);
+	}
+	if (output_path != NULL && ciq_capture_read(output_path, &output, &output_len, msg) == -1)
+		errx(CIQ_EX_DATAERR, "%s: nothing was requeued", msg);
+	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
+		errx(rc, "%s", msg);
+
+	snprintf(max, sizeof max, "%lld", ciq_conf_int(&conf, CIQ_K_MAX_REQUEUES));
+	snprintf(tol, sizeof tol, "%.17g", ciq_conf_double(&conf, CIQ_K_REQUEUE_TOLERANCE));
+	{
+		const char *args[5] = { max, tol, output != NULL ? output : "",
+		    output != NULL ? "1" : "0", argv[optind] };
+		size_t lens[5] = { strlen(max), strlen(tol), output_len, 1, strlen(argv[optind]) };
+
+		if ((r = ciq_session_run(&s, CIQ_S_REQUEUE, 5, args, lens, &rc, msg)) == NULL)
+			errx(rc, "%s", msg);
+	}
+	status = ciq_reply_str(r, 0);
+	why = ciq_reply_str(r, 1);
+	rc = CIQ_EX_OK;
+	if (strcmp(status, "notmine") == 0) {
+		warnx("'%s' was never reserved by worker '%s': not requeued", argv[optind], s.worker);
+		rc = CIQ_EX_DATAERR;
+	} else if (strcmp(status, "refused") == 0) {
+		rc = CIQ_EX_NO;
+		if (strcmp(why, "reclaimed") == 0)
+			warnx("'%s' is no longer reserved by this worker (now: '%s'): not requeued",
+			    argv[optind], ciq_reply_str(r, 2));
+		else if (strcmp(why, "recorded") == 0)
+			warnx("'%s' already has a result: not requeued", argv[optind]);
+		else if (strcmp(why, "max-requeues") == 0)
+			warnx("'%s' was requeued %s times already (--max-requeues %s): not requeued",
+			    argv[optind], ciq_reply_str(r, 2), max);
+		else
+			warnx("the build used its requeues (%s, --requeue-tolerance %s): '%s' not requeued",
+			    ciq_reply_str(r, 2), ciq_conf_get(&conf, CIQ_K_REQUEUE_TOLERANCE), argv[optind]);
+	} else if (strcmp(status, "requeued") != 0) {
+		warnx("unexpected reply from the server: '%s'", status);
+		rc = CIQ_EX_SOFTWARE;
+	}
+	freeReplyObject(r);
+	free(output);
+	ciq_session_close(&s);
+	ciq_conf_free(&conf);
+	if (ciq_cli_close_stdout() == -1)
+		err(CIQ_EX_SOFTWARE, "cannot write to stdout");
+	return rc;
+}

@@ -1,0 +1,71 @@
+/*
+ * capture.c - read a test's output, keeping its tail.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "capture.h"
+
+int
+ciq_capture_read(const char *path, char **out, size_t *len, char err[CIQ_ERRLEN])
+{
+	/* A ring of twice the cap keeps the tail while reading a stream. */
+	size_t cap = 2 * CIQ_OUTPUT_MAX, n = 0;
+	unsigned long long total = 0;
+	char *buf = ciq_malloc(cap), *res;
+	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+	char note[128];
+	size_t keep, nl;
+
+	if (fd == -1) {
+		snprintf(err, CIQ_ERRLEN, "cannot open '%s': %s", path, strerror(errno));
+		free(buf);
+		return -1;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			/* Drop the older half. */
+			memmove(buf, buf + CIQ_OUTPUT_MAX, cap - CIQ_OUTPUT_MAX);
+			n -= CIQ_OUTPUT_MAX;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, CIQ_ERRLEN, "cannot read '%s': %s", path, strerror(errno));
+			if (fd != 0)
+				close(fd);
+			free(buf);
+			return -1;
+		}
+		n += (size_t)r;
+		total += (unsigned long long)r;
+	}
+	if (fd != 0)
+		close(fd);
+	if (total <= CIQ_OUTPUT_MAX) {
+		*out = buf;
+		*len = n;
+		return 0;
+	}
+	snprintf(note, sizeof note, "[ciq: output cut to its last %d bytes of %llu]\n",
+	    CIQ_OUTPUT_MAX, total);
+	nl = strlen(note);
+	keep = CIQ_OUTPUT_MAX - nl;
+	res = ciq_malloc(CIQ_OUTPUT_MAX);
+	memcpy(res, note, nl);
+	memcpy(res + nl, buf + n - keep, keep);
+	free(buf);
+	*out = res;
+	*len = CIQ_OUTPUT_MAX;
+	return 0;
+}

@@ -1,0 +1,118 @@
+/*
+ * session.c - open a build, run its scripts, turn failures into exit
+ * statuses.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "exit.h"
+#include "session.h"
+
+int
+ciq_session_fail(struct ciq_session *s, char err[CIQ_ERRLEN])
+{
+	const char *shown = s->conn.url.shown ? s->conn.url.shown : "?";
+
+	switch (s->conn.err) {
+	case CIQ_CONN_CONFIG:
+		snprintf(err, CIQ_ERRLEN, "invalid queue URL: %s", s->conn.errstr);
+		return CIQ_EX_CONFIG;
+	case CIQ_CONN_AUTH:
+		snprintf(err, CIQ_ERRLEN, "cannot log in to '%s': %s", shown, s->conn.errstr);
+		return CIQ_EX_CONFIG;
+	case CIQ_CONN_PROTOCOL:
+		snprintf(err, CIQ_ERRLEN, "bad reply from '%s': %s", shown, s->conn.errstr);
+		return CIQ_EX_SOFTWARE;
+	default:
+		snprintf(err, CIQ_ERRLEN, "cannot reach '%s': %s", shown, s->conn.errstr);
+		return CIQ_EX_UNAVAILABLE;
+	}
+}
+
+int
+ciq_session_open(struct ciq_session *s, struct ciq_conf *conf, unsigned need,
+    char err[CIQ_ERRLEN])
+{
+	memset(s, 0, sizeof *s);
+	s->conn.tr.fd = -1;
+	s->conf = conf;
+	ciq_conf_resolve(conf);
+	if (ciq_conf_check(conf, need, err) == -1)
+		return CIQ_EX_CONFIG;
+	s->worker = ciq_conf_get(conf, CIQ_K_WORKER);
+	if (s->worker == NULL || !(need & CIQ_NEED(CIQ_K_WORKER)))
+		s->worker = "";
+	s->build = ciq_conf_get(conf, CIQ_K_BUILD);
+	ciq_keys_init(&s->keys, ciq_conf_get(conf, CIQ_K_NAMESPACE), s->build);
+	if (ciq_conn_open(&s->conn, conf) == -1) {
+		if (s->conn.err == CIQ_CONN_UNREACHABLE) {
+			snprintf(err, CIQ_ERRLEN, "cannot connect to '%s': %s",
+			    s->conn.url.shown, s->conn.errstr);
+			return CIQ_EX_UNAVAILABLE;
+		}
+		return ciq_session_fail(s, err);
+	}
+	return CIQ_EX_OK;
+}
+
+void
+ciq_session_close(struct ciq_session *s)
+{
+	ciq_conn_close(&s->conn);
+	ciq_keys_free(&s->keys);
+}
+
+const char *
+ciq_reply_str(const redisReply *r, size_t i)
+{
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || i >= r->elements)
+		return "";
+	r = r->element[i];
+	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)
+		return "";
+	return r->str;
+}
+
+redisReply *
+ciq_session_run(struct ciq_session *s, enum ciq_script sc, int argc,
+    const char **argv, const size_t *lens, int *rc, char err[CIQ_ERRLEN])
+{
+	redisReply *r = ciq_script_run(&s->conn, &s->keys, sc, s->worker, argc, argv, lens);
+
+	if (r == NULL) {
+		*rc = ciq_session_fail(s, err);
+		return NULL;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		if (strstr(r->str, "WRONGTYPE") != NULL)
+			snprintf(err, CIQ_ERRLEN, "a key under '%s' holds the wrong type of value "
+			    "(written by another program?): %s", s->keys.prefix, r->str);
+		else
+			snprintf(err, CIQ_ERRLEN, "the server refused a script: %s", r->str);
+		*rc = CIQ_EX_SOFTWARE;
+		goto fail;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
+	    r->element[0]->type != REDIS_REPLY_STRING) {
+		snprintf(err, CIQ_ERRLEN, "unexpected reply from the server");
+		*rc = CIQ_EX_SOFTWARE;
+		goto fail;
+	}
+	for (size_t i = 0; i < r->elements; i++) {
+		if (r->element[i]->type != REDIS_REPLY_STRING) {
+			snprintf(err, CIQ_ERRLEN, "unexpected reply from the server");
+			*rc = CIQ_EX_SOFTWARE;
+			goto fail;
+		}
+	}
+	if (strcmp(r->element[0]->str, "gone") == 0) {
+		snprintf(err, CIQ_ERRLEN, "no queue for build '%s': never populated, or its keys "
+		    "expired, were evicted or flushed", s->build);
+		*rc = CIQ_EX_VANISHED;
+		goto fail;
+	}
+	return r;
+fail:
+	freeReplyObject(r);
+	return NULL;
+}

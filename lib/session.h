@@ -1,0 +1,50 @@
+/*
+ * session.h - one tool's hold on one build: its configuration, its
+ * connection and its key names.
+ *
+ * Functions here return an exit status from exit.h and fill err; the
+ * mains decide to exit with it. Nothing here prints.
+ */
+#ifndef CIQ_SESSION_H
+#define CIQ_SESSION_H
+
+#include "conf.h"
+#include "conn.h"
+#include "keys.h"
+#include "script.h"
+
+struct ciq_session {
+	struct ciq_conf *conf;
+	struct ciq_conn conn;
+	struct ciq_keys keys;
+	const char *worker;   /* "" for tools that are not workers */
+	const char *build;
+};
+
+/*
+ * Resolve and check conf (need: CIQ_NEED_* bits), then connect.
+ * Returns CIQ_EX_OK, or CIQ_EX_CONFIG / CIQ_EX_UNAVAILABLE / ... with
+ * err saying what failed, the URL shown without its password. The
+ * session must be closed either way.
+ */
+int ciq_session_open(struct ciq_session *s, struct ciq_conf *conf, unsigned need,
+    char err[CIQ_ERRLEN]);
+
+void ciq_session_close(struct ciq_session *s);
+
+/*
+ * Run a script (see script.h) and check its reply: an array whose first
+ * element is a string status. Returns the reply (the caller frees it), or
+ * NULL with *rc and err set: the connection failed, the script failed, or
+ * the first element is "gone" (rc CIQ_EX_VANISHED).
+ */
+redisReply *ciq_session_run(struct ciq_session *s, enum ciq_script sc, int argc,
+    const char **argv, const size_t *lens, int *rc, char err[CIQ_ERRLEN]);
+
+/* Exit status and message for a failed connection call. */
+int ciq_session_fail(struct ciq_session *s, char err[CIQ_ERRLEN]);
+
+/* Element i of a reply as a C string, "" when missing or not a string. */
+const char *ciq_reply_str(const redisReply *r, size_t i);
+
+#endif

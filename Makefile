@@ -15,7 +15,8 @@ MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
 OPT     ?= -O2 -g
 WARN     = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
-           -Wwrite-strings -Wformat=2 -Wshadow -Wpointer-arith -Wvla
+           -Wwrite-strings -Wformat=2 -Wshadow -Wpointer-arith -Wvla \
+           -Wno-format-truncation
 USE_WERROR ?= 1
 ifeq ($(USE_WERROR),1)
 WARN    += -Werror

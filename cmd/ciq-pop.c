@@ -86,11 +86,11 @@ main(int argc, char **argv)
 	for (;;) {
 		const char *args[2] = { timeout, count };
 		redisReply *r = ciq_session_run(&s, CIQ_S_POP, 2, args, NULL, &rc, msg);
-		const char *status;
+		char status[16];
 
 		if (r == NULL)
 			errx(rc, "%s", msg);
-		status = ciq_reply_str(r, 0);
+		snprintf(status, sizeof status, "%s", ciq_reply_str(r, 0));
 		if (strcmp(status, "ok") == 0) {
 			for (size_t i = 1; i + 1 < r->elements; i += 2) {
 				const redisReply *id = r->element[i];

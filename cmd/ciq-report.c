@@ -173,7 +173,7 @@ print_text(const struct ciq_summary *sum, const char *build, const char *verdict
 		else
 			printf("  QUEUED %s\n", sum->unrun.v[i].id);
 	}
-	printf("\nWorkers:\n  %-12s %8s %8s %8s %8s %8s %9s %12s\n", "worker", "tests", "passed",
+	printf("\nWorkers:\n  %-12s %8s %8s %8s %8s %8s %9s %12s\n", "worker", "reserved", "passed",
 	    "failed", "skipped", "requeued", "reclaimed", "busy");
 	for (size_t i = 0; i < sum->nworkers; i++) {
 		const struct ciq_worker_stats *w = &sum->workers[i];

@@ -1,0 +1,97 @@
+# test_helper.bash - loaded by every test file: a private redis-server per
+# file on a unix socket in a short temp dir, killed by its pidfile; the
+# binaries under test first on PATH; exit codes by name.
+#
+#   CIQ_BIN   directory of the binaries (default: bin/ of this checkout);
+#             tests/run.sh points it at bin-san/ for the sanitizer run.
+
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+
+CIQ_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+CIQ_BIN=${CIQ_BIN:-$CIQ_ROOT/bin}
+PATH=$CIQ_BIN:$PATH
+# shellcheck source=/dev/null
+. "$CIQ_ROOT/tests/exit_codes.bash"
+
+# Start this file's server. Call from setup_file.
+redis_start() {
+	REDIS_DIR=$(mktemp -d /tmp/ciq.XXXXXX)
+	export REDIS_DIR
+	export REDIS_SOCK=$REDIS_DIR/sock
+	redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 \
+		--save '' --appendonly no --daemonize yes \
+		--pidfile "$REDIS_DIR/pid" --logfile "$REDIS_DIR/log" --dir "$REDIS_DIR" "$@"
+	wait_for 100 redis-cli -s "$REDIS_SOCK" ping
+}
+
+# Stop it. Call from teardown_file.
+redis_stop() {
+	[ -n "${REDIS_DIR:-}" ] || return 0
+	if [ -f "$REDIS_DIR/pid" ]; then
+		kill "$(cat "$REDIS_DIR/pid")" 2>/dev/null || true
+		# Bounded wait for the server to go, so the dir can be removed.
+		for _ in $(seq 100); do
+			kill -0 "$(cat "$REDIS_DIR/pid" 2>/dev/null)" 2>/dev/null || break
+			sleep 0.05
+		done
+	fi
+	rm -rf "$REDIS_DIR"
+}
+
+# A fresh build for each test: new build id, empty database.
+ciq_setup() {
+	redis-cli -s "$REDIS_SOCK" flushall >/dev/null
+	export CIQ_QUEUE="unix://$REDIS_SOCK"
+	export CIQ_BUILD="b$BATS_TEST_NUMBER"
+	export CIQ_WORKER=0
+	unset CIQ_NAMESPACE CIQ_TIMEOUT CIQ_MAX_REQUEUES CIQ_REQUEUE_TOLERANCE REDIS_URL
+	# No CI provider leaks in from the machine running the tests.
+	unset BUILDKITE CIRCLECI TRAVIS HEROKU_TEST_RUN_ID SEMAPHORE GITHUB_ACTIONS \
+		GITLAB_CI BITBUCKET_BUILD_NUMBER TF_BUILD JENKINS_URL CI_NODE_INDEX
+}
+
+# wait_for N CMD...: run CMD every 50 ms until it succeeds, at most N times.
+wait_for() {
+	local n=$1
+	shift
+	for _ in $(seq "$n"); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for: $*" >&2
+	return 1
+}
+
+# rcli ARGS...: redis-cli on this file's server.
+rcli() {
+	redis-cli -s "$REDIS_SOCK" "$@"
+}
+
+# key NAME: the full name of a key of the current build.
+key() {
+	if [ -n "${CIQ_NAMESPACE:-}" ]; then
+		printf 'ciq:{%s:%s}:%s' "$CIQ_NAMESPACE" "$CIQ_BUILD" "$1"
+	else
+		printf 'ciq:{%s}:%s' "$CIQ_BUILD" "$1"
+	fi
+}
+
+# The SPEC loop for one worker: runs "$RUNNER ID" for each test.
+# Usage: worker_loop WORKER RUNNER
+worker_loop() {
+	local w=$1 runner=$2 rc t
+	while :; do
+		rc=0
+		t=$(ciq-pop --worker "$w") || rc=$?
+		[ "$rc" -eq 1 ] && break
+		[ "$rc" -eq 0 ] || return "$rc"
+		if "$runner" "$t" >"$BATS_TEST_TMPDIR/out.$w" 2>&1; then
+			ciq-ack --worker "$w" -- "$t"
+		else
+			ciq-requeue --worker "$w" --output "$BATS_TEST_TMPDIR/out.$w" -- "$t" ||
+				ciq-ack --worker "$w" --failed --output "$BATS_TEST_TMPDIR/out.$w" -- "$t"
+		fi
+	done
+}

@@ -76,11 +76,13 @@ tests/exit_codes.bash: lib/exit.h
 man/%: man/%.scd
 	scdoc < $< > $@
 
-check: all
+check: deps
+	$(MAKE) all
 	$(MAKE) SAN=1 $(TOOLS:%=bin-san/%)
 	sh tests/run.sh bin bin-san
 
-demo: all
+demo: deps
+	$(MAKE) all
 	sh tests/demo.sh
 
 deps:

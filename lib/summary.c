@@ -170,6 +170,19 @@ scan_results(struct reader *rd, struct ciq_summary *sum)
 	return 0;
 }
 
+/* Workers in a natural order: 2 before 10. */
+static int
+cmp_worker(const void *a, const void *b)
+{
+	const char *x = ((const struct ciq_worker_stats *)a)->id;
+	const char *y = ((const struct ciq_worker_stats *)b)->id;
+	size_t lx = strspn(x, "0123456789"), ly = strspn(y, "0123456789");
+
+	if (lx > 0 && ly > 0 && x[lx] == '\0' && y[ly] == '\0' && lx != ly)
+		return lx < ly ? -1 : 1;
+	return strcmp(x, y);
+}
+
 int
 ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ERRLEN])
 {
@@ -257,6 +270,7 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 		w->busy_ms = WSTAT(busy_ms);
 #undef WSTAT
 	}
+	qsort(sum->workers, sum->nworkers, sizeof *sum->workers, cmp_worker);
 out:
 	{
 		redisReply *owned[] = { meta, stats, requeues, reclaims, flaky, queue, running,

@@ -10,7 +10,9 @@
  */
 #include <ctype.h>
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "exit.h"
+#include "json.h"
 #include "url.h"
 
 enum mode { PLAIN, EXPORT, JSON };
@@ -51,11 +54,28 @@ usage(FILE *f)
 	    "  -e, --export         print export lines for eval\n"
 	    "  -j, --json           print one JSON object\n"
 	    "  -c, --check          print nothing on stdout, only set the exit status\n"
+	    "  -h, --help           print this and exit; --version prints the version\n"
 	    "  --queue URL  --build ID  --worker ID  --workers N  --seed SEED\n"
 	    "  --namespace NS  --retry true|false  --order random|given\n"
 	    "  --timeout S  --init-timeout S  --report-timeout S  --inactive-timeout S\n"
 	    "  --max-requeues N  --requeue-tolerance R  --ttl S\n"
 	    "  --connect-timeout S  --command-timeout S  --reconnect-timeout S\n", f);
+}
+
+static void bad_usage(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+/* A message, the usage, and the usage status. */
+static void
+bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	usage(stderr);
+	exit(CIQ_EX_USAGE);
 }
 
 /* CIQ_QUEUE, or CIQ_ and the upper-cased field name for the others. */
@@ -73,15 +93,20 @@ var_name(enum ciq_key k, char *buf, size_t len)
 	return buf;
 }
 
-/* Where a value came from, flags spelled as on the command line. */
+/*
+ * Where a value came from, flags spelled as on the command line. A value
+ * can come from another setting's flag: the seed falls back to --build.
+ */
 static const char *
 source(const struct ciq_conf *c, enum ciq_key k, char *buf, size_t len)
 {
-	const char *s = c->set[k].source, *flag = ciq_conf_info(k)->flag;
+	const char *s = c->set[k].source, *flag;
 
-	if (flag != NULL && s != NULL && strcmp(s, flag) == 0) {
-		snprintf(buf, len, "--%s", flag);
-		return buf;
+	for (int i = 0; s != NULL && i < CIQ_K_COUNT; i++) {
+		if ((flag = ciq_conf_info(i)->flag) != NULL && strcmp(s, flag) == 0) {
+			snprintf(buf, len, "--%s", flag);
+			return buf;
+		}
 	}
 	return s;
 }
@@ -115,23 +140,6 @@ sh_quote(const char *s, int always)
 			putchar(*s);
 	}
 	putchar('\'');
-}
-
-static void
-json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
 }
 
 /*
@@ -200,11 +208,11 @@ print_export(const struct ciq_conf *c)
 		if (c->set[k].value == NULL)
 			continue;
 		v = shown(c, k);
-		var_name(k, name, sizeof name);
 		if (strcmp(v, c->set[k].value) != 0) {
-			printf("# %s is not exported: it holds a password\n", name);
+			printf("# %s is not exported: it holds a password\n",
+			    var_name(k, name, sizeof name));
 		} else {
-			printf("export %s=", name);
+			printf("export %s=", var_name(k, name, sizeof name));
 			sh_quote(v, 1);
 			putchar('\n');
 		}
@@ -223,13 +231,13 @@ print_json(const struct ciq_conf *c)
 	for (i = 0; i < NFIELDS; i++) {
 		enum ciq_key k = fields[i].k;
 
-		json_string(ciq_conf_info(k)->name);
+		ciq_json_cstr(stdout, ciq_conf_info(k)->name);
 		putchar(':');
 		if (c->set[k].value == NULL) {
 			fputs("null", stdout);
 		} else if (fields[i].type == J_STRING) {
 			v = shown(c, k);
-			json_string(v);
+			ciq_json_cstr(stdout, v);
 			free(v);
 		} else if (check_slot(c, k, err) == -1) {
 			/* An invalid number is no number: the exit status says why. */
@@ -250,9 +258,9 @@ print_json(const struct ciq_conf *c)
 		if (c->set[k].value == NULL)
 			continue;
 		fputs(sep, stdout);
-		json_string(ciq_conf_info(k)->name);
+		ciq_json_cstr(stdout, ciq_conf_info(k)->name);
 		putchar(':');
-		json_string(source(c, fields[i].k, src, sizeof src));
+		ciq_json_cstr(stdout, source(c, k, src, sizeof src));
 		sep = ",";
 	}
 	fputs("}}\n", stdout);
@@ -294,6 +302,8 @@ main(int argc, char *argv[])
 	int ch, check = 0, status;
 
 	ciq_conf_init(&c);
+	/* getopt's messages name argv[0]: make it the name warnx uses. */
+	argv[0] = program_invocation_short_name;
 	while ((ch = getopt_long(argc, argv, "cehj", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -301,11 +311,8 @@ main(int argc, char *argv[])
 			break;
 		case 'e':
 		case 'j':
-			if (mode != PLAIN && mode != (ch == 'e' ? EXPORT : JSON)) {
-				warnx("--export and --json exclude each other");
-				usage(stderr);
-				exit(CIQ_EX_USAGE);
-			}
+			if (mode != PLAIN && mode != (ch == 'e' ? EXPORT : JSON))
+				bad_usage("--export and --json exclude each other");
 			mode = ch == 'e' ? EXPORT : JSON;
 			break;
 		case 'h':
@@ -317,17 +324,16 @@ main(int argc, char *argv[])
 			close_stdout();
 			exit(CIQ_EX_OK);
 		default:
-			if (ch >= CIQ_OPT_BASE && ciq_conf_flag(&c, ch, optarg) == 0)
-				break;
-			usage(stderr);
-			exit(CIQ_EX_USAGE);
+			/* getopt said what was wrong; a setting flag is fine. */
+			if (ch < CIQ_OPT_BASE || ciq_conf_flag(&c, ch, optarg) == -1) {
+				usage(stderr);
+				exit(CIQ_EX_USAGE);
+			}
+			break;
 		}
 	}
-	if (optind < argc) {
-		warnx("unexpected argument '%s'", argv[optind]);
-		usage(stderr);
-		exit(CIQ_EX_USAGE);
-	}
+	if (optind < argc)
+		bad_usage("unexpected argument '%s'", argv[optind]);
 
 	ciq_conf_resolve(&c);
 	if (!check) {

@@ -1,10 +1,11 @@
 /*
  * provider.c - detect the CI provider, then read its own variables.
  *
- * One row per provider. Each column names the variables to read, the
- * first that is set and not empty wins. A name holding "${" is a template
- * composed from several variables: some providers have no variable for
- * the build URL, only a documented recipe.
+ * One row per provider; a column left out is a variable the provider does
+ * not have. Each column names the variables to read, the first that is set
+ * and not empty wins. A name holding "${" is a template composed from
+ * several variables: some providers have no variable for the build URL,
+ * only a documented recipe.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,15 +31,15 @@ struct provider {
 	const char *detect;       /* variable that identifies the provider */
 	const char *is;           /* its value (any case), or NULL: set at all */
 	const char *also;         /* a second variable that must be set, or NULL */
-	const char *build[ALT];
+	const char *build[ALT];   /* id shared by every job of the build */
 	const char *worker;       /* parallel index, or NULL */
 	int base;                 /* index of the first worker: 0 or 1 */
-	const char *workers;
-	const char *seed[ALT];
-	const char *retry;
+	const char *workers[ALT];
+	const char *seed[ALT];    /* the commit */
+	const char *retry;        /* read by rule */
 	enum retry_rule rule;
 	const char *branch[ALT];
-	const char *build_url;
+	const char *build_url[ALT];
 	const char *no_index;     /* how to give a worker id without an index */
 };
 
@@ -48,57 +49,75 @@ struct provider {
  * detection before CI_NODE_INDEX, which they number differently, is read.
  */
 static const struct provider providers[] = {
-	{ "buildkite", "Buildkite", "BUILDKITE", "true", NULL,
-	  { "BUILDKITE_BUILD_ID" }, "BUILDKITE_PARALLEL_JOB", 0, "BUILDKITE_PARALLEL_JOB_COUNT",
-	  /* BUILDKITE_COMMIT may be the symbolic "HEAD", skipped below */
-	  { "BUILDKITE_COMMIT", "BUILDKITE_COMMIT_RESOLVED" },
-	  "BUILDKITE_RETRY_COUNT", RETRY_COUNT,
-	  { "BUILDKITE_BRANCH" }, "BUILDKITE_BUILD_URL", NULL },
+	{ .name = "buildkite", .title = "Buildkite", .detect = "BUILDKITE", .is = "true",
+	  .build = { "BUILDKITE_BUILD_ID" },
+	  .worker = "BUILDKITE_PARALLEL_JOB", .base = 0,
+	  .workers = { "BUILDKITE_PARALLEL_JOB_COUNT" },
+	  /* BUILDKITE_COMMIT may be the symbolic "HEAD", which is skipped */
+	  .seed = { "BUILDKITE_COMMIT", "BUILDKITE_COMMIT_RESOLVED" },
+	  .retry = "BUILDKITE_RETRY_COUNT", .rule = RETRY_COUNT,
+	  .branch = { "BUILDKITE_BRANCH" }, .build_url = { "BUILDKITE_BUILD_URL" } },
 	/* The workflow id, not the job's: a separate report job shares it. */
-	{ "circleci", "CircleCI", "CIRCLECI", "true", NULL,
-	  { "CIRCLE_WORKFLOW_ID" }, "CIRCLE_NODE_INDEX", 0, "CIRCLE_NODE_TOTAL",
-	  { "CIRCLE_SHA1" }, NULL, RETRY_NONE,
-	  { "CIRCLE_BRANCH", "CIRCLE_TAG" }, "CIRCLE_BUILD_URL", NULL },
-	{ "travis", "Travis CI", "TRAVIS", "true", NULL,
-	  { "TRAVIS_BUILD_ID" }, NULL, 0, NULL,
-	  { "TRAVIS_COMMIT" }, "TRAVIS_JOB_RESTARTED", RETRY_FLAG,
-	  { "TRAVIS_PULL_REQUEST_BRANCH", "TRAVIS_BRANCH" }, "TRAVIS_BUILD_WEB_URL",
-	  "give each job of the build matrix its own CIQ_WORKER=0, 1, ..." },
-	{ "heroku", "Heroku CI", "HEROKU_TEST_RUN_ID", NULL, NULL,
-	  { "HEROKU_TEST_RUN_ID" }, "CI_NODE_INDEX", 0, "CI_NODE_TOTAL",
-	  { "HEROKU_TEST_RUN_COMMIT_VERSION" }, NULL, RETRY_NONE,
-	  { "HEROKU_TEST_RUN_BRANCH" }, NULL, NULL },
-	/* Semaphore Classic sets SEMAPHORE too, but no workflow id. */
-	{ "semaphore", "Semaphore", "SEMAPHORE", "true", "SEMAPHORE_WORKFLOW_ID",
-	  { "SEMAPHORE_WORKFLOW_ID" }, "SEMAPHORE_JOB_INDEX", 1, "SEMAPHORE_JOB_COUNT",
-	  { "SEMAPHORE_GIT_SHA" }, "SEMAPHORE_PIPELINE_RERUN", RETRY_FLAG,
-	  { "SEMAPHORE_GIT_WORKING_BRANCH", "SEMAPHORE_GIT_BRANCH" }, NULL, NULL },
-	{ "github", "GitHub Actions", "GITHUB_ACTIONS", "true", NULL,
-	  { "GITHUB_RUN_ID" }, NULL, 0, NULL,
-	  { "GITHUB_SHA" }, "GITHUB_RUN_ATTEMPT", RETRY_ATTEMPT,
-	  { "GITHUB_HEAD_REF", "GITHUB_REF_NAME" },
-	  "${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}",
-	  "export CIQ_WORKER=${{ strategy.job-index }}" },
-	{ "gitlab", "GitLab CI", "GITLAB_CI", "true", NULL,
-	  { "CI_PIPELINE_ID" }, "CI_NODE_INDEX", 1, "CI_NODE_TOTAL",
-	  { "CI_COMMIT_SHA" }, NULL, RETRY_NONE,
-	  { "CI_COMMIT_REF_NAME" }, "CI_PIPELINE_URL", NULL },
-	{ "bitbucket", "Bitbucket Pipelines", "BITBUCKET_BUILD_NUMBER", NULL, NULL,
-	  { "BITBUCKET_BUILD_NUMBER" }, "BITBUCKET_PARALLEL_STEP", 0, "BITBUCKET_PARALLEL_STEP_COUNT",
-	  { "BITBUCKET_COMMIT" }, "BITBUCKET_STEP_RUN_NUMBER", RETRY_ATTEMPT,
-	  { "BITBUCKET_BRANCH" }, NULL, NULL },
+	{ .name = "circleci", .title = "CircleCI", .detect = "CIRCLECI", .is = "true",
+	  .build = { "CIRCLE_WORKFLOW_ID" },
+	  .worker = "CIRCLE_NODE_INDEX", .base = 0, .workers = { "CIRCLE_NODE_TOTAL" },
+	  .seed = { "CIRCLE_SHA1" },
+	  .branch = { "CIRCLE_BRANCH", "CIRCLE_TAG" }, .build_url = { "CIRCLE_BUILD_URL" } },
+	{ .name = "travis", .title = "Travis CI", .detect = "TRAVIS", .is = "true",
+	  .build = { "TRAVIS_BUILD_ID" },
+	  .no_index = "give each job of the build matrix its own CIQ_WORKER=0, 1, ...",
+	  .seed = { "TRAVIS_COMMIT" },
+	  .retry = "TRAVIS_JOB_RESTARTED", .rule = RETRY_FLAG,
+	  .branch = { "TRAVIS_PULL_REQUEST_BRANCH", "TRAVIS_BRANCH" },
+	  .build_url = { "TRAVIS_BUILD_WEB_URL" } },
+	{ .name = "heroku", .title = "Heroku CI", .detect = "HEROKU_TEST_RUN_ID",
+	  .build = { "HEROKU_TEST_RUN_ID" },
+	  .worker = "CI_NODE_INDEX", .base = 0, .workers = { "CI_NODE_TOTAL" },
+	  .seed = { "HEROKU_TEST_RUN_COMMIT_VERSION" },
+	  .branch = { "HEROKU_TEST_RUN_BRANCH" } },
+	/* Semaphore Classic sets SEMAPHORE too, but no workflow id. The
+	 * workflow id survives "Rerun Failed Jobs"; the pipeline id does not. */
+	{ .name = "semaphore", .title = "Semaphore", .detect = "SEMAPHORE", .is = "true",
+	  .also = "SEMAPHORE_WORKFLOW_ID",
+	  .build = { "SEMAPHORE_WORKFLOW_ID" },
+	  .worker = "SEMAPHORE_JOB_INDEX", .base = 1, .workers = { "SEMAPHORE_JOB_COUNT" },
+	  .seed = { "SEMAPHORE_GIT_SHA" },
+	  .retry = "SEMAPHORE_PIPELINE_RERUN", .rule = RETRY_FLAG,
+	  .branch = { "SEMAPHORE_GIT_WORKING_BRANCH", "SEMAPHORE_GIT_BRANCH" } },
+	{ .name = "github", .title = "GitHub Actions", .detect = "GITHUB_ACTIONS", .is = "true",
+	  .build = { "GITHUB_RUN_ID" },
+	  .no_index = "export CIQ_WORKER=${{ strategy.job-index }}",
+	  .seed = { "GITHUB_SHA" },
+	  .retry = "GITHUB_RUN_ATTEMPT", .rule = RETRY_ATTEMPT,
+	  .branch = { "GITHUB_HEAD_REF", "GITHUB_REF_NAME" },
+	  .build_url = { "${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}" } },
+	{ .name = "gitlab", .title = "GitLab CI", .detect = "GITLAB_CI", .is = "true",
+	  .build = { "CI_PIPELINE_ID" },
+	  .worker = "CI_NODE_INDEX", .base = 1, .workers = { "CI_NODE_TOTAL" },
+	  .seed = { "CI_COMMIT_SHA" },
+	  .branch = { "CI_COMMIT_REF_NAME" }, .build_url = { "CI_PIPELINE_URL" } },
+	{ .name = "bitbucket", .title = "Bitbucket Pipelines", .detect = "BITBUCKET_BUILD_NUMBER",
+	  .build = { "BITBUCKET_BUILD_NUMBER" },
+	  .worker = "BITBUCKET_PARALLEL_STEP", .base = 0,
+	  .workers = { "BITBUCKET_PARALLEL_STEP_COUNT" },
+	  .seed = { "BITBUCKET_COMMIT" },
+	  .retry = "BITBUCKET_STEP_RUN_NUMBER", .rule = RETRY_ATTEMPT,
+	  .branch = { "BITBUCKET_BRANCH" } },
 	/* TF_BUILD is "True"; the 1-based index is common usage, not documented. */
-	{ "azure", "Azure Pipelines", "TF_BUILD", "true", NULL,
-	  { "BUILD_BUILDID" }, "SYSTEM_JOBPOSITIONINPHASE", 1, "SYSTEM_TOTALJOBSINPHASE",
-	  { "BUILD_SOURCEVERSION" }, "SYSTEM_JOBATTEMPT", RETRY_ATTEMPT,
-	  { "BUILD_SOURCEBRANCHNAME" },
-	  "${SYSTEM_TEAMFOUNDATIONSERVERURI}${SYSTEM_TEAMPROJECT}/_build/results?buildId=${BUILD_BUILDID}",
-	  NULL },
-	{ "jenkins", "Jenkins", "JENKINS_URL", NULL, NULL,
-	  { "BUILD_TAG", "BUILD_NUMBER" }, NULL, 0, NULL,
-	  { "GIT_COMMIT" }, NULL, RETRY_NONE,
-	  { "BRANCH_NAME", "GIT_BRANCH" }, "BUILD_URL",
-	  "set it in each parallel branch or matrix cell" },
+	{ .name = "azure", .title = "Azure Pipelines", .detect = "TF_BUILD", .is = "true",
+	  .build = { "BUILD_BUILDID" },
+	  .worker = "SYSTEM_JOBPOSITIONINPHASE", .base = 1,
+	  .workers = { "SYSTEM_TOTALJOBSINPHASE" },
+	  .seed = { "BUILD_SOURCEVERSION" },
+	  .retry = "SYSTEM_JOBATTEMPT", .rule = RETRY_ATTEMPT,
+	  .branch = { "BUILD_SOURCEBRANCHNAME" },
+	  .build_url = { "${SYSTEM_TEAMFOUNDATIONSERVERURI}${SYSTEM_TEAMPROJECT}"
+	      "/_build/results?buildId=${BUILD_BUILDID}" } },
+	{ .name = "jenkins", .title = "Jenkins", .detect = "JENKINS_URL",
+	  .build = { "BUILD_TAG", "BUILD_NUMBER" },
+	  .no_index = "set it in each parallel branch or matrix cell",
+	  .seed = { "GIT_COMMIT" },
+	  .branch = { "BRANCH_NAME", "GIT_BRANCH" }, .build_url = { "BUILD_URL" } },
 };
 
 #define NPROVIDERS (sizeof providers / sizeof providers[0])
@@ -242,7 +261,6 @@ void
 ciq_provider_infer(struct ciq_conf *c)
 {
 	const struct provider *p = detect();
-	const char *one[ALT] = { NULL };
 
 	if (p == NULL)
 		return;
@@ -250,14 +268,12 @@ ciq_provider_infer(struct ciq_conf *c)
 		ciq_conf_put(c, CIQ_K_PROVIDER, p->name, p->detect);
 	fill(c, CIQ_K_BUILD, p->build, NULL);
 	fill_worker(c, p);
-	one[0] = p->workers;
-	fill(c, CIQ_K_WORKERS, one, NULL);
+	fill(c, CIQ_K_WORKERS, p->workers, NULL);
 	/* A symbolic ref is the same in every build: no seed at all is better. */
 	fill(c, CIQ_K_SEED, p->seed, "HEAD");
 	fill_retry(c, p);
 	fill(c, CIQ_K_BRANCH, p->branch, NULL);
-	one[0] = p->build_url;
-	fill(c, CIQ_K_BUILD_URL, one, NULL);
+	fill(c, CIQ_K_BUILD_URL, p->build_url, NULL);
 }
 
 static const struct provider *
@@ -302,7 +318,7 @@ ciq_provider_hint(const struct ciq_conf *c, enum ciq_key k)
 		var = p->worker;
 		break;
 	case CIQ_K_WORKERS:
-		var = p->workers;
+		var = p->workers[0];
 		break;
 	case CIQ_K_SEED:
 		var = p->seed[0];

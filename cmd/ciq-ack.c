@@ -8,6 +8,7 @@
  * records nothing for that id.
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,8 @@ main(int argc, char **argv)
 	redisReply *r;
 	int c, rc, nargs, exit_status = CIQ_EX_OK;
 
+	/* getopt names the program in its messages as err(3) does. */
+	argv[0] = program_invocation_short_name;
 	ciq_conf_init(&conf);
 	while ((c = getopt_long(argc, argv, "fho:s", longopts, NULL)) != -1) {
 		switch (c) {

@@ -8,6 +8,7 @@
  * come back (requeued, released, or reclaimed from a dead worker).
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,8 @@ main(int argc, char **argv)
 	long n = 1;
 	int c, rc;
 
+	/* getopt names the program in its messages as err(3) does. */
+	argv[0] = program_invocation_short_name;
 	ciq_conf_init(&conf);
 	while ((c = getopt_long(argc, argv, "hn:", longopts, NULL)) != -1) {
 		switch (c) {

@@ -6,6 +6,7 @@
  * With TEST arguments only those are released.
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,8 @@ main(int argc, char **argv)
 	redisReply *r;
 	int c, rc;
 
+	/* getopt names the program in its messages as err(3) does. */
+	argv[0] = program_invocation_short_name;
 	ciq_conf_init(&conf);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {

@@ -10,6 +10,7 @@
  * a test has no result or the build's keys vanished.
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -270,6 +271,8 @@ main(int argc, char **argv)
 	const char *word;
 	int c, rc, json = 0, no_wait = 0, status;
 
+	/* getopt names the program in its messages as err(3) does. */
+	argv[0] = program_invocation_short_name;
 	ciq_conf_init(&conf);
 	while ((c = getopt_long(argc, argv, "hj", longopts, NULL)) != -1) {
 		switch (c) {

@@ -8,6 +8,7 @@
  * The output is kept with the test either way, for the report.
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,8 @@ main(int argc, char **argv)
 	redisReply *r;
 	int c, rc;
 
+	/* getopt names the program in its messages as err(3) does. */
+	argv[0] = program_invocation_short_name;
 	ciq_conf_init(&conf);
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
 		switch (c) {

@@ -139,7 +139,8 @@ details(struct reader *rd, struct ciq_list *l, const redisReply *requeues,
 		}
 		freeReplyObject(r);
 	}
-	qsort(l->v, l->n, sizeof *l->v, cmp_item);
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof *l->v, cmp_item);
 	return 0;
 }
 

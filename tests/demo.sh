@@ -4,7 +4,7 @@
 # workers running the shell loop in parallel, then ciq-report.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$root/bin:$PATH
+PATH=${CIQ_BIN:-$root/bin}:$PATH
 dir=$(mktemp -d /tmp/ciq-demo.XXXXXX)
 cleanup() {
 	[ -f "$dir/pid" ] && kill "$(cat "$dir/pid")" 2>/dev/null

@@ -112,11 +112,10 @@ push(struct ciq_session *s, const struct ciq_idlist *l)
 		if ((r = ciq_conn_reply(&s->conn)) == NULL)
 			goto out;
 		inflight--;
-		if (r->type == REDIS_REPLY_ERROR) {
-			warnx("the server refused the ids: %s", r->str);
-			freeReplyObject(r);
-			goto out;
-		}
+		if (r->type == REDIS_REPLY_ERROR)
+			errx(strncmp(r->str, "WRONGTYPE", 9) == 0 ? CIQ_EX_SOFTWARE : CIQ_EX_UNAVAILABLE,
+			    "the server refused the ids of build '%s': %s: nothing was published",
+			    s->build, r->str);
 		freeReplyObject(r);
 	}
 	ret = 0;

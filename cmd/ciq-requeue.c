@@ -3,9 +3,10 @@
  *
  * Accepted only while this worker still owns the test, the test has been
  * requeued fewer than --max-requeues times, and the build has used less
- * than --requeue-tolerance of its suite in requeues. Refused (exit 1),
- * nothing changes and the failure stands: record it with ciq-ack --failed.
- * The output is kept with the test either way, for the report.
+ * than --requeue-tolerance of its suite in requeues; the output then
+ * goes with the test, for the report. Refused (exit 1), nothing changes
+ * and the failure stands: record it, output included, with
+ * ciq-ack --failed --output.
  */
 #include <err.h>
 #include <errno.h>

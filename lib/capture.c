@@ -57,10 +57,19 @@ ciq_capture_read(const char *path, char **out, size_t *len, char err[CIQ_ERRLEN]
 		*len = n;
 		return 0;
 	}
-	snprintf(note, sizeof note, "[ciq: output cut to its last %d bytes of %llu]\n",
-	    CIQ_OUTPUT_MAX, total);
-	nl = strlen(note);
-	keep = CIQ_OUTPUT_MAX - nl;
+	/*
+	 * The note counts toward the cap and says exactly how much was
+	 * dropped, which depends on its own length: settle that first.
+	 */
+	nl = 0;
+	for (;;) {
+		keep = CIQ_OUTPUT_MAX - nl;
+		snprintf(note, sizeof note, "[ciq: output cut: the first %llu of %llu bytes were dropped]\n",
+		    total - keep, total);
+		if (strlen(note) == nl)
+			break;
+		nl = strlen(note);
+	}
 	res = ciq_malloc(CIQ_OUTPUT_MAX);
 	memcpy(res, note, nl);
 	memcpy(res + nl, buf + n - keep, keep);

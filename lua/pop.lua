@@ -2,21 +2,25 @@
 -- longer ago than the timeout, by the server's clock) come first, then the
 -- queue. A worker is not handed back a test it requeued itself while
 -- another worker is alive, so a retry runs elsewhere.
--- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results w:
+-- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results w: leader
 -- ARGV: nonce worker timeout_ms count
 -- Returns {"ok", id, from, id, from, ...} where from is "" for a fresh
 -- test and the previous owner for a reclaimed one; or {"wait"} (nothing
 -- queued, tests in flight elsewhere), {"done"} (exhausted), {"notready"},
--- {"gone"} (the build's keys do not exist).
+-- {"gone"} (the build's keys do not exist, and no leader is publishing).
 local meta, queue, running, owner, workers, requeued_by, reclaims, stats,
-  wstats, replies, results, mine =
+  wstats, replies, results, mine, leader =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
-  KEYS[9], KEYS[10], KEYS[11], KEYS[12]
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 local nonce, worker, timeout, count =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 
 local m = redis.call('HMGET', meta, 'status', 'expire_at')
-if not m[2] then return {'gone'} end
+if not m[2] then
+  -- A leader that won the election but has not published yet: wait.
+  if redis.call('EXISTS', leader) == 1 then return {'notready'} end
+  return {'gone'}
+end
 if m[1] ~= 'ready' then return {'notready'} end
 local expire_at = m[2]
 local again = replayed(replies, worker, nonce)

@@ -41,7 +41,7 @@ if n >= max_requeues then
 end
 -- The tolerance is a share of the suite: ceil(tolerance * total) requeues
 -- for the whole build (the epsilon keeps 0.1 * 30 at 3, not 4).
-local allowed = math.ceil(tolerance * total - 1e-9)
+local allowed = math.max(0, math.ceil(tolerance * total - 1e-9))
 local used = tonumber(redis.call('HGET', stats, 'requeued') or '0')
 if used >= allowed then
   return answer({'refused', 'tolerance', used .. '/' .. allowed})

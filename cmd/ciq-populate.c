@@ -112,10 +112,17 @@ push(struct ciq_session *s, const struct ciq_idlist *l)
 		if ((r = ciq_conn_reply(&s->conn)) == NULL)
 			goto out;
 		inflight--;
-		if (r->type == REDIS_REPLY_ERROR)
-			errx(strncmp(r->str, "WRONGTYPE", 9) == 0 ? CIQ_EX_SOFTWARE : CIQ_EX_UNAVAILABLE,
-			    "the server refused the ids of build '%s': %s: nothing was published",
-			    s->build, r->str);
+		if (r->type == REDIS_REPLY_ERROR) {
+			char why[CIQ_ERRLEN];
+
+			snprintf(why, sizeof why, "%s", r->str);
+			freeReplyObject(r);
+			free(queue);
+			free(argv);
+			free(lens);
+			errx(CIQ_EX_SOFTWARE, "the server refused the ids of build '%s': %s: "
+			    "nothing was published", s->build, why);
+		}
 		freeReplyObject(r);
 	}
 	ret = 0;

@@ -39,7 +39,7 @@ static const struct ciq_conf_info info[CIQ_K_COUNT] = {
 };
 
 /* How each numeric slot is checked. */
-enum kind { K_TEXT, K_SECONDS, K_COUNT, K_RATIO, K_BOOL, K_ID, K_ORDER };
+enum kind { K_TEXT, K_SECONDS, K_WHOLE_SECONDS, K_COUNT, K_RATIO, K_BOOL, K_ID, K_ORDER };
 
 static const enum kind kinds[CIQ_K_COUNT] = {
 	[CIQ_K_BUILD] = K_ID, [CIQ_K_WORKER] = K_ID, [CIQ_K_NAMESPACE] = K_ID,
@@ -47,7 +47,7 @@ static const enum kind kinds[CIQ_K_COUNT] = {
 	[CIQ_K_TIMEOUT] = K_SECONDS, [CIQ_K_INIT_TIMEOUT] = K_SECONDS,
 	[CIQ_K_REPORT_TIMEOUT] = K_SECONDS, [CIQ_K_INACTIVE_TIMEOUT] = K_SECONDS,
 	[CIQ_K_MAX_REQUEUES] = K_COUNT, [CIQ_K_REQUEUE_TOLERANCE] = K_RATIO,
-	[CIQ_K_TTL] = K_SECONDS, [CIQ_K_ORDER] = K_ORDER,
+	[CIQ_K_TTL] = K_WHOLE_SECONDS, [CIQ_K_ORDER] = K_ORDER,
 	[CIQ_K_CONNECT_TIMEOUT] = K_SECONDS, [CIQ_K_COMMAND_TIMEOUT] = K_SECONDS,
 	[CIQ_K_RECONNECT_TIMEOUT] = K_SECONDS,
 };
@@ -198,6 +198,12 @@ check_one(const struct ciq_conf *c, enum ciq_key k, char err[CIQ_ERRLEN])
 		if (parse_double(v, &d) == 0 && d >= 0 && d <= 1e7)
 			return 0;
 		snprintf(err, CIQ_ERRLEN, "invalid %s '%s': expected seconds", origin(c, k, where, sizeof where), v);
+		return -1;
+	case K_WHOLE_SECONDS:
+		/* Key lifetimes go to EXPIRE, which takes whole seconds. */
+		if (parse_count(v, &n) == 0 && n >= 1 && n <= 1000000000)
+			return 0;
+		snprintf(err, CIQ_ERRLEN, "invalid %s '%s': expected whole seconds, at least 1", origin(c, k, where, sizeof where), v);
 		return -1;
 	case K_COUNT:
 		if (parse_count(v, &n) == 0 && n <= 1000000000)

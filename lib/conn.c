@@ -159,7 +159,7 @@ handshake(struct ciq_conn *c)
 			char msg[CIQ_ERRLEN];
 
 			snprintf(msg, sizeof msg, "cannot select database %d: %s", c->url.db, r->str);
-			fail(c, strncmp(r->str, "NOAUTH", 6) == 0 ? CIQ_CONN_AUTH : CIQ_CONN_PROTOCOL, msg);
+			fail(c, strncmp(r->str, "NOAUTH", 6) == 0 ? CIQ_CONN_AUTH : CIQ_CONN_CONFIG, msg);
 			freeReplyObject(r);
 			drop(c);
 			return -1;
@@ -283,7 +283,10 @@ ciq_conn_command(struct ciq_conn *c, enum ciq_retry retry, int argc,
 		if (c->reader == NULL && reconnect(c, deadline - ciq_now_ms(), 0) == -1)
 			return NULL;
 		r = roundtrip(c, argc, argv, lens);
-		if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOAUTH", 6) == 0) {
+		/* Redis 7 answers a long command from a client that has not
+		 * logged in with a protocol error rather than NOAUTH. */
+		if (r != NULL && r->type == REDIS_REPLY_ERROR && (strncmp(r->str, "NOAUTH", 6) == 0 ||
+		    strstr(r->str, "unauthenticated") != NULL)) {
 			freeReplyObject(r);
 			fail(c, CIQ_CONN_AUTH, "the server requires a password: set CIQ_PASSWORD or put it in the URL");
 			return NULL;

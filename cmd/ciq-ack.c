@@ -55,13 +55,16 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "fho:s", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-		case 's':
-			if (strcmp(status, "pass") != 0) {
+		case 's': {
+			const char *want = c == 'f' ? "fail" : "skip";
+
+			if (strcmp(status, "pass") != 0 && strcmp(status, want) != 0) {
 				warnx("--failed and --skipped exclude each other");
 				usage(CIQ_EX_USAGE);
 			}
-			status = c == 'f' ? "fail" : "skip";
+			status = want;
 			break;
+		}
 		case 'o':
 			output_path = optarg;
 			break;

@@ -26,6 +26,8 @@ usage(int status)
 
 	fprintf(f, "usage: ciq-ack [--failed | --skipped] [--output FILE] [options] [--] TEST...\n"
 	    "See ciq-ack(1).\n");
+	if (status == 0 && ciq_cli_close_stdout() == -1)
+		err(CIQ_EX_SOFTWARE, "cannot write the usage");
 	exit(status);
 }
 
@@ -73,6 +75,8 @@ main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("ciq-ack %s\n", CIQ_VERSION);
+			if (ciq_cli_close_stdout() == -1)
+				err(CIQ_EX_SOFTWARE, "cannot write the version");
 			return 0;
 		default:
 			if (ciq_conf_flag(&conf, c, optarg) == -1)
@@ -112,7 +116,7 @@ main(int argc, char **argv)
 			warnx("'%s' was never reserved by worker '%s': not recorded", id, s.worker);
 			exit_status = CIQ_EX_DATAERR;
 		} else if (strcmp(outcome, "duplicate") == 0 && !held) {
-			warnx("'%s' already has a result (it was reclaimed by another worker): this one is ignored", id);
+			warnx("'%s' already has a result: this one is ignored", id);
 		} else if (strcmp(outcome, "flaky") == 0) {
 			warnx("'%s' both passed and failed: recorded as flaky", id);
 		} else if (strcmp(outcome, "recorded") == 0 && !held) {

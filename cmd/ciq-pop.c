@@ -28,6 +28,8 @@ usage(int status)
 	fprintf(f, "usage: ciq-pop [-n count] [--queue URL] [--build ID] [--worker ID]\n"
 	    "               [--timeout SECONDS] [--init-timeout SECONDS] [options]\n"
 	    "See ciq-pop(1).\n");
+	if (status == 0 && ciq_cli_close_stdout() == -1)
+		err(CIQ_EX_SOFTWARE, "cannot write the usage");
 	exit(status);
 }
 
@@ -69,6 +71,8 @@ main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("ciq-pop %s\n", CIQ_VERSION);
+			if (ciq_cli_close_stdout() == -1)
+				err(CIQ_EX_SOFTWARE, "cannot write the version");
 			return 0;
 		default:
 			if (ciq_conf_flag(&conf, c, optarg) == -1)

@@ -40,6 +40,8 @@ usage(int status)
 	    "                    [--order random|given] [--init-timeout SECONDS] [--ttl SECONDS]\n"
 	    "                    [options] [FILE...]\n"
 	    "See ciq-populate(1).\n");
+	if (status == 0 && ciq_cli_close_stdout() == -1)
+		err(CIQ_EX_SOFTWARE, "cannot write the usage");
 	exit(status);
 }
 
@@ -221,6 +223,8 @@ main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("ciq-populate %s\n", CIQ_VERSION);
+			if (ciq_cli_close_stdout() == -1)
+				err(CIQ_EX_SOFTWARE, "cannot write the version");
 			return 0;
 		default:
 			if (ciq_conf_flag(&conf, c, optarg) == -1)

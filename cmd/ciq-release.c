@@ -23,6 +23,8 @@ usage(int status)
 
 	fprintf(f, "usage: ciq-release [options] [--] [TEST...]\n"
 	    "See ciq-release(1).\n");
+	if (status == 0 && ciq_cli_close_stdout() == -1)
+		err(CIQ_EX_SOFTWARE, "cannot write the usage");
 	exit(status);
 }
 
@@ -51,6 +53,8 @@ main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("ciq-release %s\n", CIQ_VERSION);
+			if (ciq_cli_close_stdout() == -1)
+				err(CIQ_EX_SOFTWARE, "cannot write the version");
 			return 0;
 		default:
 			if (ciq_conf_flag(&conf, c, optarg) == -1)

@@ -39,6 +39,8 @@ usage(int status)
 	    "                  [--init-timeout S] [--report-timeout S] [--inactive-timeout S]\n"
 	    "                  [options]\n"
 	    "See ciq-report(1).\n");
+	if (status == 0 && ciq_cli_close_stdout() == -1)
+		err(CIQ_EX_SOFTWARE, "cannot write the usage");
 	exit(status);
 }
 
@@ -287,6 +289,8 @@ main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("ciq-report %s\n", CIQ_VERSION);
+			if (ciq_cli_close_stdout() == -1)
+				err(CIQ_EX_SOFTWARE, "cannot write the version");
 			return 0;
 		default:
 			if (ciq_conf_flag(&conf, c, optarg) == -1)

@@ -28,6 +28,8 @@ usage(int status)
 	fprintf(f, "usage: ciq-requeue [--output FILE] [--max-requeues N] [--requeue-tolerance RATIO]\n"
 	    "                   [options] [--] TEST\n"
 	    "See ciq-requeue(1).\n");
+	if (status == 0 && ciq_cli_close_stdout() == -1)
+		err(CIQ_EX_SOFTWARE, "cannot write the usage");
 	exit(status);
 }
 
@@ -62,6 +64,8 @@ main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("ciq-requeue %s\n", CIQ_VERSION);
+			if (ciq_cli_close_stdout() == -1)
+				err(CIQ_EX_SOFTWARE, "cannot write the version");
 			return 0;
 		default:
 			if (ciq_conf_flag(&conf, c, optarg) == -1)
@@ -95,9 +99,11 @@ main(int argc, char **argv)
 		rc = CIQ_EX_DATAERR;
 	} else if (strcmp(status, "refused") == 0) {
 		rc = CIQ_EX_NO;
-		if (strcmp(why, "reclaimed") == 0)
+		if (strcmp(why, "reclaimed") == 0 && *ciq_reply_str(r, 2) != '\0')
 			warnx("'%s' is no longer reserved by this worker (now: '%s'): not requeued",
 			    argv[optind], ciq_reply_str(r, 2));
+		else if (strcmp(why, "reclaimed") == 0)
+			warnx("'%s' is no longer reserved by this worker: not requeued", argv[optind]);
 		else if (strcmp(why, "recorded") == 0)
 			warnx("'%s' already has a result: not requeued", argv[optind]);
 		else if (strcmp(why, "max-requeues") == 0)

@@ -347,7 +347,7 @@ stored_output() {
 	printf 'late\n' >"$BATS_TEST_TMPDIR/out"
 	run --separate-stderr ciq-ack --failed --output "$BATS_TEST_TMPDIR/out" -- t
 	assert_success
-	assert_equal "$stderr" "ciq-ack: 't' already has a result (it was reclaimed by another worker): this one is ignored"
+	assert_equal "$stderr" "ciq-ack: 't' already has a result: this one is ignored"
 	assert_equal "$(result t)" "$before"
 	assert_equal "$(stat skipped)" 1
 	assert_equal "$(stat failed)" ''

@@ -147,7 +147,7 @@ stat() {
 	ciq-ack --failed -- t
 	run --separate-stderr ciq-requeue --max-requeues 1 --requeue-tolerance 1 -- t
 	assert_equal "$status" "$CIQ_EX_NO"
-	assert_equal "$stderr" "ciq-requeue: 't' is no longer reserved by this worker (now: ''): not requeued"
+	assert_equal "$stderr" "ciq-requeue: 't' is no longer reserved by this worker: not requeued"
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" u
 }
 
@@ -280,7 +280,7 @@ stat() {
 	ciq-release
 	run --separate-stderr ciq-requeue --max-requeues 1 --requeue-tolerance 1 -- t
 	assert_equal "$status" "$CIQ_EX_NO"
-	assert_equal "$stderr" "ciq-requeue: 't' is no longer reserved by this worker (now: ''): not requeued"
+	assert_equal "$stderr" "ciq-requeue: 't' is no longer reserved by this worker: not requeued"
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" "$(printf 't\nu')"
 	assert_equal "$(rcli EXISTS "$(key requeues)")" 0
 }

@@ -108,7 +108,14 @@ push(struct ciq_session *s, const struct ciq_idlist *l)
 				bytes += l->ids[i++].len;
 			}
 			ciq_conn_append(&s->conn, argc, argv, lens);
-			inflight++;
+			/* Every key has a TTL from its creation on, even a queue
+			 * whose leader dies half way through. */
+			{
+				const char *ex[3] = { "EXPIRE", queue, ciq_conf_get(s->conf, CIQ_K_TTL) };
+
+				ciq_conn_append(&s->conn, 3, ex, NULL);
+			}
+			inflight += 2;
 			continue;
 		}
 		if ((r = ciq_conn_reply(&s->conn)) == NULL)

@@ -8,20 +8,6 @@ setup_file() { redis_start; }
 teardown_file() { redis_stop; }
 setup() { ciq_setup; }
 
-# populate ID...: publish these ids, in this order, as worker 0.
-populate() {
-	printf '%s\n' "$@" | ciq-populate --order given
-}
-
-# result ID: the stored result of ID ("CODE MS WORKER"), or nothing.
-result() {
-	rcli HGET "$(key results)" "$1"
-}
-
-stat() {
-	rcli HGET "$(key stats)" "$1"
-}
-
 # Worker 0 holds t, then worker 1 reclaims it after a 0.5 s silence.
 reclaim_t() {
 	populate t
@@ -44,8 +30,8 @@ reclaim_t() {
 	assert_equal "$stderr" ''
 	run result a
 	assert_output --regexp '^p [0-9]+ 0$'
-	assert_equal "$(stat passed)" 1
-	assert_equal "$(stat failed)" ''
+	assert_equal "$(counter passed)" 1
+	assert_equal "$(counter failed)" ''
 	# The reservation is over.
 	assert_equal "$(rcli ZSCORE "$(key running)" a)" ''
 	assert_equal "$(rcli HEXISTS "$(key owner)" a)" 0
@@ -59,8 +45,8 @@ reclaim_t() {
 	assert_success
 	run result a
 	assert_output --regexp '^f [0-9]+ 0$'
-	assert_equal "$(stat failed)" 1
-	assert_equal "$(stat passed)" ''
+	assert_equal "$(counter failed)" 1
+	assert_equal "$(counter passed)" ''
 	assert_equal "$(rcli HGET "$(key wstats)" 0:failed)" 1
 }
 
@@ -71,7 +57,7 @@ reclaim_t() {
 	assert_success
 	run result a
 	assert_output --regexp '^s [0-9]+ 0$'
-	assert_equal "$(stat skipped)" 1
+	assert_equal "$(counter skipped)" 1
 	assert_equal "$(rcli HGET "$(key wstats)" 0:skipped)" 1
 }
 
@@ -221,7 +207,7 @@ stored_output() {
 	assert_output ''
 	assert_equal "$stderr" "ciq-ack: 'a' was never reserved by worker '0': not recorded"
 	assert_equal "$(rcli HLEN "$(key results)")" 0
-	assert_equal "$(stat failed)" ''
+	assert_equal "$(counter failed)" ''
 	# Worker 1 still holds it.
 	assert_equal "$(rcli HGET "$(key owner)" a)" 1
 	run --separate-stderr ciq-ack -- b
@@ -249,7 +235,7 @@ stored_output() {
 		run result "$t"
 		assert_output --regexp '^s [0-9]+ 0$'
 	done
-	assert_equal "$(stat skipped)" 3
+	assert_equal "$(counter skipped)" 3
 	assert_equal "$(rcli ZCARD "$(key running)")" 0
 }
 
@@ -261,7 +247,7 @@ stored_output() {
 	assert_equal "$stderr" "ciq-ack: 'c' was never reserved by worker '0': not recorded"
 	assert_equal "$(rcli HLEN "$(key results)")" 2
 	assert_equal "$(result c)" ''
-	assert_equal "$(stat passed)" 2
+	assert_equal "$(counter passed)" 2
 }
 
 @test "--failed and --skipped together are a usage error" {
@@ -319,7 +305,7 @@ stored_output() {
 	assert_equal "$stderr" "ciq-ack: 't' was reclaimed by another worker: this first result is recorded"
 	# No duration: worker 0 no longer held the reservation.
 	assert_equal "$(result t)" 'p  0'
-	assert_equal "$(stat passed)" 1
+	assert_equal "$(counter passed)" 1
 	[ -n "$(rcli ZSCORE "$(key running)" t)" ]
 	assert_equal "$(rcli HGET "$(key owner)" t)" 1
 
@@ -330,7 +316,7 @@ stored_output() {
 	assert_equal "$(rcli ZCARD "$(key running)")" 0
 	assert_equal "$(rcli HEXISTS "$(key owner)" t)" 0
 	assert_equal "$(result t)" 'p  0'
-	assert_equal "$(stat passed)" 1
+	assert_equal "$(counter passed)" 1
 	run ciq-pop --worker 1
 	assert_equal "$status" "$CIQ_EX_NO"
 }
@@ -349,8 +335,8 @@ stored_output() {
 	assert_success
 	assert_equal "$stderr" "ciq-ack: 't' already has a result: this one is ignored"
 	assert_equal "$(result t)" "$before"
-	assert_equal "$(stat skipped)" 1
-	assert_equal "$(stat failed)" ''
+	assert_equal "$(counter skipped)" 1
+	assert_equal "$(counter failed)" ''
 	assert_equal "$(rcli EXISTS "$(key output)")" 0
 	assert_equal "$(rcli ZCARD "$(key running)")" 0
 }
@@ -361,15 +347,15 @@ stored_output() {
 	run --separate-stderr ciq-ack --failed --output "$BATS_TEST_TMPDIR/out" -- t
 	assert_success
 	assert_equal "$stderr" "ciq-ack: 't' was reclaimed by another worker: this first result is recorded"
-	assert_equal "$(stat failed)" 1
+	assert_equal "$(counter failed)" 1
 	run --separate-stderr ciq-ack --worker 1 -- t
 	assert_success
 	assert_equal "$stderr" "ciq-ack: 't' both passed and failed: recorded as flaky"
 	run result t
 	assert_output --regexp '^p [0-9]+ 1$'
-	assert_equal "$(stat flaky)" 1
-	assert_equal "$(stat failed)" 0
-	assert_equal "$(stat passed)" 1
+	assert_equal "$(counter flaky)" 1
+	assert_equal "$(counter failed)" 0
+	assert_equal "$(counter passed)" 1
 	assert_equal "$(rcli SMEMBERS "$(key flaky)")" t
 	assert_equal "$(rcli ZCARD "$(key running)")" 0
 }
@@ -382,9 +368,9 @@ stored_output() {
 	assert_success
 	assert_equal "$stderr" "ciq-ack: 't' both passed and failed: recorded as flaky"
 	assert_equal "$(result t)" 'p  0'
-	assert_equal "$(stat flaky)" 1
-	assert_equal "$(stat passed)" 1
-	assert_equal "$(stat failed)" ''
+	assert_equal "$(counter flaky)" 1
+	assert_equal "$(counter passed)" 1
+	assert_equal "$(counter failed)" ''
 	assert_equal "$(rcli HGET "$(key output)" t)" 'second attempt'
 }
 
@@ -396,9 +382,9 @@ stored_output() {
 	assert_success
 	assert_equal "$stderr" ''
 	assert_equal "$(result t)" 'f  0'
-	assert_equal "$(stat failed)" 1
-	assert_equal "$(stat skipped)" ''
-	assert_equal "$(stat flaky)" ''
+	assert_equal "$(counter failed)" 1
+	assert_equal "$(counter skipped)" ''
+	assert_equal "$(counter flaky)" ''
 	assert_equal "$(rcli ZCARD "$(key running)")" 0
 }
 
@@ -412,7 +398,7 @@ stored_output() {
 	assert_success
 	assert_equal "$stderr" "ciq-ack: 'a' already has a result: this one is ignored"
 	assert_equal "$(result a)" "$before"
-	assert_equal "$(stat failed)" 1
+	assert_equal "$(counter failed)" 1
 	assert_equal "$(rcli HGET "$(key output)" a)" first
 }
 

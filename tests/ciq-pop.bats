@@ -11,11 +11,6 @@ setup() { ciq_setup; }
 # A background pop left by a failed test is stopped, by its pid.
 teardown() { [ -z "${BG_PID:-}" ] || kill "$BG_PID" 2>/dev/null || true; }
 
-# populate ID...: publish these ids, in this order, as worker 0.
-populate() {
-	printf '%s\n' "$@" | ciq-populate --order given
-}
-
 # lost ID MS: ID has been reserved for more than MS by the server's clock.
 lost() {
 	local t now score

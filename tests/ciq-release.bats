@@ -8,15 +8,6 @@ setup_file() { redis_start; }
 teardown_file() { redis_stop; }
 setup() { ciq_setup; }
 
-# populate ID...: publish these ids, in this order, as worker 0.
-populate() {
-	printf '%s\n' "$@" | ciq-populate --order given
-}
-
-stat() {
-	rcli HGET "$(key stats)" "$1"
-}
-
 # sorted LIST...: the words, one a line, sorted.
 sorted() {
 	printf '%s\n' "$@" | LC_ALL=C sort
@@ -36,7 +27,7 @@ sorted() {
 	assert_equal "$(rcli HGETALL "$(key owner)")" "$(printf 'c\n1')"
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 1 | LC_ALL=C sort)" "$(sorted a b)"
 	assert_equal "$(rcli LINDEX "$(key queue)" 2)" d
-	assert_equal "$(stat released)" 2
+	assert_equal "$(counter released)" 2
 }
 
 @test "another worker pops released tests at once, without waiting for the timeout" {
@@ -49,7 +40,7 @@ sorted() {
 	assert_success
 	assert_equal "$(LC_ALL=C sort <<<"$output")" "$(sorted a b)"
 	assert_equal "$stderr" ''
-	assert_equal "$(stat reclaimed)" ''
+	assert_equal "$(counter reclaimed)" ''
 	assert_equal "$(rcli HGET "$(key owner)" a)" 1
 	assert_equal "$(rcli HGET "$(key owner)" b)" 1
 }
@@ -63,7 +54,7 @@ sorted() {
 	assert_equal "$(rcli ZRANGE "$(key running)" 0 -1)" "$(printf 'a\nc')"
 	assert_equal "$(rcli HGET "$(key owner)" a)" 0
 	assert_equal "$(rcli HEXISTS "$(key owner)" b)" 0
-	assert_equal "$(stat released)" 1
+	assert_equal "$(counter released)" 1
 	# The rest can still be acked.
 	run ciq-ack -- a c
 	assert_success
@@ -79,7 +70,7 @@ sorted() {
 	assert_equal "$(rcli HGET "$(key owner)" a)" 1
 	assert_equal "$(rcli ZSCORE "$(key running)" a)" "$started"
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" b
-	assert_equal "$(stat released)" ''
+	assert_equal "$(counter released)" ''
 }
 
 @test "a release with nothing reserved succeeds and changes nothing" {
@@ -89,13 +80,13 @@ sorted() {
 	assert_output ''
 	assert_equal "$stderr" ''
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" "$(printf 'a\nb')"
-	assert_equal "$(stat released)" ''
+	assert_equal "$(counter released)" ''
 	# Twice is harmless too.
 	ciq-pop >/dev/null
 	ciq-release
 	run ciq-release
 	assert_success
-	assert_equal "$(stat released)" 1
+	assert_equal "$(counter released)" 1
 }
 
 @test "a released test was not acked: it runs again and counts once" {
@@ -119,7 +110,7 @@ sorted() {
 	run ciq-release -- a
 	assert_success
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" b
-	assert_equal "$(stat released)" ''
+	assert_equal "$(counter released)" ''
 }
 
 @test "a release of a build never populated exits 82" {
@@ -171,7 +162,7 @@ sorted() {
 	wait_for 100 bash -c "! kill -0 $runner"
 	assert_equal "$(rcli ZCARD "$(key running)")" 0
 	assert_equal "$(rcli LINDEX "$(key queue)" 0)" "$t"
-	assert_equal "$(stat released)" 1
+	assert_equal "$(counter released)" 1
 	assert_equal "$(rcli EXISTS "$(key results)")" 0
 
 	run --separate-stderr timeout 5 ciq-pop --worker 1
@@ -202,7 +193,7 @@ sorted() {
 	ciq-pop >/dev/null
 	ciq-release
 	assert_equal "$(rcli EXISTS "$(key requeues)")" 0
-	assert_equal "$(stat requeued)" ''
+	assert_equal "$(counter requeued)" ''
 	# The releasing worker may take it again.
 	assert_equal "$(ciq-pop)" a
 	run ciq-requeue --max-requeues 1 --requeue-tolerance 0.5 -- a

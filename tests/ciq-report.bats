@@ -8,11 +8,6 @@ setup_file() { redis_start; }
 teardown_file() { redis_stop; }
 setup() { ciq_setup; }
 
-# populate ID...: publish these ids, in this order, as worker 0.
-populate() {
-	printf '%s\n' "$@" | ciq-populate --order given
-}
-
 # work W [FAILING...]: worker W pops and acks until the queue is
 # exhausted; the ids named fail, with a two-line output.
 work() {

@@ -8,19 +8,6 @@ setup_file() { redis_start; }
 teardown_file() { redis_stop; }
 setup() { ciq_setup; }
 
-# populate ID...: publish these ids, in this order, as worker 0.
-populate() {
-	printf '%s\n' "$@" | ciq-populate --order given
-}
-
-result() {
-	rcli HGET "$(key results)" "$1"
-}
-
-stat() {
-	rcli HGET "$(key stats)" "$1"
-}
-
 @test "a requeue is refused by default and the test stays reserved" {
 	populate t
 	ciq-pop >/dev/null
@@ -34,7 +21,7 @@ stat() {
 	[ -n "$(rcli ZSCORE "$(key running)" t)" ]
 	assert_equal "$(rcli LLEN "$(key queue)")" 0
 	assert_equal "$(rcli EXISTS "$(key requeues)")" 0
-	assert_equal "$(stat requeued)" ''
+	assert_equal "$(counter requeued)" ''
 }
 
 @test "an accepted requeue puts the test back at the head of the queue with its output" {
@@ -50,7 +37,7 @@ stat() {
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" "$(printf 't\nu\nv')"
 	assert_equal "$(rcli HGET "$(key output)" t)" 'it broke'
 	assert_equal "$(rcli HGET "$(key requeues)" t)" 1
-	assert_equal "$(stat requeued)" 1
+	assert_equal "$(counter requeued)" 1
 	assert_equal "$(rcli HGET "$(key wstats)" 0:requeued)" 1
 	assert_equal "$(rcli ZCARD "$(key running)")" 0
 	assert_equal "$(rcli HEXISTS "$(key owner)" t)" 0
@@ -91,7 +78,7 @@ stat() {
 	run --separate-stderr ciq-requeue --max-requeues 5 --requeue-tolerance 0.2 -- t2
 	assert_equal "$status" "$CIQ_EX_NO"
 	assert_equal "$stderr" "ciq-requeue: the build used its requeues (2/2, --requeue-tolerance 0.2): 't2' not requeued"
-	assert_equal "$(stat requeued)" 2
+	assert_equal "$(counter requeued)" 2
 	assert_equal "$(rcli HGET "$(key owner)" t2)" 0
 	assert_equal "$(rcli HEXISTS "$(key requeues)" t2)" 0
 }
@@ -230,7 +217,7 @@ stat() {
 	assert_success
 	run result t
 	assert_output --regexp '^p [0-9]+ 2$'
-	assert_equal "$(stat flaky)" 1
+	assert_equal "$(counter flaky)" 1
 	run ciq-report --no-wait
 	assert_success
 	assert_line '  passed 1, failed 0, skipped 0, flaky 1, requeued 1, reclaimed 0, never run 0'
@@ -251,7 +238,7 @@ stat() {
 	run result t
 	assert_output --regexp '^f [0-9]+ 0$'
 	assert_equal "$(rcli HGET "$(key output)" t)" 'assertion failed'
-	assert_equal "$(stat failed)" 1
+	assert_equal "$(counter failed)" 1
 	assert_equal "$(rcli ZCARD "$(key running)")" 0
 	run ciq-report --no-wait
 	assert_equal "$status" "$CIQ_EX_NO"

@@ -11,22 +11,11 @@ auth_start() {
 	AUTH_DIR=$(mktemp -d /tmp/ciqa.XXXXXX)
 	export AUTH_DIR
 	export AUTH_SOCK=$AUTH_DIR/sock
-	redis-server --port 0 --unixsocket "$AUTH_SOCK" --unixsocketperm 700 \
-		--save '' --appendonly no --daemonize yes --requirepass pw \
-		--pidfile "$AUTH_DIR/pid" --logfile "$AUTH_DIR/log" --dir "$AUTH_DIR"
-	wait_for 100 acli ping
+	server_start "$AUTH_DIR" --requirepass pw
 }
 
 auth_stop() {
-	[ -n "${AUTH_DIR:-}" ] || return 0
-	if [ -f "$AUTH_DIR/pid" ]; then
-		kill "$(cat "$AUTH_DIR/pid")" 2>/dev/null || true
-		for _ in $(seq 100); do
-			kill -0 "$(cat "$AUTH_DIR/pid" 2>/dev/null)" 2>/dev/null || break
-			sleep 0.05
-		done
-	fi
-	rm -rf "$AUTH_DIR"
+	server_stop "${AUTH_DIR:-}"
 }
 
 # acli ARGS...: redis-cli on the password server, as the default user.

@@ -15,29 +15,44 @@ PATH=$CIQ_BIN:$PATH
 # shellcheck source=/dev/null
 . "$CIQ_ROOT/tests/exit_codes.bash"
 
+# server_start DIR [ARGS...]: a redis-server on DIR/sock, with its pidfile
+# and log in DIR; extra ARGS go to the server (--requirepass pw, ...).
+server_start() {
+	local dir=$1
+	shift
+	redis-server --port 0 --unixsocket "$dir/sock" --unixsocketperm 700 \
+		--save '' --appendonly no --daemonize yes \
+		--pidfile "$dir/pid" --logfile "$dir/log" --dir "$dir" "$@"
+	# PONG, or NOAUTH from a server that wants a password: it is up.
+	wait_for 100 sh -c 'redis-cli -s "$1" ping 2>&1 | grep -qE "PONG|NOAUTH"' sh "$dir/sock"
+}
+
+# server_stop DIR: stop the server of DIR by its pidfile, remove DIR.
+server_stop() {
+	local dir=$1
+	[ -n "$dir" ] || return 0
+	if [ -f "$dir/pid" ]; then
+		kill "$(cat "$dir/pid")" 2>/dev/null || true
+		# Bounded wait for the server to go, so the dir can be removed.
+		for _ in $(seq 100); do
+			kill -0 "$(cat "$dir/pid" 2>/dev/null)" 2>/dev/null || break
+			sleep 0.05
+		done
+	fi
+	rm -rf "$dir"
+}
+
 # Start this file's server. Call from setup_file.
 redis_start() {
 	REDIS_DIR=$(mktemp -d /tmp/ciq.XXXXXX)
 	export REDIS_DIR
 	export REDIS_SOCK=$REDIS_DIR/sock
-	redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 \
-		--save '' --appendonly no --daemonize yes \
-		--pidfile "$REDIS_DIR/pid" --logfile "$REDIS_DIR/log" --dir "$REDIS_DIR" "$@"
-	wait_for 100 redis-cli -s "$REDIS_SOCK" ping
+	server_start "$REDIS_DIR" "$@"
 }
 
 # Stop it. Call from teardown_file.
 redis_stop() {
-	[ -n "${REDIS_DIR:-}" ] || return 0
-	if [ -f "$REDIS_DIR/pid" ]; then
-		kill "$(cat "$REDIS_DIR/pid")" 2>/dev/null || true
-		# Bounded wait for the server to go, so the dir can be removed.
-		for _ in $(seq 100); do
-			kill -0 "$(cat "$REDIS_DIR/pid" 2>/dev/null)" 2>/dev/null || break
-			sleep 0.05
-		done
-	fi
-	rm -rf "$REDIS_DIR"
+	server_stop "${REDIS_DIR:-}"
 }
 
 # A fresh build for each test: new build id, empty database.
@@ -94,4 +109,19 @@ worker_loop() {
 				ciq-ack --worker "$w" --failed --output "$BATS_TEST_TMPDIR/out.$w" -- "$t"
 		fi
 	done
+}
+
+# populate ID...: publish these ids, in this order, as the current worker.
+populate() {
+	printf '%s\n' "$@" | ciq-populate --order given
+}
+
+# result ID: the stored result of ID ("CODE MS WORKER"), or nothing.
+result() {
+	rcli HGET "$(key results)" "$1"
+}
+
+# counter NAME: a counter of the build's stats hash.
+counter() {
+	rcli HGET "$(key stats)" "$1"
 }

@@ -39,7 +39,7 @@ BIN      = bin
 endif
 
 TOOLS    = ciq-populate ciq-pop ciq-ack ciq-requeue ciq-release ciq-report ciq-env
-SCRIPTS  = elect publish join pop ack requeue release status
+SCRIPTS  = elect publish join pop ack requeue release status retry
 LIBSRC   = $(wildcard lib/*.c)
 LIBOBJ   = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o)
 LUAHDR   = $(SCRIPTS:%=$(OUT)/lua/%.h)

@@ -8,6 +8,11 @@
  * set; nothing is visible to workers before that. The others wait for
  * ready and warn when their list differs from the leader's. Running it
  * again is harmless: a published build is only joined.
+ *
+ * In retry mode (a retried CI job, or --retry true) on a build whose
+ * queue is drained, this worker is given the tests that failed in its
+ * earlier attempt instead (every failure when it ran nothing before);
+ * a build whose keys are gone cannot be retried.
  */
 #include <err.h>
 #include <errno.h>
@@ -203,6 +208,40 @@ join(struct ciq_session *s, const char *leader)
 	}
 }
 
+/*
+ * Retry mode: set up this worker's list of tests to run again. Returns 1
+ * when it did, 0 when the build is still running (join it as usual).
+ */
+static int
+retry(struct ciq_session *s)
+{
+	char msg[CIQ_ERRLEN];
+	redisReply *r;
+	int rc;
+
+	for (;;) {
+		if ((r = ciq_session_run(s, CIQ_S_RETRY, 0, NULL, NULL, &rc, msg)) == NULL) {
+			if (rc == CIQ_EX_VANISHED)
+				errx(rc, "build '%s' cannot be retried: its keys are gone (it is older "
+				    "than its --ttl, or it never ran)", s->build);
+			errx(rc, "%s", msg);
+		}
+		if (strcmp(ciq_reply_str(r, 0), "retry") == 0) {
+			warnx("retry of build '%s': worker '%s' runs %s failed tests again",
+			    s->build, s->worker, ciq_reply_str(r, 1));
+			freeReplyObject(r);
+			return 1;
+		}
+		if (strcmp(ciq_reply_str(r, 0), "live") == 0) {
+			freeReplyObject(r);
+			return 0;
+		}
+		freeReplyObject(r);
+		/* Not published yet: wait for it like any follower, then look again. */
+		freeReplyObject(join(s, "?"));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -249,6 +288,12 @@ main(int argc, char **argv)
 
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
+	if (strcmp(ciq_conf_get(&conf, CIQ_K_RETRY), "true") == 0 && retry(&s)) {
+		ciq_session_close(&s);
+		ciq_idlist_free(&list);
+		ciq_conf_free(&conf);
+		return CIQ_EX_OK;
+	}
 	ttl_args[0] = ciq_conf_get(&conf, CIQ_K_TTL);
 	if ((r = ciq_session_run(&s, CIQ_S_ELECT, 1, ttl_args, NULL, &rc, msg)) == NULL)
 		errx(rc, "%s", msg);

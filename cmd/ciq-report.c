@@ -154,10 +154,15 @@ print_text(const struct ciq_summary *sum, const char *build, const char *verdict
 	}
 	if (sum->flaky_tests.n > 0)
 		printf("\nFlaky tests (%zu): failed, then passed\n", sum->flaky_tests.n);
-	for (size_t i = 0; i < sum->flaky_tests.n; i++)
-		printf("  FLAKY %s  [passed on worker %s after %lld requeue%s]\n", sum->flaky_tests.v[i].id,
-		    sum->flaky_tests.v[i].worker, sum->flaky_tests.v[i].requeues,
-		    sum->flaky_tests.v[i].requeues == 1 ? "" : "s");
+	for (size_t i = 0; i < sum->flaky_tests.n; i++) {
+		const struct ciq_item *it = &sum->flaky_tests.v[i];
+
+		if (it->requeues > 0)
+			printf("  FLAKY %s  [passed on worker %s after %lld requeue%s]\n", it->id,
+			    it->worker, it->requeues, it->requeues == 1 ? "" : "s");
+		else
+			printf("  FLAKY %s  [passed on worker %s in another attempt]\n", it->id, it->worker);
+	}
 	if (sum->requeued_tests.n > 0)
 		printf("\nRequeued tests (%zu):\n", sum->requeued_tests.n);
 	for (size_t i = 0; i < sum->requeued_tests.n; i++)

@@ -17,6 +17,7 @@
 #include "lua/requeue.h"
 #include "lua/release.h"
 #include "lua/status.h"
+#include "lua/retry.h"
 
 struct script {
 	const char *source;
@@ -35,6 +36,7 @@ static const struct script scripts[CIQ_S_COUNT] = {
 	[CIQ_S_REQUEUE] = SCRIPT(requeue),
 	[CIQ_S_RELEASE] = SCRIPT(release),
 	[CIQ_S_STATUS] = SCRIPT(status),
+	[CIQ_S_RETRY] = SCRIPT(retry),
 };
 
 const char *
@@ -78,10 +80,13 @@ ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k, enum ciq_script s,
 	snprintf(nkeys_s, sizeof nkeys_s, "%d", nkeys);
 	av[n++] = nkeys_s;
 	for (int i = 0; i < nkeys; i++) {
-		if (strcmp(sc->keys[i], "w:") == 0) {
-			char *name = ciq_malloc(strlen(worker) + 3);
+		size_t kl = strlen(sc->keys[i]);
 
-			sprintf(name, "w:%s", worker);
+		/* A name ending in ':' is per worker: "w:" becomes "w:3". */
+		if (sc->keys[i][kl - 1] == ':') {
+			char *name = ciq_malloc(kl + strlen(worker) + 1);
+
+			sprintf(name, "%s%s", sc->keys[i], worker);
 			owned[i] = ciq_key(k, name);
 			free(name);
 		} else {

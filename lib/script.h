@@ -28,14 +28,15 @@ enum ciq_script {
 	CIQ_S_REQUEUE,  /* put a failed test back for another worker */
 	CIQ_S_RELEASE,  /* give reservations back */
 	CIQ_S_STATUS,   /* progress, for the report's wait */
+	CIQ_S_RETRY,    /* a retried job's list of tests to run again */
 	CIQ_S_COUNT
 };
 
 /*
  * Run script s for worker (may be "" for the report) with extra arguments
  * argv[0..argc) (lens may be NULL for C strings). The keys come from the
- * script's KEYS line under the build prefix; "w:" names this worker's own
- * set. Returns the reply (free with freeReplyObject), which may be an
+ * script's KEYS line under the build prefix; a name ending in ':' gets the
+ * worker id appended ("w:" is this worker's own set). Returns the reply (free with freeReplyObject), which may be an
  * error reply from the script; NULL when the connection failed.
  */
 redisReply *ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k,

@@ -71,6 +71,10 @@ for i = 6, #ARGV do
         end
       else
         outcome = 'duplicate'
+        -- A failure that fails again (a retry) keeps its latest output.
+        if code == 'f' and pcode == 'f' and has_output then
+          redis.call('HSET', output, id, text)
+        end
       end
     end
   end

@@ -2,16 +2,16 @@
 -- longer ago than the timeout, by the server's clock) come first, then the
 -- queue. A worker is not handed back a test it requeued itself while
 -- another worker is alive, so a retry runs elsewhere.
--- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results w: leader
+-- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results w: leader retry: retrying
 -- ARGV: nonce worker timeout_ms count
 -- Returns {"ok", id, from, id, from, ...} where from is "" for a fresh
 -- test and the previous owner for a reclaimed one; or {"wait"} (nothing
 -- queued, tests in flight elsewhere), {"done"} (exhausted), {"notready"},
 -- {"gone"} (the build's keys do not exist, and no leader is publishing).
 local meta, queue, running, owner, workers, requeued_by, reclaims, stats,
-  wstats, replies, results, mine, leader =
+  wstats, replies, results, mine, leader, retry_list, retrying =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
-  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
 local nonce, worker, timeout, count =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 
@@ -60,10 +60,19 @@ for _ = 1, 100 do
   end
 end
 
+-- A retried job (see retry.lua) takes its own list, and nothing else.
+local retried = redis.call('SISMEMBER', retrying, worker) == 1
+while retried and taken < count do
+  local id = redis.call('LPOP', retry_list)
+  if not id then break end
+  redis.call('HINCRBY', stats, 'retry_left', -1)
+  claim(id, '')
+end
+
 -- Then the queue. Only the head is looked at unless it is this worker's
 -- own requeue; then a few more, and the requeue stays for someone else.
 local others = redis.call('ZCOUNT', workers, now - timeout, '+inf') - 1
-while taken < count do
+while not retried and taken < count do
   local head = redis.call('LINDEX', queue, 0)
   if not head then break end
   local pick = nil
@@ -85,7 +94,7 @@ while taken < count do
 end
 
 if taken == 0 then
-  if redis.call('LLEN', queue) > 0 or redis.call('ZCARD', running) > 0 then
+  if not retried and (redis.call('LLEN', queue) > 0 or redis.call('ZCARD', running) > 0) then
     out = {'wait'}
   else
     -- A negative score marks a worker that saw the end: not alive, not lost.

@@ -1,12 +1,12 @@
 -- status.lua: one consistent look at a build's progress, for the report.
--- KEYS: meta queue running workers results leader
+-- KEYS: meta queue running workers results leader stats
 -- ARGV: nonce worker timeout_ms
 -- Returns {"none", leader} before the build is published (leader is ""
 -- when nobody won the election yet), or {status, total, queued, running, processed,
 -- live_workers, ms_since_last_sign_of_life, known_workers}; the silence
 -- is "-1" when no worker ever showed up.
-local meta, queue, running, workers, results, leader =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local meta, queue, running, workers, results, leader, stats =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local timeout = tonumber(ARGV[3])
 
 local m = redis.call('HMGET', meta, 'status', 'total')
@@ -18,7 +18,8 @@ local top = redis.call('ZREVRANGE', workers, 0, 0, 'WITHSCORES')
 if #top == 2 and tonumber(top[2]) > 0 then last = now - tonumber(top[2]) end
 return {
   m[1], m[2] or '0',
-  tostring(redis.call('LLEN', queue)),
+  -- Tests waiting in retried jobs' lists count as queued.
+  tostring(redis.call('LLEN', queue) + tonumber(redis.call('HGET', stats, 'retry_left') or '0')),
   tostring(redis.call('ZCARD', running)),
   tostring(redis.call('HLEN', results)),
   tostring(redis.call('ZCOUNT', workers, now - timeout, '+inf')),

@@ -1,0 +1,50 @@
+-- retry.lua: a retried CI job re-runs what failed. Once the build's queue
+-- is drained, this worker gets its own list: the tests that failed in its
+-- earlier attempt, or, when it ran nothing before (a new worker id),
+-- every failure of the build. ciq-pop hands that list out, then reports
+-- the queue exhausted. While the build is still running, a retried job is
+-- just one more worker.
+-- KEYS: meta queue running results w: retry: retrying replies stats
+-- ARGV: nonce worker
+-- Returns {"retry", n} (n tests to run again), {"live"} (the build is
+-- still running: join it), {"notready"} or {"gone"}.
+local meta, queue, running, results, mine, list, retrying, replies, stats =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local nonce, worker = ARGV[1], ARGV[2]
+
+local m = redis.call('HMGET', meta, 'status', 'expire_at')
+if not m[2] then return {'gone'} end
+if m[1] ~= 'ready' then return {'notready'} end
+local expire_at = m[2]
+local again = replayed(replies, worker, nonce)
+if again then return again end
+
+local function answer(reply)
+  return remember(replies, worker, nonce, expire_at, reply)
+end
+
+if redis.call('LLEN', queue) > 0 or redis.call('ZCARD', running) > 0 then
+  return answer({'live'})
+end
+
+local failed = {}
+local function consider(id, rec)
+  if rec and string.sub(rec, 1, 1) == 'f' then failed[#failed + 1] = id end
+end
+local ran = redis.call('SMEMBERS', mine)
+if #ran > 0 then
+  for _, id in ipairs(ran) do consider(id, redis.call('HGET', results, id)) end
+else
+  local all = redis.call('HGETALL', results)
+  for i = 1, #all, 2 do consider(all[i], all[i + 1]) end
+end
+table.sort(failed)
+-- retry_left counts what the retry lists still hold, for the report.
+redis.call('HINCRBY', stats, 'retry_left', #failed - redis.call('LLEN', list))
+redis.call('DEL', list)
+for i = 1, #failed, 1000 do
+  redis.call('RPUSH', list, unpack(failed, i, math.min(i + 999, #failed)))
+end
+redis.call('SADD', retrying, worker)
+touch(expire_at, list, retrying, stats)
+return answer({'retry', tostring(#failed)})

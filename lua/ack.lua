@@ -71,8 +71,9 @@ for i = 6, #ARGV do
         end
       else
         outcome = 'duplicate'
-        -- A failure that fails again (a retry) keeps its latest output.
-        if code == 'f' and pcode == 'f' and has_output then
+        -- A test run again (a retry) that fails again keeps its latest
+        -- output; a repeated ack of one run changes nothing.
+        if code == 'f' and pcode == 'f' and has_output and held == '1' then
           redis.call('HSET', output, id, text)
         end
       end

@@ -91,6 +91,8 @@ deps:
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR)
 	cp $(PROGS) $(DESTDIR)$(BINDIR)/
+	cp ci-templates/ciq-worker.sh $(DESTDIR)$(BINDIR)/ciq-worker.sh
+	chmod 755 $(DESTDIR)$(BINDIR)/ciq-worker.sh
 	if [ -n "$(HAVE_SCDOC)" ]; then \
 	  mkdir -p $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7; \
 	  for m in $(MANPAGES); do \
@@ -99,7 +101,7 @@ install: all
 	fi
 
 uninstall:
-	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(BINDIR)/ciq-worker.sh
 	for m in $(notdir $(MANPAGES)); do \
 	  rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; \
 	done

@@ -31,8 +31,13 @@ for w in 0 1 2 3; do
 	(
 		export CIQ_WORKER=$w
 		ciq-populate "$dir/tests.txt"
-		sh "$root/ci-templates/ciq-worker.sh" sh "$root/tests/demo-runner.sh"
-		echo "worker $w: done"
+		rc=0
+		sh "$root/ci-templates/ciq-worker.sh" sh "$root/tests/demo-runner.sh" || rc=$?
+		case $rc in
+		0) echo "worker $w: done" ;;
+		1) echo "worker $w: done, with failed tests" ;;
+		*) echo "worker $w: failed with status $rc" ;;
+		esac
 	) &
 done
 wait

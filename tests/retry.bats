@@ -72,7 +72,7 @@ ciq-ack: 't2' both passed and failed: recorded as flaky"
 @test "a retried test that fails again stays failed, with its latest output" {
 	first_attempt
 	run attempt 0 CIQ_RETRY=true
-	assert_success
+	assert_equal "$status" 1
 	assert_equal "$(rcli HGET "$(key output)" t2)" "t2 broken"
 	run ciq-report
 	assert_equal "$status" 1

@@ -21,7 +21,7 @@ USE_WERROR ?= 1
 ifeq ($(USE_WERROR),1)
 WARN    += -Werror
 endif
-PKGS     = hiredis libcurl libcrypto
+PKGS     = hiredis libcurl libssl libcrypto
 CPPFLAGS += -D_GNU_SOURCE -DCIQ_VERSION='"$(VERSION)"' -Ilib -I$(OUT)
 CFLAGS  ?= $(OPT)
 CFLAGS  += -std=c11 $(WARN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -39,7 +39,7 @@ BIN      = bin
 endif
 
 TOOLS    = ciq-populate ciq-pop ciq-ack ciq-requeue ciq-release ciq-report ciq-env
-SCRIPTS  = elect publish join pop ack requeue release status retry
+SCRIPTS  = elect publish join pop ack requeue release status retry heartbeat
 LIBSRC   = $(wildcard lib/*.c)
 LIBOBJ   = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o)
 LUAHDR   = $(SCRIPTS:%=$(OUT)/lua/%.h)

@@ -4,19 +4,29 @@
  * Prints one id per line and exits 0, or exits 1 when the queue is
  * exhausted: nothing queued and nothing in flight anywhere. While nothing
  * is queued but tests are still running elsewhere it waits, with
- * jittered exponential backoff capped near 2 s, because those tests may
+ * jittered exponential backoff capped at 1.5 s, because those tests may
  * come back (requeued, released, or reclaimed from a dead worker).
+ *
+ * Unless --heartbeat is 0 it leaves a heartbeat process behind (see
+ * heartbeat.h) that keeps the reservations fresh while the test runs and
+ * gives them back at once if the worker loop dies. That process holds
+ * none of ciq-pop's descriptors, so t=$(ciq-pop) returns at once.
  */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "backoff.h"
 #include "cli.h"
+#include "alloc.h"
 #include "exit.h"
+#include "heartbeat.h"
 #include "session.h"
 #include "transport.h"
 
@@ -33,6 +43,53 @@ usage(int status)
 	exit(status);
 }
 
+/*
+ * Leave the heartbeat process behind: double fork, so it is nobody's
+ * child, in its own session, with /dev/null for every descriptor (a
+ * descriptor held open would keep $(...) or a test harness waiting).
+ */
+static void
+spawn_heartbeat(struct ciq_conf *conf, const struct ciq_watch *loop,
+    const struct ciq_watch *outer, int n, const char **ids)
+{
+	struct ciq_session hs;
+	char msg[CIQ_ERRLEN];
+	long long beat;
+	pid_t pid;
+	int fd, status;
+
+	if ((pid = fork()) == -1) {
+		warn("cannot start the heartbeat: the tests may be reclaimed after --timeout");
+		return;
+	}
+	if (pid > 0) {
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		return;
+	}
+	setsid();
+	if (fork() != 0)
+		_exit(0);
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	for (int i = 3; i < 1024; i++)
+		close(i);
+	/* Three beats fit in a timeout, so one late beat loses nothing. */
+	beat = ciq_conf_ms(conf, CIQ_K_HEARTBEAT);
+	if (beat > ciq_conf_ms(conf, CIQ_K_TIMEOUT) / 3)
+		beat = ciq_conf_ms(conf, CIQ_K_TIMEOUT) / 3;
+	if (ciq_session_open(&hs, conf, CIQ_NEED_WORKER, msg) == CIQ_EX_OK)
+		ciq_heartbeat_run(&hs, loop, outer, beat > 10 ? beat : 10, n, ids);
+	ciq_session_close(&hs);
+	/* No exit handlers: they belong to the process that forked. */
+	_exit(0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -46,13 +103,18 @@ main(int argc, char **argv)
 	struct ciq_conf conf;
 	struct ciq_session s;
 	struct ciq_backoff wait;
-	char msg[CIQ_ERRLEN], timeout[32], count[16];
+	char msg[CIQ_ERRLEN], timeout[32], count[16], **ids = NULL;
+	struct ciq_watch loop, outer;
+	int nids = 0;
 	long long deadline;
 	long n = 1;
 	int c, rc;
 
 	/* getopt names the program in its messages as err(3) does. */
 	argv[0] = program_invocation_short_name;
+	/* Who runs this ciq-pop: the worker loop, or a $(...) subshell of it. */
+	ciq_watch_init(&loop, getppid());
+	ciq_watch_init(&outer, ciq_watch_parent(loop.pid));
 	ciq_conf_init(&conf);
 	while ((c = getopt_long(argc, argv, "hn:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -88,7 +150,7 @@ main(int argc, char **argv)
 
 	snprintf(timeout, sizeof timeout, "%lld", ciq_conf_ms(&conf, CIQ_K_TIMEOUT));
 	snprintf(count, sizeof count, "%ld", n);
-	ciq_backoff_init(&wait, 50, 2000);
+	ciq_backoff_init(&wait, 50, 1500);
 	deadline = ciq_now_ms() + ciq_conf_ms(&conf, CIQ_K_INIT_TIMEOUT);
 	for (;;) {
 		const char *args[2] = { timeout, count };
@@ -99,9 +161,11 @@ main(int argc, char **argv)
 			errx(rc, "%s", msg);
 		snprintf(status, sizeof status, "%s", ciq_reply_str(r, 0));
 		if (strcmp(status, "ok") == 0) {
+			ids = ciq_calloc(r->elements / 2 + 1, sizeof *ids);
 			for (size_t i = 1; i + 1 < r->elements; i += 2) {
 				const redisReply *id = r->element[i];
 
+				ids[nids++] = ciq_strdup(id->str);
 				fwrite(id->str, 1, id->len, stdout);
 				putchar('\n');
 				if (r->element[i + 1]->len > 0)
@@ -125,8 +189,13 @@ main(int argc, char **argv)
 		ciq_sleep_ms(ciq_backoff_next(&wait));
 	}
 	ciq_session_close(&s);
-	ciq_conf_free(&conf);
 	if (ciq_cli_close_stdout() == -1)
 		err(CIQ_EX_SOFTWARE, "cannot write the test ids");
+	if (ciq_conf_ms(&conf, CIQ_K_HEARTBEAT) > 0)
+		spawn_heartbeat(&conf, &loop, &outer, nids, (const char **)ids);
+	for (int i = 0; i < nids; i++)
+		free(ids[i]);
+	free(ids);
+	ciq_conf_free(&conf);
 	return CIQ_EX_OK;
 }

@@ -34,6 +34,10 @@ static const struct ciq_conf_info info[CIQ_K_COUNT] = {
 	[CIQ_K_CONNECT_TIMEOUT]   = { "connect_timeout", "CIQ_CONNECT_TIMEOUT", "connect-timeout", "5", 0 },
 	[CIQ_K_COMMAND_TIMEOUT]   = { "command_timeout", "CIQ_COMMAND_TIMEOUT", "command-timeout", "10", 0 },
 	[CIQ_K_RECONNECT_TIMEOUT] = { "reconnect_timeout", "CIQ_RECONNECT_TIMEOUT", "reconnect-timeout", "30", 0 },
+	[CIQ_K_HEARTBEAT]         = { "heartbeat", "CIQ_HEARTBEAT", "heartbeat", "1", 0 },
+	[CIQ_K_MAX_FAILURES]      = { "max_failures", "CIQ_MAX_FAILURES", "max-failures", "0", 0 },
+	[CIQ_K_MAX_CONSECUTIVE_FAILURES] = { "max_consecutive_failures", "CIQ_MAX_CONSECUTIVE_FAILURES",
+	    "max-consecutive-failures", "0", 0 },
 	[CIQ_K_PASSWORD]          = { "password", "CIQ_PASSWORD", NULL, NULL, 1 },
 	[CIQ_K_USER]              = { "user", "CIQ_USER", NULL, NULL, 0 },
 };
@@ -49,7 +53,8 @@ static const enum kind kinds[CIQ_K_COUNT] = {
 	[CIQ_K_MAX_REQUEUES] = K_COUNT, [CIQ_K_REQUEUE_TOLERANCE] = K_RATIO,
 	[CIQ_K_TTL] = K_WHOLE_SECONDS, [CIQ_K_ORDER] = K_ORDER,
 	[CIQ_K_CONNECT_TIMEOUT] = K_SECONDS, [CIQ_K_COMMAND_TIMEOUT] = K_SECONDS,
-	[CIQ_K_RECONNECT_TIMEOUT] = K_SECONDS,
+	[CIQ_K_RECONNECT_TIMEOUT] = K_SECONDS, [CIQ_K_HEARTBEAT] = K_SECONDS,
+	[CIQ_K_MAX_FAILURES] = K_COUNT, [CIQ_K_MAX_CONSECUTIVE_FAILURES] = K_COUNT,
 };
 
 const struct ciq_conf_info *

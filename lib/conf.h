@@ -37,6 +37,9 @@ enum ciq_key {
 	CIQ_K_CONNECT_TIMEOUT,   /* seconds for one connection attempt */
 	CIQ_K_COMMAND_TIMEOUT,   /* seconds for one reply */
 	CIQ_K_RECONNECT_TIMEOUT, /* seconds of reconnect attempts after a broken connection */
+	CIQ_K_HEARTBEAT,         /* seconds between heartbeats of a running test; 0: none */
+	CIQ_K_MAX_FAILURES,      /* the build stops after this many failed tests; 0: never */
+	CIQ_K_MAX_CONSECUTIVE_FAILURES, /* a worker stops after this many in a row; 0: never */
 	CIQ_K_PASSWORD,          /* AUTH password, if not in the URL */
 	CIQ_K_USER,              /* ACL user, if not in the URL */
 	CIQ_K_COUNT
@@ -88,7 +91,10 @@ const struct ciq_conf_info *ciq_conf_info(enum ciq_key k);
 	{ "order",             1, NULL, CIQ_OPT_BASE + CIQ_K_ORDER }, \
 	{ "connect-timeout",   1, NULL, CIQ_OPT_BASE + CIQ_K_CONNECT_TIMEOUT }, \
 	{ "command-timeout",   1, NULL, CIQ_OPT_BASE + CIQ_K_COMMAND_TIMEOUT }, \
-	{ "reconnect-timeout", 1, NULL, CIQ_OPT_BASE + CIQ_K_RECONNECT_TIMEOUT }
+	{ "reconnect-timeout", 1, NULL, CIQ_OPT_BASE + CIQ_K_RECONNECT_TIMEOUT }, \
+	{ "heartbeat",         1, NULL, CIQ_OPT_BASE + CIQ_K_HEARTBEAT }, \
+	{ "max-failures",      1, NULL, CIQ_OPT_BASE + CIQ_K_MAX_FAILURES }, \
+	{ "max-consecutive-failures", 1, NULL, CIQ_OPT_BASE + CIQ_K_MAX_CONSECUTIVE_FAILURES }
 
 /* Zero the conf. Can't fail. */
 void ciq_conf_init(struct ciq_conf *c);

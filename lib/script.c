@@ -18,6 +18,7 @@
 #include "lua/release.h"
 #include "lua/status.h"
 #include "lua/retry.h"
+#include "lua/heartbeat.h"
 
 struct script {
 	const char *source;
@@ -37,6 +38,7 @@ static const struct script scripts[CIQ_S_COUNT] = {
 	[CIQ_S_RELEASE] = SCRIPT(release),
 	[CIQ_S_STATUS] = SCRIPT(status),
 	[CIQ_S_RETRY] = SCRIPT(retry),
+	[CIQ_S_HEARTBEAT] = SCRIPT(heartbeat),
 };
 
 const char *

@@ -29,6 +29,7 @@ enum ciq_script {
 	CIQ_S_RELEASE,  /* give reservations back */
 	CIQ_S_STATUS,   /* progress, for the report's wait */
 	CIQ_S_RETRY,    /* a retried job's list of tests to run again */
+	CIQ_S_HEARTBEAT, /* keep a running test's reservation fresh */
 	CIQ_S_COUNT
 };
 

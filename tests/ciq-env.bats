@@ -344,7 +344,10 @@ CIQ_TTL=28800  # default
 CIQ_ORDER=random  # default
 CIQ_CONNECT_TIMEOUT=5  # default
 CIQ_COMMAND_TIMEOUT=10  # default
-CIQ_RECONNECT_TIMEOUT=30  # default"
+CIQ_RECONNECT_TIMEOUT=30  # default
+CIQ_HEARTBEAT=1  # default
+CIQ_MAX_FAILURES=0  # default
+CIQ_MAX_CONSECUTIVE_FAILURES=0  # default"
 	assert_equal "$stderr" ""
 }
 
@@ -376,7 +379,10 @@ CIQ_TTL=28800  # default
 CIQ_ORDER=random  # default
 CIQ_CONNECT_TIMEOUT=5  # default
 CIQ_COMMAND_TIMEOUT=10  # default
-CIQ_RECONNECT_TIMEOUT=30  # default"
+CIQ_RECONNECT_TIMEOUT=30  # default
+CIQ_HEARTBEAT=1  # default
+CIQ_MAX_FAILURES=0  # default
+CIQ_MAX_CONSECUTIVE_FAILURES=0  # default"
 	assert_equal "$stderr" "ciq-env: no queue: set CIQ_QUEUE, --queue or REDIS_URL
 ciq-env: no build: set CIQ_BUILD or --build (no CI provider detected)
 ciq-env: no worker: set CIQ_WORKER or --worker (no CI provider detected)"
@@ -472,7 +478,10 @@ export CIQ_TTL='60'
 export CIQ_ORDER='random'
 export CIQ_CONNECT_TIMEOUT='5'
 export CIQ_COMMAND_TIMEOUT='10'
-export CIQ_RECONNECT_TIMEOUT='30'"
+export CIQ_RECONNECT_TIMEOUT='30'
+export CIQ_HEARTBEAT='1'
+export CIQ_MAX_FAILURES='0'
+export CIQ_MAX_CONSECUTIVE_FAILURES='0'"
 	assert_equal "$stderr" "ciq-env: no queue: set CIQ_QUEUE, --queue or REDIS_URL
 ciq-env: no worker: set CIQ_WORKER or --worker (no CI provider detected)"
 }

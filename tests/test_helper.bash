@@ -61,6 +61,10 @@ ciq_setup() {
 	export CIQ_QUEUE="unix://$REDIS_SOCK"
 	export CIQ_BUILD="b$BATS_TEST_NUMBER"
 	export CIQ_WORKER=0
+	# A test's "worker" is the test itself, alive throughout: without this
+	# its reservations would be kept fresh and never reclaimed. The
+	# heartbeat tests turn it back on.
+	export CIQ_HEARTBEAT=0
 	unset CIQ_NAMESPACE CIQ_TIMEOUT CIQ_MAX_REQUEUES CIQ_REQUEUE_TOLERANCE REDIS_URL
 	# No CI provider leaks in from the machine running the tests.
 	unset BUILDKITE CIRCLECI TRAVIS HEROKU_TEST_RUN_ID SEMAPHORE GITHUB_ACTIONS \

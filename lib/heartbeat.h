@@ -1,0 +1,46 @@
+/*
+ * heartbeat.h - keep a worker's reservations alive while its loop lives.
+ *
+ * ciq-pop leaves a small process behind for the tests it handed out. It
+ * refreshes their reservations every beat, so a long test on a live
+ * worker is never taken from it, and it watches the worker loop (the
+ * process that ran ciq-pop): when the loop dies, even by SIGKILL, it gives
+ * the tests back at once. It ends when the tests are acked, requeued or
+ * released. When the whole machine is lost nothing refreshes the
+ * reservations, and other workers reclaim them after the timeout.
+ */
+#ifndef CIQ_HEARTBEAT_H
+#define CIQ_HEARTBEAT_H
+
+#include <sys/types.h>
+
+#include "session.h"
+
+/* A process, told apart from a later one with the same pid. */
+struct ciq_watch {
+	pid_t pid;
+	unsigned long long start;  /* start time in clock ticks since boot */
+};
+
+/* Identify process pid; returns 0, or -1 when it does not exist. */
+int ciq_watch_init(struct ciq_watch *w, pid_t pid);
+
+/* Whether the process still runs (and is not a zombie). */
+int ciq_watch_alive(const struct ciq_watch *w);
+
+/* The parent of pid, or -1. */
+pid_t ciq_watch_parent(pid_t pid);
+
+/*
+ * Beat for ids[0..n) every beat_ms until none is held any more or the
+ * loop dies; then return. loop is the process that ran ciq-pop; outer its
+ * parent. When ciq-pop ran in a subshell of the loop (some shells fork
+ * one for $(...)), that subshell ends with ciq-pop: so if loop is gone
+ * after a short grace period, outer is watched instead. A dead loop's
+ * tests are released. Returns 0, or -1 when the server could not be
+ * reached (the reservations then age out as for a lost machine).
+ */
+int ciq_heartbeat_run(struct ciq_session *s, const struct ciq_watch *loop,
+    const struct ciq_watch *outer, long long beat_ms, int n, const char **ids);
+
+#endif

@@ -1,0 +1,169 @@
+#!/usr/bin/env bats
+#
+# The heartbeat: a long test on a live worker stays its own, a killed loop
+# gives its test back at once, a lost machine's test is reclaimed after
+# the timeout, and nothing of ours outlives the loop.
+
+load test_helper
+
+setup_file() { redis_start; }
+teardown_file() { redis_stop; }
+
+setup() {
+	ciq_setup
+	export CIQ_HEARTBEAT=1 CIQ_TIMEOUT=0.6
+	export W="hb$BATS_TEST_NUMBER"
+	# The runner: records its pid, then sleeps $HOLD seconds, or until the
+	# file "release" appears.
+	cat >"$BATS_TEST_TMPDIR/run" <<'SH'
+#!/bin/sh
+echo $$ >>"$STATE/runners"
+i=0
+while [ ! -e "$STATE/release" ] && [ "$i" -lt "$((HOLD * 20))" ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+echo "$1" >>"$STATE/ran"
+SH
+	chmod +x "$BATS_TEST_TMPDIR/run"
+	export STATE=$BATS_TEST_TMPDIR HOLD=30
+}
+
+teardown() {
+	: >"$STATE/release"
+	# Our own background jobs and the runners they started, by pid.
+	for p in $(jobs -p) $(cat "$STATE/runners" 2>/dev/null); do
+		kill -9 "$p" 2>/dev/null || true
+	done
+	for p in $(heartbeats); do kill -9 "$p" 2>/dev/null || true; done
+}
+
+# heartbeats: pids of the heartbeat processes of this test's worker (they
+# keep ciq-pop's command line: "ciq-pop --worker $W").
+heartbeats() {
+	ps -eo pid=,args= | awk -v w="--worker $W" 'index($0, "ciq-pop " w) { print $1 }'
+}
+
+# Conditions for wait_for (a function, so each try looks again).
+no_heartbeat() {
+	[ -z "$(heartbeats)" ]
+}
+
+has_heartbeat() {
+	[ -n "$(heartbeats)" ]
+}
+
+one_running() {
+	[ "$(rcli ZCARD "$(key running)")" = 1 ]
+}
+
+# loop: the SPEC loop for worker $W running the blocking runner.
+loop() {
+	local t rc
+	while :; do
+		rc=0
+		t=$(ciq-pop --worker "$W") || rc=$?
+		[ "$rc" -eq 1 ] && break
+		[ "$rc" -eq 0 ] || return "$rc"
+		"$BATS_TEST_TMPDIR/run" "$t" && ciq-ack --worker "$W" -- "$t"
+	done
+}
+
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+@test "t=\$(ciq-pop) returns at once although a heartbeat stays behind" {
+	populate a
+	local start end
+	start=$(now_ms)
+	t=$(ciq-pop --worker "$W")
+	end=$(now_ms)
+	assert_equal "$t" a
+	[ $((end - start)) -lt 1000 ]
+	wait_for 40 has_heartbeat
+}
+
+@test "a test running three times the timeout on a live worker is never taken" {
+	populate a
+	HOLD=2 loop &
+	wait_for 100 one_running
+	# Another worker waits for the whole test and never gets it.
+	run --separate-stderr ciq-pop --worker other
+	assert_equal "$status" 1
+	assert_output ""
+	assert_equal "$stderr" ""
+	assert_equal "$(cat "$STATE/ran")" a
+	assert_equal "$(counter reclaimed)" ""
+	assert_equal "$(result a | cut -d' ' -f3)" "$W"
+}
+
+@test "a worker loop killed with SIGKILL gives its test to another worker within 2 seconds" {
+	populate a
+	loop &
+	local pid=$! start end
+	wait_for 100 one_running
+	# The other worker is already waiting when the loop dies.
+	ciq-pop --worker other >"$STATE/other" 2>"$STATE/other.err" &
+	local other=$!
+	kill -9 "$pid"
+	start=$(now_ms)
+	wait "$other"
+	end=$(now_ms)
+	assert_equal "$(cat "$STATE/other")" a
+	assert_equal "$(cat "$STATE/other.err")" ""
+	echo "handed over after $((end - start)) ms" >&3
+	[ $((end - start)) -lt 2000 ]
+	# Its heartbeat ended with it.
+	wait_for 60 no_heartbeat
+}
+
+@test "a lost machine's test goes to another worker within the timeout plus 2 seconds" {
+	populate a
+	loop &
+	local pid=$! start end
+	wait_for 100 one_running
+	wait_for 40 has_heartbeat
+	# Every process of the worker vanishes at once.
+	kill -9 "$pid" $(heartbeats) $(cat "$STATE/runners")
+	start=$(now_ms)
+	run --separate-stderr ciq-pop --worker other
+	end=$(now_ms)
+	assert_success
+	assert_output a
+	assert_equal "$stderr" "ciq-pop: reclaimed 'a' from worker $W, silent for over 0.6 s"
+	echo "reclaimed after $((end - start)) ms" >&3
+	[ $((end - start)) -lt 2600 ]
+}
+
+@test "no process of ours outlives a finished worker loop by more than a few seconds" {
+	populate a b c
+	HOLD=0 loop
+	assert_equal "$(sort "$STATE/ran" | tr '\n' ' ')" "a b c "
+	wait_for 60 no_heartbeat
+}
+
+@test "the heartbeat stops once its test is acked" {
+	populate a b
+	t=$(ciq-pop --worker "$W")
+	wait_for 40 has_heartbeat
+	ciq-ack --worker "$W" -- "$t"
+	wait_for 60 no_heartbeat
+}
+
+@test "the heartbeat keeps the worker alive for the report" {
+	populate a
+	HOLD=2 loop &
+	wait_for 100 one_running
+	run ciq-report --inactive-timeout 0.8
+	assert_success
+	assert_line "PASSED: 1 tests, 1 passed, 0 skipped"
+}
+
+@test "--heartbeat 0 leaves nothing behind" {
+	populate a
+	t=$(ciq-pop --worker "$W" --heartbeat 0)
+	assert_equal "$t" a
+	# A heartbeat exists before ciq-pop returns, or never.
+	assert_equal "$(heartbeats)" ""
+}

@@ -153,13 +153,20 @@ main(int argc, char **argv)
 	ciq_backoff_init(&wait, 50, 1500);
 	deadline = ciq_now_ms() + ciq_conf_ms(&conf, CIQ_K_INIT_TIMEOUT);
 	for (;;) {
-		const char *args[2] = { timeout, count };
-		redisReply *r = ciq_session_run(&s, CIQ_S_POP, 2, args, NULL, &rc, msg);
+		const char *args[3] = { timeout, count, ciq_conf_get(&conf, CIQ_K_MAX_CONSECUTIVE_FAILURES) };
+		redisReply *r = ciq_session_run(&s, CIQ_S_POP, 3, args, NULL, &rc, msg);
 		char status[16];
 
 		if (r == NULL)
 			errx(rc, "%s", msg);
 		snprintf(status, sizeof status, "%s", ciq_reply_str(r, 0));
+		if (strcmp(status, "stopped") == 0)
+			warnx("the build stopped: %s tests failed (--max-failures %s)",
+			    ciq_reply_str(r, 1), ciq_reply_str(r, 2));
+		if (strcmp(status, "sick") == 0)
+			warnx("worker '%s' stops: %s tests failed in a row on it (--max-consecutive-failures %s); "
+			    "other workers take the rest", s.worker, ciq_reply_str(r, 1),
+			    ciq_conf_get(&conf, CIQ_K_MAX_CONSECUTIVE_FAILURES));
 		if (strcmp(status, "ok") == 0) {
 			ids = ciq_calloc(r->elements / 2 + 1, sizeof *ids);
 			for (size_t i = 1; i + 1 < r->elements; i += 2) {
@@ -176,7 +183,8 @@ main(int argc, char **argv)
 			break;
 		}
 		freeReplyObject(r);
-		if (strcmp(status, "done") == 0) {
+		if (strcmp(status, "done") == 0 || strcmp(status, "stopped") == 0 ||
+		    strcmp(status, "sick") == 0) {
 			ciq_session_close(&s);
 			ciq_conf_free(&conf);
 			return CIQ_EX_NO;

@@ -160,7 +160,8 @@ publish(struct ciq_session *s, struct ciq_idlist *l, const char *digest)
 		ciq_idlist_shuffle(l, seed);
 	snprintf(total, sizeof total, "%zu", l->n);
 	for (;;) {
-		const char *args[5] = { total, digest, seed, order, ciq_conf_get(s->conf, CIQ_K_TTL) };
+		const char *args[6] = { total, digest, seed, order, ciq_conf_get(s->conf, CIQ_K_TTL),
+		    ciq_conf_get(s->conf, CIQ_K_MAX_FAILURES) };
 		redisReply *r;
 		const char *status;
 
@@ -169,7 +170,7 @@ publish(struct ciq_session *s, struct ciq_idlist *l, const char *digest)
 				errx(ciq_session_fail(s, msg), "%s", msg);
 			continue;
 		}
-		if ((r = ciq_session_run(s, CIQ_S_PUBLISH, 5, args, NULL, &rc, msg)) == NULL)
+		if ((r = ciq_session_run(s, CIQ_S_PUBLISH, 6, args, NULL, &rc, msg)) == NULL)
 			errx(rc, "%s", msg);
 		status = ciq_reply_str(r, 0);
 		if (strcmp(status, "ready") == 0) {

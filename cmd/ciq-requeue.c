@@ -107,7 +107,7 @@ main(int argc, char **argv)
 		else if (strcmp(why, "recorded") == 0)
 			warnx("'%s' already has a result: not requeued", argv[optind]);
 		else if (strcmp(why, "max-requeues") == 0 && strcmp(max, "0") == 0)
-			warnx("'%s' not requeued: requeues are off (--max-requeues 0)", argv[optind]);
+			; /* Requeues are off: refusing is the expected answer, say nothing. */
 		else if (strcmp(why, "max-requeues") == 0)
 			warnx("'%s' was requeued %s times already (--max-requeues %s): not requeued",
 			    argv[optind], ciq_reply_str(r, 2), max);

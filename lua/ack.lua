@@ -49,6 +49,14 @@ for i = 6, #ARGV do
       redis.call('HINCRBY', wstats, worker .. ':busy_ms', now - tonumber(started))
       held = '1'
     end
+    -- A run of failures on one worker points at the worker.
+    if held == '1' then
+      if code == 'f' then
+        redis.call('HINCRBY', wstats, worker .. ':streak', 1)
+      else
+        redis.call('HSET', wstats, worker .. ':streak', 0)
+      end
+    end
     local prev = redis.call('HGET', results, id)
     if not prev then
       redis.call('HSET', results, id, code .. ' ' .. ms .. ' ' .. worker)

@@ -3,19 +3,21 @@
 -- queue. A worker is not handed back a test it requeued itself while
 -- another worker is alive, so a retry runs elsewhere.
 -- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results w: leader retry: retrying
--- ARGV: nonce worker timeout_ms count
+-- ARGV: nonce worker timeout_ms count max_consecutive_failures
 -- Returns {"ok", id, from, id, from, ...} where from is "" for a fresh
 -- test and the previous owner for a reclaimed one; or {"wait"} (nothing
 -- queued, tests in flight elsewhere), {"done"} (exhausted), {"notready"},
--- {"gone"} (the build's keys do not exist, and no leader is publishing).
+-- {"gone"} (the build's keys do not exist, and no leader is publishing),
+-- {"stopped", failed, max} (the build reached its --max-failures) or
+-- {"sick", streak} (this worker failed that many tests in a row).
 local meta, queue, running, owner, workers, requeued_by, reclaims, stats,
   wstats, replies, results, mine, leader, retry_list, retrying =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
   KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
-local nonce, worker, timeout, count =
-  ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local nonce, worker, timeout, count, max_streak =
+  ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5] or '0')
 
-local m = redis.call('HMGET', meta, 'status', 'expire_at')
+local m = redis.call('HMGET', meta, 'status', 'expire_at', 'max_failures')
 if not m[2] then
   -- A leader that won the election but has not published yet: wait.
   if redis.call('EXISTS', leader) == 1 then return {'notready'} end
@@ -27,6 +29,20 @@ local again = replayed(replies, worker, nonce)
 if again then return again end
 
 local now = now_ms()
+
+-- Circuit breakers: the build's, then this worker's own.
+local max_failures = tonumber(m[3] or '0')
+local failed = tonumber(redis.call('HGET', stats, 'failed') or '0')
+local streak = tonumber(redis.call('HGET', wstats, worker .. ':streak') or '0')
+if (max_failures > 0 and failed >= max_failures) or (max_streak > 0 and streak >= max_streak) then
+  redis.call('ZADD', workers, -now, worker)
+  touch(expire_at, workers)
+  if max_failures > 0 and failed >= max_failures then
+    return remember(replies, worker, nonce, expire_at, {'stopped', tostring(failed), tostring(max_failures)})
+  end
+  return remember(replies, worker, nonce, expire_at, {'sick', tostring(streak)})
+end
+
 redis.call('ZADD', workers, now, worker)
 local out, taken = {'ok'}, 0
 

@@ -50,6 +50,7 @@ end
 redis.call('HINCRBY', requeues, id, 1)
 redis.call('HINCRBY', stats, 'requeued', 1)
 redis.call('HINCRBY', wstats, worker .. ':requeued', 1)
+redis.call('HINCRBY', wstats, worker .. ':streak', 1)
 redis.call('HINCRBY', wstats, worker .. ':busy_ms', now - tonumber(started))
 if has_output then redis.call('HSET', output, id, text) end
 redis.call('ZREM', running, id)

@@ -3,13 +3,14 @@
 -- ARGV: nonce worker timeout_ms
 -- Returns {"none", leader} before the build is published (leader is ""
 -- when nobody won the election yet), or {status, total, queued, running, processed,
--- live_workers, ms_since_last_sign_of_life, known_workers}; the silence
--- is "-1" when no worker ever showed up.
+-- live_workers, ms_since_last_sign_of_life, known_workers, stopped}; the
+-- silence is "-1" when no worker ever showed up; stopped is "1" once the
+-- build reached its --max-failures (nobody takes work any more).
 local meta, queue, running, workers, results, leader, stats =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local timeout = tonumber(ARGV[3])
 
-local m = redis.call('HMGET', meta, 'status', 'total')
+local m = redis.call('HMGET', meta, 'status', 'total', 'max_failures')
 if not m[1] then return {'none', redis.call('GET', leader) or ''} end
 local now = now_ms()
 -- Scores are last-seen times; finished workers carry them negated.
@@ -25,4 +26,6 @@ return {
   tostring(redis.call('ZCOUNT', workers, now - timeout, '+inf')),
   tostring(last),
   tostring(redis.call('ZCARD', workers)),
+  (tonumber(m[3] or '0') > 0 and
+    tonumber(redis.call('HGET', stats, 'failed') or '0') >= tonumber(m[3])) and '1' or '0',
 }

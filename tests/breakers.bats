@@ -1,0 +1,85 @@
+#!/usr/bin/env bats
+#
+# Circuit breakers: --max-failures stops the whole build, and
+# --max-consecutive-failures stops one broken worker while the others
+# finish its work.
+
+load test_helper
+
+setup_file() { redis_start; }
+teardown_file() { redis_stop; }
+
+setup() {
+	ciq_setup
+	printf 't%s\n' 1 2 3 4 5 6 >"$BATS_TEST_TMPDIR/list"
+	# Fails on worker "bad", or everywhere when ALWAYS_FAIL is set.
+	cat >"$BATS_TEST_TMPDIR/run" <<'SH'
+#!/bin/sh
+if [ -n "${ALWAYS_FAIL:-}" ] || [ "$CIQ_WORKER" = bad ]; then
+	echo "$1 failed on $CIQ_WORKER"
+	exit 1
+fi
+SH
+	chmod +x "$BATS_TEST_TMPDIR/run"
+}
+
+worker() {
+	CIQ_WORKER=$1 sh "$CIQ_ROOT/ci-templates/ciq-worker.sh" "$BATS_TEST_TMPDIR/run"
+}
+
+@test "--max-failures stops every worker once the build has that many failures" {
+	ciq-populate --order given --max-failures 2 "$BATS_TEST_TMPDIR/list"
+	ALWAYS_FAIL=1 run --separate-stderr worker 0
+	assert_equal "$status" 1
+	assert_equal "$stderr" "ciq-pop: the build stopped: 2 tests failed (--max-failures 2)"
+	assert_equal "$(counter failed)" 2
+	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1 | tr '\n' ' ')" "t3 t4 t5 t6 "
+	# Another worker takes nothing either.
+	run --separate-stderr ciq-pop --worker 1
+	assert_equal "$status" 1
+	assert_output ""
+	assert_equal "$stderr" "ciq-pop: the build stopped: 2 tests failed (--max-failures 2)"
+}
+
+@test "the leader's --max-failures is the build's" {
+	ciq-populate --order given --max-failures 1 "$BATS_TEST_TMPDIR/list"
+	ciq-populate --worker 1 --max-failures 5 "$BATS_TEST_TMPDIR/list"
+	assert_equal "$(rcli HGET "$(key meta)" max_failures)" 1
+	t=$(ciq-pop --worker 1)
+	ciq-ack --worker 1 --failed -- "$t"
+	run ciq-pop --worker 1
+	assert_equal "$status" 1
+}
+
+@test "without --max-failures a failing build runs to the end" {
+	ciq-populate "$BATS_TEST_TMPDIR/list"
+	ALWAYS_FAIL=1 run worker 0
+	assert_equal "$status" 1
+	assert_equal "$(counter failed)" 6
+}
+
+@test "--max-consecutive-failures stops a broken worker and the others finish its work" {
+	export CIQ_MAX_REQUEUES=1 CIQ_REQUEUE_TOLERANCE=1 CIQ_MAX_CONSECUTIVE_FAILURES=3
+	ciq-populate --order given --worker good "$BATS_TEST_TMPDIR/list"
+	ciq-populate --worker bad "$BATS_TEST_TMPDIR/list"
+	run --separate-stderr worker bad
+	assert_success
+	assert_equal "$stderr" "ciq-pop: worker 'bad' stops: 3 tests failed in a row on it (--max-consecutive-failures 3); other workers take the rest"
+	assert_equal "$(counter requeued)" 3
+	run worker good
+	assert_success
+	run ciq-report
+	assert_success
+	assert_line "PASSED: 6 tests, 6 passed, 0 skipped"
+}
+
+@test "a pass resets a worker's run of failures" {
+	export CIQ_MAX_CONSECUTIVE_FAILURES=2
+	ciq-populate --order given "$BATS_TEST_TMPDIR/list"
+	for verdict in --failed "" --failed "" --failed ""; do
+		t=$(ciq-pop)
+		ciq-ack $verdict -- "$t"
+	done
+	assert_equal "$(rcli HGET "$(key wstats)" 0:streak)" 0
+	assert_equal "$(counter failed)" 3
+}

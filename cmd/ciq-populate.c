@@ -209,6 +209,39 @@ join(struct ciq_session *s, const char *leader)
 	}
 }
 
+/* The value of a server setting, or "" when CONFIG is not allowed. */
+static void
+config_get(struct ciq_session *s, const char *name, char *out, size_t len)
+{
+	redisReply *r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "CONFIG", "GET", name, NULL);
+
+	*out = '\0';
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[1]->type == REDIS_REPLY_STRING)
+		snprintf(out, len, "%s", r->element[1]->str);
+	if (r != NULL)
+		freeReplyObject(r);
+}
+
+/*
+ * Every key of a build has a TTL, so any eviction policy but noeviction
+ * may drop the queue when the server runs out of memory. Say so early;
+ * hosted servers that refuse CONFIG are not second-guessed.
+ */
+static void
+check_eviction(struct ciq_session *s)
+{
+	char maxmemory[32], policy[64];
+
+	config_get(s, "maxmemory", maxmemory, sizeof maxmemory);
+	config_get(s, "maxmemory-policy", policy, sizeof policy);
+	if (*maxmemory != '\0' && strcmp(maxmemory, "0") != 0 && *policy != '\0' &&
+	    strcmp(policy, "noeviction") != 0)
+		warnx("warning: the server may evict this build's keys when it runs out of memory "
+		    "(maxmemory %s, maxmemory-policy %s): set maxmemory-policy noeviction, or the "
+		    "report will say the build vanished", maxmemory, policy);
+}
+
 /*
  * Retry mode: set up this worker's list of tests to run again. Returns 1
  * when it did, 0 when the build is still running (join it as usual).
@@ -299,6 +332,7 @@ main(int argc, char **argv)
 	if ((r = ciq_session_run(&s, CIQ_S_ELECT, 1, ttl_args, NULL, &rc, msg)) == NULL)
 		errx(rc, "%s", msg);
 	if (strcmp(ciq_reply_str(r, 0), s.worker) == 0 && strcmp(ciq_reply_str(r, 1), "ready") != 0) {
+		check_eviction(&s);
 		publish(&s, &list, digest);
 	} else {
 		redisReply *j = join(&s, ciq_reply_str(r, 0));

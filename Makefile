@@ -81,6 +81,12 @@ check: deps
 	$(MAKE) SAN=1 $(TOOLS:%=bin-san/%)
 	sh tests/run.sh bin bin-san
 
+# libFuzzer harnesses (tests/fuzz/), built with clang into build-fuzz/;
+# each runs FUZZ_SECONDS on a temporary copy of its seed corpus.
+FUZZ_SECONDS ?= 20
+fuzz:
+	sh tests/fuzz/run.sh fuzz $(FUZZ_SECONDS)
+
 demo: deps
 	$(MAKE) all
 	sh tests/demo.sh
@@ -109,6 +115,6 @@ uninstall:
 clean:
 	rm -rf build build-san bin bin-san $(MANPAGES) tests/exit_codes.bash
 
-.PHONY: all man check demo deps install uninstall clean
+.PHONY: all man check fuzz demo deps install uninstall clean
 
 -include $(LIBOBJ:.o=.d) $(TOOLS:%=$(OUT)/cmd/%.d)

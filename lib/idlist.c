@@ -171,7 +171,7 @@ cmp_id(const void *a, const void *b)
 void
 ciq_idlist_digest(const struct ciq_idlist *l, char out[65])
 {
-	struct ciq_id *sorted = ciq_memdup(l->ids, (l->n ? l->n : 1) * sizeof *l->ids);
+	struct ciq_id *sorted = ciq_calloc(l->n ? l->n : 1, sizeof *l->ids);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -180,6 +180,9 @@ ciq_idlist_digest(const struct ciq_idlist *l, char out[65])
 		fprintf(stderr, "ciq: out of memory creating a digest\n");
 		abort();
 	}
+	/* An empty list has no ids array to copy from. */
+	if (l->n > 0)
+		memcpy(sorted, l->ids, l->n * sizeof *sorted);
 	qsort(sorted, l->n, sizeof *sorted, cmp_id);
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 	for (size_t i = 0; i < l->n; i++) {
@@ -202,6 +205,9 @@ ciq_idlist_shuffle(struct ciq_idlist *l, const char *seed)
 {
 	struct ciq_prng rng;
 
+	/* An empty list has no ids array, and qsort may not be given NULL. */
+	if (l->n == 0)
+		return;
 	qsort(l->ids, l->n, sizeof *l->ids, cmp_id);
 	ciq_prng_seed_string(&rng, seed, strlen(seed));
 	for (size_t i = l->n; i > 1; i--) {

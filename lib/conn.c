@@ -175,7 +175,15 @@ connect_once(struct ciq_conn *c)
 	char err[CIQ_ERRLEN];
 
 	drop(c);
-	if (ciq_transport_open(&c->tr, &c->url, c->connect_ms, err) == -1) {
+	switch (ciq_transport_open(&c->tr, &c->url, c->connect_ms, err)) {
+	case 0:
+		break;
+	case -2:
+		/* A TLS setting or a URL scheme that will never work: like
+		 * refused credentials, final (exit 78), not worth a retry. */
+		fail(c, CIQ_CONN_AUTH, err);
+		return -1;
+	default:
 		fail(c, CIQ_CONN_UNREACHABLE, err);
 		return -1;
 	}

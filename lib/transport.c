@@ -1,5 +1,6 @@
 /*
- * transport.c - plain TCP and unix-socket streams with deadlines.
+ * transport.c - TCP, TLS (through tls.c) and unix-socket streams with
+ * deadlines.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tls.h"
 #include "transport.h"
+
+/* How long a probe may take to tell whether a port speaks TLS or RESP. */
+#define PROBE_MS 2000
+/* How long a TLS handshake may hear nothing before the port is probed. */
+#define QUIET_MS 1000
+
+static const char speaks_tls_msg[] = "the server speaks TLS on this port: use a rediss:// URL";
 
 long long
 ciq_now_ms(void)
@@ -25,9 +34,8 @@ ciq_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for events on fd until the deadline: 1 ready, 0 timed out, -1 error. */
-static int
-wait_fd(int fd, short events, long long deadline)
+int
+ciq_transport_wait(int fd, short events, long long deadline)
 {
 	for (;;) {
 		long long left = deadline - ciq_now_ms();
@@ -65,7 +73,7 @@ connect_one(int family, const struct sockaddr *sa, socklen_t len, long long dead
 		snprintf(err, CIQ_ERRLEN, "%s", strerror(errno));
 		goto fail;
 	}
-	switch (wait_fd(fd, POLLOUT, deadline)) {
+	switch (ciq_transport_wait(fd, POLLOUT, deadline)) {
 	case 0:
 		snprintf(err, CIQ_ERRLEN, "connection timed out");
 		goto fail;
@@ -83,18 +91,72 @@ fail:
 	return -1;
 }
 
+/*
+ * Whether the server at t->peer answers an inline PING in RESP before the
+ * deadline: a plain Redis does ("+PONG", "-NOAUTH ..."), a TLS port hangs
+ * up.
+ */
+static int
+speaks_resp(struct ciq_transport *t, long long deadline)
+{
+	char ignored[CIQ_ERRLEN], c = 0;
+	int fd, yes = 0;
+
+	fd = connect_one(t->peer.ss_family, (struct sockaddr *)&t->peer, t->peerlen, deadline, ignored);
+	if (fd == -1)
+		return 0;
+	if (send(fd, "PING\r\n", 6, MSG_NOSIGNAL) == 6) {
+		while (recv(fd, &c, 1, 0) == -1 && (errno == EAGAIN || errno == EINTR) &&
+		    ciq_transport_wait(fd, POLLIN, deadline) == 1)
+			;
+		yes = c == '+' || c == '-';
+	}
+	close(fd);
+	return yes;
+}
+
+/*
+ * The TLS handshake, within the connect deadline: one bound for
+ * "connected". A plain Redis says nothing to a ClientHello (it waits for
+ * the end of an inline command that never comes), so after QUIET_MS of
+ * silence the port is asked in plain RESP, to fail at once, and for good
+ * (-2), with the real reason rather than a timeout.
+ */
+static int
+tls_handshake(struct ciq_transport *t, long long deadline, char err[CIQ_ERRLEN])
+{
+	long long quiet = ciq_now_ms() + QUIET_MS, probe;
+	int r = ciq_tls_handshake(t->tls, t->fd, quiet < deadline ? quiet : deadline, err);
+
+	if (r == 1 && quiet < deadline) {
+		probe = ciq_now_ms() + PROBE_MS;
+		if (!ciq_tls_heard(t->tls) && speaks_resp(t, probe < deadline ? probe : deadline)) {
+			snprintf(err, CIQ_ERRLEN, "%s", ciq_tls_plain_port);
+			return -2;
+		}
+		r = ciq_tls_handshake(t->tls, t->fd, deadline, err);
+	}
+	return r == 1 ? -1 : r;
+}
+
 int
 ciq_transport_open(struct ciq_transport *t, const struct ciq_url *u,
     long long timeout_ms, char err[CIQ_ERRLEN])
 {
 	long long deadline = ciq_now_ms() + timeout_ms;
+	int r;
 
 	t->fd = -1;
 	t->tls = NULL;
-	if (u->scheme == CIQ_SCHEME_TLS) {
-		snprintf(err, CIQ_ERRLEN, "rediss:// (TLS) is not supported by this build yet");
-		return -1;
+	t->heard = 0;
+	t->peerlen = 0;
+	if (t->refusal != NULL) {
+		snprintf(err, CIQ_ERRLEN, "%s", t->refusal);
+		return -2;
 	}
+	/* TLS settings first: no point connecting with an unusable one. */
+	if (u->scheme == CIQ_SCHEME_TLS && (t->tls = ciq_tls_new(u, err)) == NULL)
+		return -2;
 	if (u->scheme == CIQ_SCHEME_UNIX) {
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
 
@@ -107,26 +169,76 @@ ciq_transport_open(struct ciq_transport *t, const struct ciq_url *u,
 	} else {
 		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
 		char port[8];
-		int r, one = 1;
+		int one = 1;
 
 		snprintf(port, sizeof port, "%d", u->port);
 		if ((r = getaddrinfo(u->host, port, &hints, &res)) != 0) {
 			snprintf(err, CIQ_ERRLEN, "%s", gai_strerror(r));
+			ciq_transport_close(t);
 			return -1;
 		}
-		for (ai = res; ai != NULL && t->fd == -1; ai = ai->ai_next)
+		for (ai = res; ai != NULL && t->fd == -1; ai = ai->ai_next) {
 			t->fd = connect_one(ai->ai_family, ai->ai_addr, ai->ai_addrlen, deadline, err);
+			if (t->fd != -1 && ai->ai_addrlen <= sizeof t->peer) {
+				memcpy(&t->peer, ai->ai_addr, ai->ai_addrlen);
+				t->peerlen = ai->ai_addrlen;
+			}
+		}
 		freeaddrinfo(res);
 		if (t->fd != -1)
 			setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	}
-	return t->fd == -1 ? -1 : 0;
+	if (t->fd == -1) {
+		ciq_transport_close(t);
+		return -1;
+	}
+	if (t->tls != NULL && (r = tls_handshake(t, deadline, err)) != 0) {
+		ciq_transport_close(t);
+		return r;
+	}
+	return 0;
+}
+
+/*
+ * A redis:// server hung up before it said anything. A TLS-only port does
+ * that to a plain client (Redis resets the connection), so ask the same
+ * address for a TLS handshake, briefly, to give the user the real reason.
+ */
+static void
+hung_up(struct ciq_transport *t, const char *why, long long deadline, char err[CIQ_ERRLEN])
+{
+	long long d = ciq_now_ms() + PROBE_MS;
+	char ignored[CIQ_ERRLEN];
+	int fd;
+
+	if (d > deadline)
+		d = deadline;
+	if (t->tls == NULL && t->peerlen > 0 && !t->heard &&
+	    (fd = connect_one(t->peer.ss_family, (struct sockaddr *)&t->peer, t->peerlen, d,
+	    ignored)) != -1) {
+		if (ciq_tls_probe(fd, d))
+			t->refusal = speaks_tls_msg;
+		close(fd);
+	}
+	snprintf(err, CIQ_ERRLEN, "%s", t->refusal != NULL ? t->refusal : why);
+}
+
+/* Pass on what a TLS read or write returned; -2 (final) becomes -1. */
+static ssize_t
+tls_failed(struct ciq_transport *t, ssize_t r)
+{
+	if (r != -2)
+		return r;
+	t->refusal = ciq_tls_cert_required;
+	return -1;
 }
 
 int
 ciq_transport_write(struct ciq_transport *t, const char *buf, size_t n,
     long long deadline, char err[CIQ_ERRLEN])
 {
+	if (t->tls != NULL)
+		return (int)tls_failed(t, ciq_tls_write(t->tls, buf, n, deadline, err));
 	while (n > 0) {
 		ssize_t w = send(t->fd, buf, n, MSG_NOSIGNAL);
 
@@ -141,7 +253,7 @@ ciq_transport_write(struct ciq_transport *t, const char *buf, size_t n,
 			snprintf(err, CIQ_ERRLEN, "write: %s", strerror(errno));
 			return -1;
 		}
-		if (wait_fd(t->fd, POLLOUT, deadline) != 1) {
+		if (ciq_transport_wait(t->fd, POLLOUT, deadline) != 1) {
 			snprintf(err, CIQ_ERRLEN, "write timed out");
 			return -1;
 		}
@@ -153,22 +265,38 @@ ssize_t
 ciq_transport_read(struct ciq_transport *t, char *buf, size_t cap,
     long long deadline, char err[CIQ_ERRLEN])
 {
+	if (t->tls != NULL)
+		return tls_failed(t, ciq_tls_read(t->tls, buf, cap, deadline, err));
 	for (;;) {
 		ssize_t r = recv(t->fd, buf, cap, 0);
 
-		if (r > 0)
+		/* A TLS record (alert or handshake) can never start a reply. */
+		if (r >= 2 && !t->heard && (buf[0] == 0x15 || buf[0] == 0x16) && buf[1] == 0x03) {
+			t->refusal = speaks_tls_msg;
+			snprintf(err, CIQ_ERRLEN, "%s", speaks_tls_msg);
+			return -1;
+		}
+		if (r > 0) {
+			t->heard = 1;
 			return r;
+		}
 		if (r == 0) {
-			snprintf(err, CIQ_ERRLEN, "connection closed by the server");
+			hung_up(t, "connection closed by the server", deadline, err);
 			return -1;
 		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN) {
-			snprintf(err, CIQ_ERRLEN, "read: %s", strerror(errno));
+			char why[CIQ_ERRLEN];
+
+			snprintf(why, sizeof why, "read: %s", strerror(errno));
+			if (errno == ECONNRESET)
+				hung_up(t, why, deadline, err);
+			else
+				snprintf(err, CIQ_ERRLEN, "%s", why);
 			return -1;
 		}
-		if (wait_fd(t->fd, POLLIN, deadline) != 1) {
+		if (ciq_transport_wait(t->fd, POLLIN, deadline) != 1) {
 			snprintf(err, CIQ_ERRLEN, "no reply within the command timeout");
 			return -1;
 		}
@@ -178,6 +306,8 @@ ciq_transport_read(struct ciq_transport *t, char *buf, size_t cap,
 void
 ciq_transport_close(struct ciq_transport *t)
 {
+	ciq_tls_free(t->tls);
+	t->tls = NULL;
 	if (t->fd != -1)
 		close(t->fd);
 	t->fd = -1;

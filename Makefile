@@ -6,6 +6,8 @@
 #   make demo         a real run: private Redis, 4 workers, a report
 #   make install      PREFIX=/usr/local DESTDIR=
 #   make deps         install missing Debian packages (as root)
+#   make stress       16 workers, 5000 ids, random SIGKILLs, a server restart
+#   make fuzz         the libFuzzer harnesses, FUZZ_SECONDS each
 
 VERSION  = 0.1.0
 PREFIX  ?= /usr/local
@@ -25,7 +27,7 @@ PKGS     = hiredis libcurl libssl libcrypto
 CPPFLAGS += -D_GNU_SOURCE -DCIQ_VERSION='"$(VERSION)"' -Ilib -I$(OUT)
 CFLAGS  ?= $(OPT)
 CFLAGS  += -std=c11 $(WARN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lcurl -lcrypto) -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lcurl -lssl -lcrypto) -lm
 
 # SAN=1 builds a sanitized copy into build-san/ and bin-san/.
 ifeq ($(SAN),1)
@@ -87,6 +89,9 @@ FUZZ_SECONDS ?= 20
 fuzz:
 	sh tests/fuzz/run.sh fuzz $(FUZZ_SECONDS)
 
+stress: all
+	bash tests/stress.sh 16 5000 20
+
 demo: deps
 	$(MAKE) all
 	sh tests/demo.sh
@@ -113,7 +118,7 @@ uninstall:
 	done
 
 clean:
-	rm -rf build build-san bin bin-san $(MANPAGES) tests/exit_codes.bash
+	rm -rf build build-san build-fuzz bin bin-san $(MANPAGES) tests/exit_codes.bash
 
 .PHONY: all man check fuzz demo deps install uninstall clean
 

@@ -49,8 +49,7 @@ usage(int status)
  * descriptor held open would keep $(...) or a test harness waiting).
  */
 static void
-spawn_heartbeat(struct ciq_conf *conf, const struct ciq_watch *loop,
-    const struct ciq_watch *outer, int n, const char **ids)
+spawn_heartbeat(struct ciq_conf *conf, const struct ciq_watch *loop, int n, const char **ids)
 {
 	struct ciq_session hs;
 	char msg[CIQ_ERRLEN];
@@ -84,7 +83,7 @@ spawn_heartbeat(struct ciq_conf *conf, const struct ciq_watch *loop,
 	if (beat > ciq_conf_ms(conf, CIQ_K_TIMEOUT) / 3)
 		beat = ciq_conf_ms(conf, CIQ_K_TIMEOUT) / 3;
 	if (ciq_session_open(&hs, conf, CIQ_NEED_WORKER, msg) == CIQ_EX_OK)
-		ciq_heartbeat_run(&hs, loop, outer, beat > 10 ? beat : 10, n, ids);
+		ciq_heartbeat_run(&hs, loop, beat > 10 ? beat : 10, n, ids);
 	ciq_session_close(&hs);
 	/* No exit handlers: they belong to the process that forked. */
 	_exit(0);
@@ -104,7 +103,7 @@ main(int argc, char **argv)
 	struct ciq_session s;
 	struct ciq_backoff wait;
 	char msg[CIQ_ERRLEN], timeout[32], count[16], **ids = NULL;
-	struct ciq_watch loop, outer;
+	struct ciq_watch loop;
 	int nids = 0;
 	long long deadline;
 	long n = 1;
@@ -112,9 +111,8 @@ main(int argc, char **argv)
 
 	/* getopt names the program in its messages as err(3) does. */
 	argv[0] = program_invocation_short_name;
-	/* Who runs this ciq-pop: the worker loop, or a $(...) subshell of it. */
-	ciq_watch_init(&loop, getppid());
-	ciq_watch_init(&outer, ciq_watch_parent(loop.pid));
+	/* Found now, while the loop certainly lives (it is waiting on us). */
+	ciq_watch_init(&loop, ciq_watch_loop());
 	ciq_conf_init(&conf);
 	while ((c = getopt_long(argc, argv, "hn:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -200,7 +198,7 @@ main(int argc, char **argv)
 	if (ciq_cli_close_stdout() == -1)
 		err(CIQ_EX_SOFTWARE, "cannot write the test ids");
 	if (ciq_conf_ms(&conf, CIQ_K_HEARTBEAT) > 0)
-		spawn_heartbeat(&conf, &loop, &outer, nids, (const char **)ids);
+		spawn_heartbeat(&conf, &loop, nids, (const char **)ids);
 	for (int i = 0; i < nids; i++)
 		free(ids[i]);
 	free(ids);

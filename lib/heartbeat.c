@@ -4,16 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "backoff.h"
 #include "heartbeat.h"
 #include "transport.h"
 
-/* How often the loop is looked at, and how long a $(...) subshell may
- * take to end after ciq-pop. */
+/* How often the loop is looked at. */
 #define WATCH_MS 100
-#define GRACE_MS 300
 
 /*
  * Read /proc/PID/stat: the state (field 3), the parent (4) and the start
@@ -75,14 +74,32 @@ ciq_watch_alive(const struct ciq_watch *w)
 	return start == w->start && state != 'Z' && state != 'X';
 }
 
-pid_t
-ciq_watch_parent(pid_t pid)
+/* The target of /proc/PID/fd/FD ("pipe:[1234]"), or "" on failure. */
+static void
+fd_target(pid_t pid, int fd, char *out, size_t len)
 {
-	unsigned long long start;
-	char state;
-	pid_t ppid;
+	char path[64];
+	ssize_t n;
 
-	return proc_stat(pid, &state, &ppid, &start) == 0 ? ppid : -1;
+	snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)pid, fd);
+	n = readlink(path, out, len - 1);
+	out[n > 0 ? n : 0] = '\0';
+}
+
+pid_t
+ciq_watch_loop(void)
+{
+	pid_t parent = getppid(), grandparent;
+	unsigned long long start;
+	char ours[128], theirs[128], state;
+
+	fd_target(getpid(), 1, ours, sizeof ours);
+	if (strncmp(ours, "pipe:", 5) != 0)
+		return parent;
+	fd_target(parent, 1, theirs, sizeof theirs);
+	if (strcmp(ours, theirs) != 0)
+		return parent;
+	return proc_stat(parent, &state, &grandparent, &start) == 0 ? grandparent : -1;
 }
 
 /* Run script sc for the ids; the reply, or NULL. */
@@ -97,20 +114,17 @@ call(struct ciq_session *s, enum ciq_script sc, int n, const char **ids)
 
 int
 ciq_heartbeat_run(struct ciq_session *s, const struct ciq_watch *loop,
-    const struct ciq_watch *outer, long long beat_ms, int n, const char **ids)
+    long long beat_ms, int n, const char **ids)
 {
-	const struct ciq_watch *watched = loop;
 	long long next = ciq_now_ms() + beat_ms;
-	const char **held = ciq_memdup(ids, (size_t)(n ? n : 1) * sizeof *ids);
+	const char **held = ciq_calloc((size_t)n + 1, sizeof *held);
 	int nheld = n, ret = 0;
 
-	ciq_sleep_ms(GRACE_MS);
-	if (!ciq_watch_alive(loop))
-		watched = outer;
+	memcpy(held, ids, (size_t)n * sizeof *ids);
 	while (nheld > 0) {
 		redisReply *r;
 
-		if (!ciq_watch_alive(watched)) {
+		if (!ciq_watch_alive(loop)) {
 			/* The loop is gone: its tests must not wait for the timeout. */
 			if ((r = call(s, CIQ_S_RELEASE, nheld, held)) != NULL)
 				freeReplyObject(r);

@@ -28,19 +28,23 @@ int ciq_watch_init(struct ciq_watch *w, pid_t pid);
 /* Whether the process still runs (and is not a zombie). */
 int ciq_watch_alive(const struct ciq_watch *w);
 
-/* The parent of pid, or -1. */
-pid_t ciq_watch_parent(pid_t pid);
+/*
+ * The worker loop that runs this process: its parent, unless the parent
+ * is a $(...) subshell (some shells fork one and run the command in a
+ * child of it). Such a subshell ends with us, so it is not the loop; it
+ * is recognised by its standard output, which is the same pipe as ours
+ * (the one the loop reads the test id from). Then the loop is the
+ * grandparent. Returns -1 when the parent cannot be read.
+ */
+pid_t ciq_watch_loop(void);
 
 /*
  * Beat for ids[0..n) every beat_ms until none is held any more or the
- * loop dies; then return. loop is the process that ran ciq-pop; outer its
- * parent. When ciq-pop ran in a subshell of the loop (some shells fork
- * one for $(...)), that subshell ends with ciq-pop: so if loop is gone
- * after a short grace period, outer is watched instead. A dead loop's
- * tests are released. Returns 0, or -1 when the server could not be
- * reached (the reservations then age out as for a lost machine).
+ * loop dies; then return. A dead loop's tests are released at once.
+ * Returns 0, or -1 when the server could not be reached (the
+ * reservations then age out as for a lost machine).
  */
 int ciq_heartbeat_run(struct ciq_session *s, const struct ciq_watch *loop,
-    const struct ciq_watch *outer, long long beat_ms, int n, const char **ids);
+    long long beat_ms, int n, const char **ids);
 
 #endif

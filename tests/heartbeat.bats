@@ -167,3 +167,20 @@ now_ms() {
 	# A heartbeat exists before ciq-pop returns, or never.
 	assert_equal "$(heartbeats)" ""
 }
+
+# beats_seen SCORE: the reservation of a was refreshed since SCORE.
+beats_seen() {
+	[ "$(rcli ZSCORE "$(key running)" a)" != "$1" ]
+}
+
+@test "a \$(...) subshell that ends with ciq-pop is not taken for the loop" {
+	populate a
+	# "; :" keeps the shell from running ciq-pop in place of the subshell.
+	t=$(ciq-pop --worker "$W"; :)
+	assert_equal "$t" a
+	local first
+	first=$(rcli ZSCORE "$(key running)" a)
+	wait_for 40 beats_seen "$first"
+	assert_equal "$(rcli HGET "$(key owner)" a)" "$W"
+	assert_equal "$(counter released)" ""
+}

@@ -179,9 +179,9 @@ connect_once(struct ciq_conn *c)
 	case 0:
 		break;
 	case -2:
-		/* A TLS setting or a URL scheme that will never work: like
-		 * refused credentials, final (exit 78), not worth a retry. */
-		fail(c, CIQ_CONN_AUTH, err);
+		/* A TLS setting or a URL scheme that will never work: final
+		 * (exit 78), not worth a retry. */
+		fail(c, CIQ_CONN_SETUP, err);
 		return -1;
 	default:
 		fail(c, CIQ_CONN_UNREACHABLE, err);
@@ -212,7 +212,7 @@ reconnect(struct ciq_conn *c, long long budget_ms, int max_tries)
 
 		if (connect_once(c) == 0)
 			return 0;
-		if (c->err == CIQ_CONN_AUTH)
+		if (c->err == CIQ_CONN_AUTH || c->err == CIQ_CONN_SETUP)
 			return -1;
 		if (max_tries > 0 && tries >= max_tries)
 			return -1;

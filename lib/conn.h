@@ -20,6 +20,7 @@ enum ciq_conn_err {
 	CIQ_CONN_OK,
 	CIQ_CONN_UNREACHABLE, /* cannot connect, or the stream broke (exit 69) */
 	CIQ_CONN_AUTH,        /* the server refused our credentials (exit 78) */
+	CIQ_CONN_SETUP,       /* a setting that can never connect: TLS files, wrong scheme (exit 78) */
 	CIQ_CONN_PROTOCOL,    /* a reply we cannot parse (exit 70) */
 	CIQ_CONN_CONFIG       /* the URL does not parse (exit 78) */
 };

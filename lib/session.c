@@ -20,6 +20,9 @@ ciq_session_fail(struct ciq_session *s, char err[CIQ_ERRLEN])
 	case CIQ_CONN_AUTH:
 		snprintf(err, CIQ_ERRLEN, "cannot log in to '%s': %s", shown, s->conn.errstr);
 		return CIQ_EX_CONFIG;
+	case CIQ_CONN_SETUP:
+		snprintf(err, CIQ_ERRLEN, "cannot connect to '%s': %s", shown, s->conn.errstr);
+		return CIQ_EX_CONFIG;
 	case CIQ_CONN_PROTOCOL:
 		snprintf(err, CIQ_ERRLEN, "bad reply from '%s': %s", shown, s->conn.errstr);
 		return CIQ_EX_SOFTWARE;

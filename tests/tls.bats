@@ -272,7 +272,7 @@ green_build() {
 	run --separate-stderr ciq-pop
 	assert_equal "$status" "$CIQ_EX_CONFIG"
 	assert_output ''
-	assert_equal "$stderr" "ciq-pop: cannot log in to 'rediss://localhost:$TLS_PORT': cannot read CIQ_TLS_CA_FILE '$TLS_DIR/missing.crt': No such file or directory"
+	assert_equal "$stderr" "ciq-pop: cannot connect to 'rediss://localhost:$TLS_PORT': cannot read CIQ_TLS_CA_FILE '$TLS_DIR/missing.crt': No such file or directory"
 }
 
 @test "a CIQ_TLS_CA_FILE without a certificate is a configuration error" {
@@ -281,7 +281,7 @@ green_build() {
 	run --separate-stderr ciq-pop
 	assert_equal "$status" "$CIQ_EX_CONFIG"
 	assert_output ''
-	assert_equal "$stderr" "ciq-pop: cannot log in to 'rediss://localhost:$TLS_PORT': CIQ_TLS_CA_FILE '$TLS_DIR/server.ext' holds no PEM certificate: no certificate or crl found"
+	assert_equal "$stderr" "ciq-pop: cannot connect to 'rediss://localhost:$TLS_PORT': CIQ_TLS_CA_FILE '$TLS_DIR/server.ext' holds no PEM certificate: no certificate or crl found"
 }
 
 @test "a CIQ_TLS_INSECURE that is neither 1 nor 0 is a configuration error" {
@@ -289,7 +289,7 @@ green_build() {
 	run --separate-stderr ciq-pop
 	assert_equal "$status" "$CIQ_EX_CONFIG"
 	assert_output ''
-	assert_equal "$stderr" "ciq-pop: cannot log in to 'rediss://localhost:$TLS_PORT': CIQ_TLS_INSECURE must be 1 or 0, not 'maybe'"
+	assert_equal "$stderr" "ciq-pop: cannot connect to 'rediss://localhost:$TLS_PORT': CIQ_TLS_INSECURE must be 1 or 0, not 'maybe'"
 }
 
 @test "the TLS settings do not concern a plain URL" {
@@ -312,7 +312,7 @@ green_build() {
 	rcli CONFIG SET tls-auth-clients no >/dev/null
 	assert_equal "$status" "$CIQ_EX_CONFIG"
 	assert_output ''
-	assert_equal "$stderr" "ciq-pop: cannot log in to 'rediss://localhost:$TLS_PORT': TLS: the server wants a client certificate (tls-auth-clients yes), which ciq does not support"
+	assert_equal "$stderr" "ciq-pop: cannot connect to 'rediss://localhost:$TLS_PORT': TLS: the server wants a client certificate (tls-auth-clients yes), which ciq does not support"
 	[ "$(ms_since "$start")" -lt 3000 ]
 }
 
@@ -428,7 +428,7 @@ green_build() {
 	run --separate-stderr ciq-pop --command-timeout 3
 	assert_equal "$status" "$CIQ_EX_CONFIG"
 	assert_output ''
-	assert_equal "$stderr" "ciq-pop: cannot log in to 'redis://localhost:$TLS_PORT': the server speaks TLS on this port: use a rediss:// URL"
+	assert_equal "$stderr" "ciq-pop: cannot connect to 'redis://localhost:$TLS_PORT': the server speaks TLS on this port: use a rediss:// URL"
 	[ "$(ms_since "$start")" -lt 3000 ]
 }
 
@@ -439,7 +439,7 @@ green_build() {
 	run --separate-stderr ciq-populate --command-timeout 3 < <(printf 'a\n')
 	assert_equal "$status" "$CIQ_EX_CONFIG"
 	assert_output ''
-	assert_equal "$stderr" "ciq-populate: cannot log in to 'redis://localhost:$TLS_PORT': the server speaks TLS on this port: use a rediss:// URL"
+	assert_equal "$stderr" "ciq-populate: cannot connect to 'redis://localhost:$TLS_PORT': the server speaks TLS on this port: use a rediss:// URL"
 	[ "$(ms_since "$start")" -lt 3000 ]
 }
 
@@ -451,7 +451,7 @@ green_build() {
 	run --separate-stderr ciq-pop --connect-timeout 3
 	assert_equal "$status" "$CIQ_EX_CONFIG"
 	assert_output ''
-	assert_equal "$stderr" "ciq-pop: cannot log in to 'rediss://localhost:$PLAIN_PORT': TLS handshake failed: the server does not speak TLS on this port: use a redis:// URL"
+	assert_equal "$stderr" "ciq-pop: cannot connect to 'rediss://localhost:$PLAIN_PORT': TLS handshake failed: the server does not speak TLS on this port: use a redis:// URL"
 	[ "$(ms_since "$start")" -lt 3000 ]
 }
 

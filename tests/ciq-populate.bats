@@ -609,3 +609,15 @@ lost() {
 	[[ $stderr == *"usage: ciq-populate "* ]]
 	assert_no_keys
 }
+
+@test "a million ids are published, in full, and nothing is lost" {
+	seq -f 'spec/models/user_%07g_spec.rb' 1 1000000 >"$BATS_TEST_TMPDIR/million"
+	run --separate-stderr ciq-populate "$BATS_TEST_TMPDIR/million"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(rcli LLEN "$(key queue)")" 1000000
+	assert_equal "$(rcli HGET "$(key meta)" total)" 1000000
+	# The set published is the set read: same digest as a list read in order.
+	assert_equal "$(rcli HGET "$(key meta)" digest)" \
+		"$(ciq-populate --build other --order given "$BATS_TEST_TMPDIR/million" && rcli HGET 'ciq:{other}:meta' digest)"
+}

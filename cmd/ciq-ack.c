@@ -17,6 +17,7 @@
 #include "capture.h"
 #include "cli.h"
 #include "exit.h"
+#include "heartbeat.h"
 #include "session.h"
 
 static void
@@ -45,11 +46,11 @@ main(int argc, char **argv)
 	};
 	struct ciq_conf conf;
 	struct ciq_session s;
-	const char *status = "pass", *output_path = NULL, **args;
+	const char *status = "pass", *output_path = NULL, **args, **ended;
 	char msg[CIQ_ERRLEN], *output = NULL;
 	size_t output_len = 0, *lens;
 	redisReply *r;
-	int c, rc, nargs, exit_status = CIQ_EX_OK;
+	int c, rc, nargs, nended = 0, exit_status = CIQ_EX_OK;
 
 	/* getopt names the program in its messages as err(3) does. */
 	argv[0] = program_invocation_short_name;
@@ -108,9 +109,15 @@ main(int argc, char **argv)
 			lens[i] = strlen(args[i]);
 	if ((r = ciq_session_run(&s, CIQ_S_ACK, nargs, args, lens, &rc, msg)) == NULL)
 		errx(rc, "%s", msg);
+	ended = calloc(r->elements / 3 + 1, sizeof *ended);
+	if (ended == NULL)
+		errx(CIQ_EX_SOFTWARE, "out of memory");
 	for (size_t i = 1; i + 2 < r->elements; i += 3) {
 		const char *id = r->element[i]->str, *outcome = r->element[i + 1]->str;
 		int held = strcmp(r->element[i + 2]->str, "1") == 0;
+
+		if (held)
+			ended[nended++] = id;
 
 		if (strcmp(outcome, "notmine") == 0) {
 			warnx("'%s' was never reserved by worker '%s': not recorded", id, s.worker);
@@ -123,6 +130,9 @@ main(int argc, char **argv)
 			warnx("'%s' was reclaimed by another worker: this first result is recorded", id);
 		}
 	}
+	/* Their heartbeat has nothing left to do. */
+	ciq_heartbeat_stop(&conf, nended, ended);
+	free(ended);
 	freeReplyObject(r);
 	free(args);
 	free(lens);

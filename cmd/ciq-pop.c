@@ -67,8 +67,14 @@ spawn_heartbeat(struct ciq_conf *conf, const struct ciq_watch *loop, int n, cons
 		return;
 	}
 	setsid();
-	if (fork() != 0)
+	if ((pid = fork()) != 0) {
+		struct ciq_watch hb;
+
+		/* Written before ciq-pop returns, so the next ack finds it. */
+		if (pid > 0 && ciq_watch_init(&hb, pid) == 0)
+			ciq_heartbeat_announce(conf, &hb, n, ids);
 		_exit(0);
+	}
 	if ((fd = open("/dev/null", O_RDWR)) != -1) {
 		dup2(fd, 0);
 		dup2(fd, 1);

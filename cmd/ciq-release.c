@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "exit.h"
+#include "heartbeat.h"
 #include "session.h"
 
 static void
@@ -68,6 +69,7 @@ main(int argc, char **argv)
 	if (r == NULL)
 		errx(rc, "%s", msg);
 	freeReplyObject(r);
+	ciq_heartbeat_stop(&conf, argc - optind > 0 ? argc - optind : -1, (const char **)argv + optind);
 	ciq_session_close(&s);
 	ciq_conf_free(&conf);
 	if (ciq_cli_close_stdout() == -1)

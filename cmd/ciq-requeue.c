@@ -18,6 +18,7 @@
 #include "capture.h"
 #include "cli.h"
 #include "exit.h"
+#include "heartbeat.h"
 #include "session.h"
 
 static void
@@ -114,7 +115,9 @@ main(int argc, char **argv)
 		else
 			warnx("the build used its requeues (%s, --requeue-tolerance %s): '%s' not requeued",
 			    ciq_reply_str(r, 2), ciq_conf_get(&conf, CIQ_K_REQUEUE_TOLERANCE), argv[optind]);
-	} else if (strcmp(status, "requeued") != 0) {
+	} else if (strcmp(status, "requeued") == 0) {
+		ciq_heartbeat_stop(&conf, 1, (const char **)argv + optind);
+	} else {
 		warnx("unexpected reply from the server: '%s'", status);
 		rc = CIQ_EX_SOFTWARE;
 	}

@@ -1,9 +1,13 @@
 /*
  * heartbeat.c - refresh reservations, watch the worker loop.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -112,16 +116,134 @@ call(struct ciq_session *s, enum ciq_script sc, int n, const char **ids)
 	return ciq_session_run(s, sc, n, ids, NULL, &rc, msg);
 }
 
+static volatile sig_atomic_t stopped;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopped = 1;
+}
+
+/* The note's path, in a new string; NULL when no directory can be made. */
+static char *
+note_path(const struct ciq_conf *c)
+{
+	const char *base = getenv("XDG_RUNTIME_DIR"), *parts[4];
+	char dir[512], *path;
+	unsigned long long h = 0xcbf29ce484222325ull;   /* FNV-1a */
+
+	if (base == NULL || *base == '\0')
+		base = getenv("TMPDIR");
+	if (base == NULL || *base == '\0')
+		base = "/tmp";
+	snprintf(dir, sizeof dir, "%s/ciq-%u", base, (unsigned)getuid());
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		return NULL;
+	parts[0] = ciq_conf_get(c, CIQ_K_QUEUE);
+	parts[1] = ciq_conf_get(c, CIQ_K_NAMESPACE);
+	parts[2] = ciq_conf_get(c, CIQ_K_BUILD);
+	parts[3] = ciq_conf_get(c, CIQ_K_WORKER);
+	for (int i = 0; i < 4; i++) {
+		for (const char *p = parts[i] ? parts[i] : ""; *p; p++)
+			h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+		h = (h ^ '\n') * 0x100000001b3ull;
+	}
+	path = ciq_malloc(strlen(dir) + 32);
+	sprintf(path, "%s/hb-%016llx", dir, h);
+	return path;
+}
+
+int
+ciq_heartbeat_announce(const struct ciq_conf *c, const struct ciq_watch *hb,
+    int n, const char **ids)
+{
+	char *path = note_path(c), *tmp;
+	FILE *f;
+	int ok;
+
+	if (path == NULL)
+		return -1;
+	tmp = ciq_malloc(strlen(path) + 8);
+	sprintf(tmp, "%s.%d", path, (int)getpid());
+	if ((f = fopen(tmp, "we")) == NULL) {
+		free(tmp);
+		free(path);
+		return -1;
+	}
+	fprintf(f, "%d %llu\n", (int)hb->pid, hb->start);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s\n", ids[i]);
+	ok = fclose(f) == 0 && rename(tmp, path) == 0;
+	if (!ok)
+		unlink(tmp);
+	free(tmp);
+	free(path);
+	return ok ? 0 : -1;
+}
+
+/* Whether line (without its newline) is one of ids[0..n). */
+static int
+among(const char *line, int n, const char **ids)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(line, ids[i]) == 0)
+			return 1;
+	return 0;
+}
+
+void
+ciq_heartbeat_stop(const struct ciq_conf *c, int n, const char **ids)
+{
+	char *path = note_path(c), *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	struct ciq_watch hb;
+	int pid, all = 1;
+	FILE *f;
+
+	if (path == NULL)
+		return;
+	if ((f = fopen(path, "re")) == NULL) {
+		free(path);
+		return;
+	}
+	if (fscanf(f, "%d %llu\n", &pid, &hb.start) != 2)
+		all = 0;
+	while (all && n >= 0 && (len = getline(&line, &cap, f)) > 0) {
+		if (line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		all = among(line, n, ids);
+	}
+	fclose(f);
+	free(line);
+	hb.pid = pid;
+	/* The start time tells our heartbeat from a process that got its pid. */
+	if (all && ciq_watch_alive(&hb)) {
+		unsigned long long start = hb.start;
+
+		if (ciq_watch_init(&hb, pid) == 0 && hb.start == start) {
+			kill(pid, SIGTERM);
+			unlink(path);
+		}
+	}
+	free(path);
+}
+
 int
 ciq_heartbeat_run(struct ciq_session *s, const struct ciq_watch *loop,
     long long beat_ms, int n, const char **ids)
 {
 	long long next = ciq_now_ms() + beat_ms;
 	const char **held = ciq_calloc((size_t)n + 1, sizeof *held);
+	struct sigaction sa;
 	int nheld = n, ret = 0;
 
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
 	memcpy(held, ids, (size_t)n * sizeof *ids);
-	while (nheld > 0) {
+	while (nheld > 0 && !stopped) {
 		redisReply *r;
 
 		if (!ciq_watch_alive(loop)) {

@@ -39,12 +39,33 @@ int ciq_watch_alive(const struct ciq_watch *w);
 pid_t ciq_watch_loop(void);
 
 /*
- * Beat for ids[0..n) every beat_ms until none is held any more or the
- * loop dies; then return. A dead loop's tests are released at once.
- * Returns 0, or -1 when the server could not be reached (the
- * reservations then age out as for a lost machine).
+ * Beat for ids[0..n) every beat_ms until none is held any more, the loop
+ * dies, or SIGTERM comes (from ciq_heartbeat_stop); then return. A dead
+ * loop's tests are released at once. Returns 0, or -1 when the server
+ * could not be reached (the reservations then age out as for a lost
+ * machine).
  */
 int ciq_heartbeat_run(struct ciq_session *s, const struct ciq_watch *loop,
     long long beat_ms, int n, const char **ids);
+
+/*
+ * The heartbeat's note: a file under $XDG_RUNTIME_DIR (else $TMPDIR, else
+ * /tmp)/ciq-UID/, named after the queue, build and worker, saying which
+ * process beats for which ids. ciq-pop writes it before it returns, so
+ * the ack that follows finds it, and the ack stops the heartbeat without
+ * a word to the server: a short test costs one call to pop and one to
+ * ack, nothing more. Returns 0, or -1 (the heartbeat then simply ends at
+ * its next beat).
+ */
+int ciq_heartbeat_announce(const struct ciq_conf *c, const struct ciq_watch *hb,
+    int n, const char **ids);
+
+/*
+ * After ids[0..n) left this worker's hands (acked, requeued, released):
+ * stop this worker's heartbeat if every id it beats for is among them
+ * (n < 0: whatever it beats for). Can't fail; does nothing when there is
+ * no such heartbeat.
+ */
+void ciq_heartbeat_stop(const struct ciq_conf *c, int n, const char **ids);
 
 #endif

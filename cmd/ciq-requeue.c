@@ -1,7 +1,7 @@
 /*
- * ciq-requeue - give a failed test another chance on another worker.
+ * ciq-requeue - give failed tests another chance on another worker.
  *
- * Accepted only while this worker still owns the test, the test has been
+ * Each test is accepted only while this worker still owns it, it has been
  * requeued fewer than --max-requeues times, and the build has used less
  * than --requeue-tolerance of its suite in requeues; the output then
  * goes with the test, for the report. Refused (exit 1), nothing changes
@@ -27,7 +27,7 @@ usage(int status)
 	FILE *f = status == 0 ? stdout : stderr;
 
 	fprintf(f, "usage: ciq-requeue [--output FILE] [--max-requeues N] [--requeue-tolerance RATIO]\n"
-	    "                   [options] [--] TEST\n"
+	    "                   [options] [--] TEST...\n"
 	    "See ciq-requeue(1).\n");
 	if (status == 0 && ciq_cli_close_stdout() == -1)
 		err(CIQ_EX_SOFTWARE, "cannot write the usage");
@@ -46,11 +46,11 @@ main(int argc, char **argv)
 	};
 	struct ciq_conf conf;
 	struct ciq_session s;
-	const char *output_path = NULL, *status, *why;
+	const char *output_path = NULL, **args, **requeued;
 	char msg[CIQ_ERRLEN], *output = NULL, max[32], tol[32];
-	size_t output_len = 0;
+	size_t output_len = 0, *lens;
 	redisReply *r;
-	int c, rc;
+	int c, rc, nargs, nrequeued = 0;
 
 	/* getopt names the program in its messages as err(3) does. */
 	argv[0] = program_invocation_short_name;
@@ -73,8 +73,8 @@ main(int argc, char **argv)
 				usage(CIQ_EX_USAGE);
 		}
 	}
-	if (argc - optind != 1) {
-		warnx(optind == argc ? "no test given" : "one test at a time");
+	if (optind == argc) {
+		warnx("no test given");
 		usage(CIQ_EX_USAGE);
 	}
 	if (output_path != NULL && ciq_capture_read(output_path, &output, &output_len, msg) == -1)
@@ -84,43 +84,60 @@ main(int argc, char **argv)
 
 	snprintf(max, sizeof max, "%lld", ciq_conf_int(&conf, CIQ_K_MAX_REQUEUES));
 	snprintf(tol, sizeof tol, "%.17g", ciq_conf_double(&conf, CIQ_K_REQUEUE_TOLERANCE));
-	{
-		const char *args[5] = { max, tol, output != NULL ? output : "",
-		    output != NULL ? "1" : "0", argv[optind] };
-		size_t lens[5] = { strlen(max), strlen(tol), output_len, 1, strlen(argv[optind]) };
-
-		if ((r = ciq_session_run(&s, CIQ_S_REQUEUE, 5, args, lens, &rc, msg)) == NULL)
-			errx(rc, "%s", msg);
-	}
-	status = ciq_reply_str(r, 0);
-	why = ciq_reply_str(r, 1);
+	nargs = 4 + argc - optind;
+	args = calloc((size_t)nargs, sizeof *args);
+	lens = calloc((size_t)nargs, sizeof *lens);
+	requeued = calloc((size_t)nargs, sizeof *requeued);
+	if (args == NULL || lens == NULL || requeued == NULL)
+		errx(CIQ_EX_SOFTWARE, "out of memory");
+	args[0] = max;
+	args[1] = tol;
+	args[2] = output != NULL ? output : "";
+	args[3] = output != NULL ? "1" : "0";
+	for (int i = optind; i < argc; i++)
+		args[4 + i - optind] = argv[i];
+	for (int i = 0; i < nargs; i++)
+		lens[i] = i == 2 ? output_len : strlen(args[i]);
+	if ((r = ciq_session_run(&s, CIQ_S_REQUEUE, nargs, args, lens, &rc, msg)) == NULL)
+		errx(rc, "%s", msg);
+	if (strcmp(ciq_reply_str(r, 0), "ok") != 0)
+		errx(CIQ_EX_SOFTWARE, "unexpected reply from the server: '%s'", ciq_reply_str(r, 0));
 	rc = CIQ_EX_OK;
-	if (strcmp(status, "notmine") == 0) {
-		warnx("'%s' was never reserved by worker '%s': not requeued", argv[optind], s.worker);
-		rc = CIQ_EX_DATAERR;
-	} else if (strcmp(status, "refused") == 0) {
-		rc = CIQ_EX_NO;
-		if (strcmp(why, "reclaimed") == 0 && *ciq_reply_str(r, 2) != '\0')
-			warnx("'%s' is no longer reserved by this worker (now: '%s'): not requeued",
-			    argv[optind], ciq_reply_str(r, 2));
+	for (size_t i = 1; i + 2 < r->elements; i += 3) {
+		const char *id = r->element[i]->str, *why = r->element[i + 1]->str;
+		const char *detail = r->element[i + 2]->str;
+
+		if (strcmp(why, "requeued") == 0) {
+			requeued[nrequeued++] = id;
+			continue;
+		}
+		if (strcmp(why, "notmine") == 0) {
+			warnx("'%s' was never reserved by worker '%s': not requeued", id, s.worker);
+			rc = CIQ_EX_DATAERR;
+			continue;
+		}
+		/* A refusal: the failure stands. 65 above wins over 1. */
+		if (rc == CIQ_EX_OK)
+			rc = CIQ_EX_NO;
+		if (strcmp(why, "reclaimed") == 0 && *detail != '\0')
+			warnx("'%s' is no longer reserved by this worker (now: '%s'): not requeued", id, detail);
 		else if (strcmp(why, "reclaimed") == 0)
-			warnx("'%s' is no longer reserved by this worker: not requeued", argv[optind]);
+			warnx("'%s' is no longer reserved by this worker: not requeued", id);
 		else if (strcmp(why, "recorded") == 0)
-			warnx("'%s' already has a result: not requeued", argv[optind]);
+			warnx("'%s' already has a result: not requeued", id);
 		else if (strcmp(why, "max-requeues") == 0 && strcmp(max, "0") == 0)
 			; /* Requeues are off: refusing is the expected answer, say nothing. */
 		else if (strcmp(why, "max-requeues") == 0)
 			warnx("'%s' was requeued %s times already (--max-requeues %s): not requeued",
-			    argv[optind], ciq_reply_str(r, 2), max);
+			    id, detail, max);
 		else
 			warnx("the build used its requeues (%s, --requeue-tolerance %s): '%s' not requeued",
-			    ciq_reply_str(r, 2), ciq_conf_get(&conf, CIQ_K_REQUEUE_TOLERANCE), argv[optind]);
-	} else if (strcmp(status, "requeued") == 0) {
-		ciq_heartbeat_stop(&conf, 1, (const char **)argv + optind);
-	} else {
-		warnx("unexpected reply from the server: '%s'", status);
-		rc = CIQ_EX_SOFTWARE;
+			    detail, ciq_conf_get(&conf, CIQ_K_REQUEUE_TOLERANCE), id);
 	}
+	ciq_heartbeat_stop(&conf, nrequeued, requeued);
+	free(args);
+	free(lens);
+	free(requeued);
 	freeReplyObject(r);
 	free(output);
 	ciq_session_close(&s);

@@ -1,18 +1,20 @@
--- requeue.lua: put a failed test back at the head of the queue for
--- another worker, within the per-test limit and the build's tolerance.
--- Only the current owner may requeue; a refused requeue changes nothing
--- (the caller then records the failure with ack).
+-- requeue.lua: put failed tests back at the head of the queue for another
+-- worker, within the per-test limit and the build's tolerance. Only the
+-- current owner may requeue; a refused requeue changes nothing for that
+-- test (the caller then records the failure with ack).
 -- KEYS: meta queue running owner results output requeues requeued_by stats wstats replies workers w:
--- ARGV: nonce worker max_requeues tolerance output has_output id
--- Returns {"requeued", n} (n: this test's requeues so far), {"refused",
--- why, detail}, {"notmine"} or {"gone"}.
+-- ARGV: nonce worker max_requeues tolerance output has_output id...
+-- Returns {"ok", id, verdict, detail, ...} per id: verdict "requeued"
+-- (detail: the test's requeues so far), "notmine", or a refusal:
+-- "reclaimed" (detail: the owner now), "recorded", "max-requeues"
+-- (detail: requeues so far), "tolerance" (detail: used/allowed); or
+-- {"gone"}.
 local meta, queue, running, owner, results, output, requeues, requeued_by,
   stats, wstats, replies, workers, mine =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
   KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
-local nonce, worker, max_requeues, tolerance, text, has_output, id =
-  ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5],
-  ARGV[6] == '1', ARGV[7]
+local nonce, worker, max_requeues, tolerance, text, has_output =
+  ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6] == '1'
 
 local m = redis.call('HMGET', meta, 'expire_at', 'total')
 local expire_at, total = m[1], tonumber(m[2] or '0')
@@ -20,42 +22,42 @@ if not expire_at then return {'gone'} end
 local again = replayed(replies, worker, nonce)
 if again then return again end
 
-local function answer(reply)
-  return remember(replies, worker, nonce, expire_at, reply)
-end
-
 local now = now_ms()
 redis.call('ZADD', workers, now, worker)
-if redis.call('SISMEMBER', mine, id) == 0 then return answer({'notmine'}) end
-local started = redis.call('ZSCORE', running, id)
-local holder = redis.call('HGET', owner, id)
-if not started or holder ~= worker then
-  return answer({'refused', 'reclaimed', holder or ''})
-end
-if redis.call('HEXISTS', results, id) == 1 then
-  return answer({'refused', 'recorded', ''})
-end
-local n = tonumber(redis.call('HGET', requeues, id) or '0')
-if n >= max_requeues then
-  return answer({'refused', 'max-requeues', tostring(n)})
-end
 -- The tolerance is a share of the suite: ceil(tolerance * total) requeues
 -- for the whole build (the epsilon keeps 0.1 * 30 at 3, not 4).
 local allowed = math.max(0, math.ceil(tolerance * total - 1e-9))
-local used = tonumber(redis.call('HGET', stats, 'requeued') or '0')
-if used >= allowed then
-  return answer({'refused', 'tolerance', used .. '/' .. allowed})
+
+local function requeue(id)
+  if redis.call('SISMEMBER', mine, id) == 0 then return 'notmine', '' end
+  local started = redis.call('ZSCORE', running, id)
+  local holder = redis.call('HGET', owner, id)
+  if not started or holder ~= worker then return 'reclaimed', holder or '' end
+  if redis.call('HEXISTS', results, id) == 1 then return 'recorded', '' end
+  local n = tonumber(redis.call('HGET', requeues, id) or '0')
+  if n >= max_requeues then return 'max-requeues', tostring(n) end
+  local used = tonumber(redis.call('HGET', stats, 'requeued') or '0')
+  if used >= allowed then return 'tolerance', used .. '/' .. allowed end
+
+  redis.call('HINCRBY', requeues, id, 1)
+  redis.call('HINCRBY', stats, 'requeued', 1)
+  redis.call('HINCRBY', wstats, worker .. ':requeued', 1)
+  redis.call('HINCRBY', wstats, worker .. ':streak', 1)
+  redis.call('HINCRBY', wstats, worker .. ':busy_ms', now - tonumber(started))
+  if has_output then redis.call('HSET', output, id, text) end
+  redis.call('ZREM', running, id)
+  redis.call('HDEL', owner, id)
+  redis.call('HSET', requeued_by, id, worker)
+  redis.call('LPUSH', queue, id)
+  return 'requeued', tostring(n + 1)
 end
 
-redis.call('HINCRBY', requeues, id, 1)
-redis.call('HINCRBY', stats, 'requeued', 1)
-redis.call('HINCRBY', wstats, worker .. ':requeued', 1)
-redis.call('HINCRBY', wstats, worker .. ':streak', 1)
-redis.call('HINCRBY', wstats, worker .. ':busy_ms', now - tonumber(started))
-if has_output then redis.call('HSET', output, id, text) end
-redis.call('ZREM', running, id)
-redis.call('HDEL', owner, id)
-redis.call('HSET', requeued_by, id, worker)
-redis.call('LPUSH', queue, id)
+local out = {'ok'}
+for i = 7, #ARGV do
+  local verdict, detail = requeue(ARGV[i])
+  out[#out + 1] = ARGV[i]
+  out[#out + 1] = verdict
+  out[#out + 1] = detail
+end
 touch(expire_at, queue, requeues, stats, wstats, output, requeued_by, workers)
-return answer({'requeued', tostring(n + 1)})
+return remember(replies, worker, nonce, expire_at, out)

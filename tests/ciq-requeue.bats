@@ -176,13 +176,38 @@ setup() { ciq_setup; }
 	assert_equal "$(rcli LLEN "$(key queue)")" 0
 }
 
-@test "a requeue takes exactly one test" {
+@test "a requeue needs at least one test" {
 	run --separate-stderr ciq-requeue
 	assert_equal "$status" "$CIQ_EX_USAGE"
 	assert_equal "${stderr%%$'\n'*}" 'ciq-requeue: no test given'
+}
+
+@test "one requeue takes a whole batch, each test judged on its own" {
+	export CIQ_MAX_REQUEUES=1 CIQ_REQUEUE_TOLERANCE=1
+	populate a b c d
+	ciq-pop -n 3 >/dev/null
+	ciq-requeue -- c
+	t=$(ciq-pop --worker 1)
+	assert_equal "$t" c
+	ciq-ack --worker 1 --failed -- c
+	run --separate-stderr ciq-requeue --output - -- a b c d <<<'batch output'
+	assert_equal "$status" "$CIQ_EX_DATAERR"
+	assert_equal "$stderr" "ciq-requeue: 'c' is no longer reserved by this worker: not requeued
+ciq-requeue: 'd' was never reserved by worker '0': not requeued"
+	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1 | tr '\n' ' ')" "b a d "
+	assert_equal "$(rcli HGET "$(key output)" a)" "batch output"
+	assert_equal "$(rcli HGET "$(key requeues)" b)" 1
+}
+
+@test "a batch with a refusal but no stranger exits 1" {
+	export CIQ_MAX_REQUEUES=1 CIQ_REQUEUE_TOLERANCE=1
+	populate a b
+	ciq-pop -n 2 >/dev/null
+	ciq-ack --failed -- b
 	run --separate-stderr ciq-requeue -- a b
-	assert_equal "$status" "$CIQ_EX_USAGE"
-	assert_equal "${stderr%%$'\n'*}" 'ciq-requeue: one test at a time'
+	assert_equal "$status" 1
+	assert_equal "$stderr" "ciq-requeue: 'b' is no longer reserved by this worker: not requeued"
+	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" a
 }
 
 @test "invalid limits are configuration errors" {

@@ -28,6 +28,7 @@
 #include "exit.h"
 #include "idlist.h"
 #include "session.h"
+#include "timing.h"
 #include "transport.h"
 
 /* Ids per RPUSH, and RPUSHes in flight before their replies are read. */
@@ -158,6 +159,8 @@ publish(struct ciq_session *s, struct ciq_idlist *l, const char *digest)
 
 	if (strcmp(order, "random") == 0)
 		ciq_idlist_shuffle(l, seed);
+	else if (strcmp(order, "timing") == 0 && (rc = ciq_timing_order(s, l, seed, msg)) != CIQ_EX_OK)
+		errx(rc, "%s", msg);
 	snprintf(total, sizeof total, "%zu", l->n);
 	for (;;) {
 		const char *args[6] = { total, digest, seed, order, ciq_conf_get(s->conf, CIQ_K_TTL),

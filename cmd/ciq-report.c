@@ -23,6 +23,7 @@
 #include "json.h"
 #include "session.h"
 #include "summary.h"
+#include "timing.h"
 #include "transport.h"
 
 #define JSON_VERSION 1
@@ -311,6 +312,10 @@ main(int argc, char **argv)
 	end = wait_build(&s, no_wait);
 	if ((rc = ciq_summary_read(&s, &sum, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
+	/* A complete build teaches the next one's --order timing. */
+	if (end == FINISHED && sum.processed == sum.total &&
+	    (rc = ciq_timing_merge(&s, msg)) != CIQ_EX_OK)
+		warnx("warning: the durations were not recorded for --order timing: %s", msg);
 
 	/* The verdict, worst first: never green on doubt. */
 	if (end == ABANDONED) {

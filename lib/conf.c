@@ -35,6 +35,7 @@ static const struct ciq_conf_info info[CIQ_K_COUNT] = {
 	[CIQ_K_COMMAND_TIMEOUT]   = { "command_timeout", "CIQ_COMMAND_TIMEOUT", "command-timeout", "10", 0 },
 	[CIQ_K_RECONNECT_TIMEOUT] = { "reconnect_timeout", "CIQ_RECONNECT_TIMEOUT", "reconnect-timeout", "30", 0 },
 	[CIQ_K_HEARTBEAT]         = { "heartbeat", "CIQ_HEARTBEAT", "heartbeat", "1", 0 },
+	[CIQ_K_TIMING_TTL]        = { "timing_ttl", "CIQ_TIMING_TTL", "timing-ttl", "1209600", 0 },
 	[CIQ_K_MAX_FAILURES]      = { "max_failures", "CIQ_MAX_FAILURES", "max-failures", "0", 0 },
 	[CIQ_K_MAX_CONSECUTIVE_FAILURES] = { "max_consecutive_failures", "CIQ_MAX_CONSECUTIVE_FAILURES",
 	    "max-consecutive-failures", "0", 0 },
@@ -51,7 +52,7 @@ static const enum kind kinds[CIQ_K_COUNT] = {
 	[CIQ_K_TIMEOUT] = K_SECONDS, [CIQ_K_INIT_TIMEOUT] = K_SECONDS,
 	[CIQ_K_REPORT_TIMEOUT] = K_SECONDS, [CIQ_K_INACTIVE_TIMEOUT] = K_SECONDS,
 	[CIQ_K_MAX_REQUEUES] = K_COUNT, [CIQ_K_REQUEUE_TOLERANCE] = K_RATIO,
-	[CIQ_K_TTL] = K_WHOLE_SECONDS, [CIQ_K_ORDER] = K_ORDER,
+	[CIQ_K_TTL] = K_WHOLE_SECONDS, [CIQ_K_TIMING_TTL] = K_WHOLE_SECONDS, [CIQ_K_ORDER] = K_ORDER,
 	[CIQ_K_CONNECT_TIMEOUT] = K_SECONDS, [CIQ_K_COMMAND_TIMEOUT] = K_SECONDS,
 	[CIQ_K_RECONNECT_TIMEOUT] = K_SECONDS, [CIQ_K_HEARTBEAT] = K_SECONDS,
 	[CIQ_K_MAX_FAILURES] = K_COUNT, [CIQ_K_MAX_CONSECUTIVE_FAILURES] = K_COUNT,
@@ -232,9 +233,9 @@ check_one(const struct ciq_conf *c, enum ciq_key k, char err[CIQ_ERRLEN])
 		    origin(c, k, where, sizeof where), v);
 		return -1;
 	case K_ORDER:
-		if (strcmp(v, "random") == 0 || strcmp(v, "given") == 0)
+		if (strcmp(v, "random") == 0 || strcmp(v, "timing") == 0 || strcmp(v, "given") == 0)
 			return 0;
-		snprintf(err, CIQ_ERRLEN, "invalid %s '%s': expected random or given", origin(c, k, where, sizeof where), v);
+		snprintf(err, CIQ_ERRLEN, "invalid %s '%s': expected random, timing or given", origin(c, k, where, sizeof where), v);
 		return -1;
 	case K_TEXT:
 		return 0;

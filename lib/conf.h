@@ -33,11 +33,12 @@ enum ciq_key {
 	CIQ_K_MAX_REQUEUES,      /* requeues allowed per test */
 	CIQ_K_REQUEUE_TOLERANCE, /* share of the suite that may be requeued */
 	CIQ_K_TTL,               /* lifetime of the build's keys, seconds */
-	CIQ_K_ORDER,             /* random, given (timing comes later) */
+	CIQ_K_ORDER,             /* random, timing or given */
 	CIQ_K_CONNECT_TIMEOUT,   /* seconds for one connection attempt */
 	CIQ_K_COMMAND_TIMEOUT,   /* seconds for one reply */
 	CIQ_K_RECONNECT_TIMEOUT, /* seconds of reconnect attempts after a broken connection */
 	CIQ_K_HEARTBEAT,         /* seconds between heartbeats of a running test; 0: none */
+	CIQ_K_TIMING_TTL,        /* lifetime of a namespace's duration history, seconds */
 	CIQ_K_MAX_FAILURES,      /* the build stops after this many failed tests; 0: never */
 	CIQ_K_MAX_CONSECUTIVE_FAILURES, /* a worker stops after this many in a row; 0: never */
 	CIQ_K_PASSWORD,          /* AUTH password, if not in the URL */
@@ -93,6 +94,7 @@ const struct ciq_conf_info *ciq_conf_info(enum ciq_key k);
 	{ "command-timeout",   1, NULL, CIQ_OPT_BASE + CIQ_K_COMMAND_TIMEOUT }, \
 	{ "reconnect-timeout", 1, NULL, CIQ_OPT_BASE + CIQ_K_RECONNECT_TIMEOUT }, \
 	{ "heartbeat",         1, NULL, CIQ_OPT_BASE + CIQ_K_HEARTBEAT }, \
+	{ "timing-ttl",        1, NULL, CIQ_OPT_BASE + CIQ_K_TIMING_TTL }, \
 	{ "max-failures",      1, NULL, CIQ_OPT_BASE + CIQ_K_MAX_FAILURES }, \
 	{ "max-consecutive-failures", 1, NULL, CIQ_OPT_BASE + CIQ_K_MAX_CONSECUTIVE_FAILURES }
 

@@ -346,6 +346,7 @@ CIQ_CONNECT_TIMEOUT=5  # default
 CIQ_COMMAND_TIMEOUT=10  # default
 CIQ_RECONNECT_TIMEOUT=30  # default
 CIQ_HEARTBEAT=1  # default
+CIQ_TIMING_TTL=1209600  # default
 CIQ_MAX_FAILURES=0  # default
 CIQ_MAX_CONSECUTIVE_FAILURES=0  # default"
 	assert_equal "$stderr" ""
@@ -381,6 +382,7 @@ CIQ_CONNECT_TIMEOUT=5  # default
 CIQ_COMMAND_TIMEOUT=10  # default
 CIQ_RECONNECT_TIMEOUT=30  # default
 CIQ_HEARTBEAT=1  # default
+CIQ_TIMING_TTL=1209600  # default
 CIQ_MAX_FAILURES=0  # default
 CIQ_MAX_CONSECUTIVE_FAILURES=0  # default"
 	assert_equal "$stderr" "ciq-env: no queue: set CIQ_QUEUE, --queue or REDIS_URL
@@ -480,6 +482,7 @@ export CIQ_CONNECT_TIMEOUT='5'
 export CIQ_COMMAND_TIMEOUT='10'
 export CIQ_RECONNECT_TIMEOUT='30'
 export CIQ_HEARTBEAT='1'
+export CIQ_TIMING_TTL='1209600'
 export CIQ_MAX_FAILURES='0'
 export CIQ_MAX_CONSECUTIVE_FAILURES='0'"
 	assert_equal "$stderr" "ciq-env: no queue: set CIQ_QUEUE, --queue or REDIS_URL

@@ -1,0 +1,203 @@
+/*
+ * timing.c - the namespace's duration history: merge and order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "exit.h"
+#include "timing.h"
+
+#define BATCH 1000
+
+static char *
+timing_key(const struct ciq_session *s)
+{
+	const char *ns = ciq_conf_get(s->conf, CIQ_K_NAMESPACE);
+	char *key = ciq_malloc(strlen(ns) + 16);
+
+	sprintf(key, "ciq-timing:{%s}", ns);
+	return key;
+}
+
+/* A failed call as an exit status: the connection, or the server's word. */
+static int
+failed(struct ciq_session *s, redisReply *r, char err[CIQ_ERRLEN])
+{
+	if (r == NULL)
+		return ciq_session_fail(s, err);
+	snprintf(err, CIQ_ERRLEN, "the server refused the timing history: %s",
+	    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+	freeReplyObject(r);
+	return CIQ_EX_SOFTWARE;
+}
+
+/* Fold n (id, ms) pairs into the history. */
+static int
+merge_batch(struct ciq_session *s, const char *key, size_t n, const char **ids,
+    const long long *ms, char err[CIQ_ERRLEN])
+{
+	const char **argv = ciq_calloc(2 * n + 2, sizeof *argv);
+	char (*vals)[24] = ciq_calloc(n, sizeof *vals);
+	redisReply *r;
+	int rc = CIQ_EX_OK;
+
+	argv[0] = "HMGET";
+	argv[1] = key;
+	memcpy(argv + 2, ids, n * sizeof *ids);
+	r = ciq_conn_command(&s->conn, CIQ_REPEAT, (int)n + 2, argv, NULL);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+		rc = failed(s, r, err);
+		goto out;
+	}
+	argv[0] = "HSET";
+	for (size_t i = 0; i < n; i++) {
+		long long v = ms[i];
+
+		/* Each build counts for half: recent runs matter most. */
+		if (r->element[i]->type == REDIS_REPLY_STRING)
+			v = (strtoll(r->element[i]->str, NULL, 10) + ms[i] + 1) / 2;
+		snprintf(vals[i], sizeof vals[i], "%lld", v);
+		argv[2 + 2 * i] = ids[i];
+		argv[3 + 2 * i] = vals[i];
+	}
+	freeReplyObject(r);
+	r = ciq_conn_command(&s->conn, CIQ_REPEAT, 2 * (int)n + 2, argv, NULL);
+	if (r == NULL || r->type == REDIS_REPLY_ERROR)
+		rc = failed(s, r, err);
+	else
+		freeReplyObject(r);
+out:
+	free(argv);
+	free(vals);
+	return rc;
+}
+
+int
+ciq_timing_merge(struct ciq_session *s, char err[CIQ_ERRLEN])
+{
+	char *meta = ciq_key(&s->keys, "meta"), *results = ciq_key(&s->keys, "results");
+	char *key = timing_key(s), cursor[32] = "0";
+	const char **ids = ciq_calloc(BATCH * 2, sizeof *ids);
+	long long *ms = ciq_calloc(BATCH * 2, sizeof *ms);
+	redisReply *r;
+	int rc = CIQ_EX_OK;
+
+	r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "HSETNX", meta, "timing_merged", "1", NULL);
+	if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+		rc = failed(s, r, err);
+		goto out;
+	}
+	if (r->integer == 0) {
+		freeReplyObject(r);
+		goto out;
+	}
+	freeReplyObject(r);
+	do {
+		size_t n = 0;
+
+		r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "HSCAN", results, cursor, "COUNT", "1000", NULL);
+		if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+			rc = failed(s, r, err);
+			goto out;
+		}
+		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+		for (size_t i = 0; i + 1 < r->element[1]->elements && n < BATCH * 2; i += 2) {
+			const char *rec = r->element[1]->element[i + 1]->str;
+
+			/* "CODE MS WORKER": a stale ack has no duration. */
+			if (rec[1] == ' ' && rec[2] >= '0' && rec[2] <= '9') {
+				ids[n] = r->element[1]->element[i]->str;
+				ms[n++] = strtoll(rec + 2, NULL, 10);
+			}
+		}
+		for (size_t i = 0; i < n && rc == CIQ_EX_OK; i += BATCH)
+			rc = merge_batch(s, key, n - i < BATCH ? n - i : BATCH, ids + i, ms + i, err);
+		freeReplyObject(r);
+	} while (rc == CIQ_EX_OK && strcmp(cursor, "0") != 0);
+	if (rc == CIQ_EX_OK) {
+		r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "EXPIRE", key,
+		    ciq_conf_get(s->conf, CIQ_K_TIMING_TTL), NULL);
+		if (r != NULL)
+			freeReplyObject(r);
+	}
+out:
+	free(meta);
+	free(results);
+	free(key);
+	free(ids);
+	free(ms);
+	return rc;
+}
+
+struct timed {
+	struct ciq_id id;
+	long long ms;
+};
+
+static int
+longest_first(const void *a, const void *b)
+{
+	const struct timed *x = a, *y = b;
+	int c;
+
+	if (x->ms != y->ms)
+		return x->ms > y->ms ? -1 : 1;
+	c = memcmp(x->id.s, y->id.s, x->id.len < y->id.len ? x->id.len : y->id.len);
+	return c != 0 ? c : (x->id.len > y->id.len) - (x->id.len < y->id.len);
+}
+
+int
+ciq_timing_order(struct ciq_session *s, struct ciq_idlist *l, const char *seed,
+    char err[CIQ_ERRLEN])
+{
+	char *key = timing_key(s);
+	const char **argv = ciq_calloc(BATCH + 2, sizeof *argv);
+	size_t *lens = ciq_calloc(BATCH + 2, sizeof *lens);
+	struct timed *known = ciq_calloc(l->n + 1, sizeof *known);
+	size_t nknown = 0, nnew = 0;
+	int rc = CIQ_EX_OK;
+
+	/* The seeded shuffle first: the ids without history keep its order. */
+	ciq_idlist_shuffle(l, seed);
+	argv[0] = "HMGET";
+	argv[1] = key;
+	lens[0] = 5;
+	lens[1] = strlen(key);
+	for (size_t i = 0; i < l->n && rc == CIQ_EX_OK; i += BATCH) {
+		size_t n = l->n - i < BATCH ? l->n - i : BATCH;
+		redisReply *r;
+
+		for (size_t j = 0; j < n; j++) {
+			argv[2 + j] = l->ids[i + j].s;
+			lens[2 + j] = l->ids[i + j].len;
+		}
+		r = ciq_conn_command(&s->conn, CIQ_REPEAT, (int)n + 2, argv, lens);
+		if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+			rc = failed(s, r, err);
+			break;
+		}
+		for (size_t j = 0; j < n; j++) {
+			if (r->element[j]->type == REDIS_REPLY_STRING) {
+				known[nknown].id = l->ids[i + j];
+				known[nknown++].ms = strtoll(r->element[j]->str, NULL, 10);
+			} else {
+				/* Compact the new ones in place, keeping their order. */
+				l->ids[nnew++] = l->ids[i + j];
+			}
+		}
+		freeReplyObject(r);
+	}
+	if (rc == CIQ_EX_OK) {
+		if (nknown > 1)
+			qsort(known, nknown, sizeof *known, longest_first);
+		for (size_t i = 0; i < nknown; i++)
+			l->ids[nnew + i] = known[i].id;
+	}
+	free(key);
+	free(argv);
+	free(lens);
+	free(known);
+	return rc;
+}

@@ -1,0 +1,32 @@
+/*
+ * timing.h - how long each test took in earlier builds.
+ *
+ * Each namespace keeps one hash, ciq-timing:{NAMESPACE}, test id ->
+ * milliseconds, an exponential moving average (each new build counts for
+ * half) of the durations the server measured from reservation to ack.
+ * It outlives builds: its own TTL (--timing-ttl, 14 days) is renewed at
+ * every merge. It is one key in its own slot, written and read with
+ * plain commands, so the build's scripts never touch it.
+ */
+#ifndef CIQ_TIMING_H
+#define CIQ_TIMING_H
+
+#include "idlist.h"
+#include "session.h"
+
+/*
+ * Fold a finished build's durations into its namespace's history, once:
+ * the build remembers that it was merged, so a second report does not
+ * count it twice. Returns CIQ_EX_OK or an exit status with err filled.
+ */
+int ciq_timing_merge(struct ciq_session *s, char err[CIQ_ERRLEN]);
+
+/*
+ * Put l in timing order: the ids without history first, in the seeded
+ * random order of ciq_idlist_shuffle, then the others, longest first
+ * (ties bytewise). Returns CIQ_EX_OK or an exit status with err filled.
+ */
+int ciq_timing_order(struct ciq_session *s, struct ciq_idlist *l, const char *seed,
+    char err[CIQ_ERRLEN]);
+
+#endif

@@ -29,7 +29,7 @@
 #define JSON_VERSION 1
 
 /* How the wait ended, before the results are read. */
-enum wait_end { FINISHED, NOT_FINISHED, ABANDONED, TIMED_OUT };
+enum wait_end { FINISHED, STOPPED, NOT_FINISHED, ABANDONED, TIMED_OUT };
 
 static void
 usage(int status)
@@ -85,6 +85,7 @@ wait_build(struct ciq_session *s, int no_wait)
 		} else {
 			long long queued = strtoll(ciq_reply_str(r, 2), NULL, 10);
 			long long running = strtoll(ciq_reply_str(r, 3), NULL, 10);
+			int stopped = strcmp(ciq_reply_str(r, 8), "1") == 0;
 
 			seen = 1;
 			silence = strtoll(ciq_reply_str(r, 6), NULL, 10);
@@ -93,6 +94,9 @@ wait_build(struct ciq_session *s, int no_wait)
 			freeReplyObject(r);
 			if (queued == 0 && running == 0)
 				return FINISHED;
+			/* Nobody takes the queued tests: wait for the running ones. */
+			if (stopped && running == 0)
+				return STOPPED;
 			if (no_wait)
 				return NOT_FINISHED;
 			if (silence >= inactive)
@@ -318,7 +322,11 @@ main(int argc, char **argv)
 		warnx("warning: the durations were not recorded for --order timing: %s", msg);
 
 	/* The verdict, worst first: never green on doubt. */
-	if (end == ABANDONED) {
+	if (end == STOPPED) {
+		status = CIQ_EX_STOPPED, word = "stopped";
+		snprintf(verdict, sizeof verdict, "STOPPED: %lld tests failed, the build's --max-failures; "
+		    "%zu tests not run", sum.failed, sum.unrun.n);
+	} else if (end == ABANDONED) {
 		status = CIQ_EX_ABANDONED, word = "abandoned";
 		snprintf(verdict, sizeof verdict, "ABANDONED: %zu tests left unrun and no worker showed life "
 		    "for %s s", sum.unrun.n, ciq_conf_get(&conf, CIQ_K_INACTIVE_TIMEOUT));

@@ -83,3 +83,23 @@ worker() {
 	assert_equal "$(rcli HGET "$(key wstats)" 0:streak)" 0
 	assert_equal "$(counter failed)" 3
 }
+
+@test "the report of a stopped build says so with its own exit status" {
+	ciq-populate --order given --max-failures 2 "$BATS_TEST_TMPDIR/list"
+	ALWAYS_FAIL=1 worker 0 2>/dev/null || true
+	run ciq-report
+	assert_equal "$status" "$CIQ_EX_STOPPED"
+	assert_line "STOPPED: 2 tests failed, the build's --max-failures; 4 tests not run"
+	assert_line "  QUEUED t3"
+}
+
+@test "a report waiting on a build that stops ends without its timeouts" {
+	ciq-populate --order given --max-failures 1 "$BATS_TEST_TMPDIR/list"
+	ciq-report --inactive-timeout 100 >"$BATS_TEST_TMPDIR/report" &
+	local pid=$! rc=0
+	ALWAYS_FAIL=1 worker 0 2>/dev/null || true
+	wait "$pid" || rc=$?
+	assert_equal "$rc" "$CIQ_EX_STOPPED"
+	run tail -n 1 "$BATS_TEST_TMPDIR/report"
+	assert_output "STOPPED: 1 tests failed, the build's --max-failures; 5 tests not run"
+}

@@ -4,39 +4,67 @@
  * Three limits bound the wait: the init timeout (the queue must be
  * published by then), the report timeout (the whole wait), and the
  * inactive timeout (no worker showed a sign of life for that long while
- * work remains). Then it prints the totals, the failures with their
- * output, the flaky, requeued, reclaimed and never-run tests and the
- * per-worker counts, and exits with the verdict. It is never green when
- * a test has no result or the build's keys vanished.
+ * work remains). Meanwhile it shows the build's progress on stderr. Then
+ * it prints the report (text, or JSON with --json), writes the files
+ * asked for (JUnit XML, Markdown, the flaky list), posts the JSON to the
+ * webhooks, and exits with the verdict. It is never green when a test
+ * has no result or the build's keys vanished; a file it cannot write is
+ * an error (70); a webhook that fails is only a warning.
  */
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
+#include "alloc.h"
 #include "backoff.h"
 #include "cli.h"
 #include "exit.h"
-#include "json.h"
+#include "junit.h"
+#include "markdown.h"
+#include "outfile.h"
+#include "progress.h"
+#include "report.h"
 #include "session.h"
 #include "summary.h"
-#include "timing.h"
 #include "transport.h"
-
-#define JSON_VERSION 1
+#include "webhook.h"
 
 /* How the wait ended, before the results are read. */
-enum wait_end { FINISHED, STOPPED, NOT_FINISHED, ABANDONED, TIMED_OUT };
+enum wait_end { FINISHED, NOT_FINISHED, ABANDONED, TIMED_OUT };
+
+/* Options without a short form; below CIQ_OPT_BASE. */
+enum {
+	OPT_JUNIT = 0x80, OPT_MARKDOWN, OPT_FLAKY_FILE, OPT_WEBHOOK, OPT_WEBHOOK_TIMEOUT,
+	OPT_WEBHOOK_RETRIES, OPT_SLOWEST, OPT_PROGRESS, OPT_PROGRESS_INTERVAL, OPT_NO_WAIT,
+	OPT_VERSION
+};
+
+struct options {
+	int json, no_wait;
+	const char *junit, *markdown, *flaky_file;
+	const char **webhooks;
+	size_t nwebhooks;
+	struct ciq_webhook hook;
+	size_t slowest;
+	const char *progress;
+	long long progress_ms;
+};
 
 static void
 usage(int status)
 {
 	FILE *f = status == 0 ? stdout : stderr;
 
-	fprintf(f, "usage: ciq-report [--no-wait] [--json] [--queue URL] [--build ID]\n"
+	fprintf(f, "usage: ciq-report [--no-wait] [--json] [--junit FILE] [--markdown FILE]\n"
+	    "                  [--flaky-file FILE] [--webhook URL]... [--slowest N]\n"
+	    "                  [--progress auto|line|plain|none] [--queue URL] [--build ID]\n"
 	    "                  [--init-timeout S] [--report-timeout S] [--inactive-timeout S]\n"
 	    "                  [options]\n"
 	    "See ciq-report(1).\n");
@@ -45,12 +73,96 @@ usage(int status)
 	exit(status);
 }
 
+/* Seconds as ms, above 0 (or at 0 when zero_ok), at most a year. */
+static long long
+seconds(const char *opt, const char *v, int zero_ok)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (*v == '\0' || *end != '\0' || errno != 0 || !isfinite(d) || d < 0 ||
+	    (!zero_ok && d == 0) || d > 31536000) {
+		warnx("invalid --%s '%s': expected seconds%s", opt, v, zero_ok ? "" : " above 0");
+		usage(CIQ_EX_USAGE);
+	}
+	return (long long)(d * 1000 + 0.5);
+}
+
+static long long
+whole(const char *opt, const char *v, long long max)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || n < 0 || n > max) {
+		warnx("invalid --%s '%s': expected a whole number from 0 to %lld", opt, v, max);
+		usage(CIQ_EX_USAGE);
+	}
+	return n;
+}
+
+/* The progress display: a line on a terminal, plain lines elsewhere. */
+static void
+progress_init(struct ciq_progress *p, const struct options *o, const char *build)
+{
+	enum ciq_progress_mode mode = CIQ_PROGRESS_PLAIN;
+	const char *term = getenv("TERM"), *no_color = getenv("NO_COLOR");
+	struct winsize ws;
+	int width = 0, tty = isatty(STDERR_FILENO);
+
+	if (o->no_wait || strcmp(o->progress, "none") == 0)
+		mode = CIQ_PROGRESS_NONE;
+	else if (strcmp(o->progress, "line") == 0 || (strcmp(o->progress, "auto") == 0 && tty &&
+	    (term == NULL || strcmp(term, "dumb") != 0)))
+		mode = CIQ_PROGRESS_LINE;
+	if (tty && ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0)
+		width = ws.ws_col;
+	/* https://no-color.org: set and not empty means no colour. */
+	ciq_progress_init(p, stderr, mode, no_color == NULL || *no_color == '\0',
+	    width, mode == CIQ_PROGRESS_LINE ? 500 : o->progress_ms, build, ciq_now_ms());
+}
+
+/* Failed tests and test time so far, for the progress line; -1 unknown. */
+static void
+progress_stats(struct ciq_session *s, struct ciq_progress_sample *ps)
+{
+	char *key = ciq_key(&s->keys, "stats");
+	redisReply *r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "HGET", key, "failed", NULL);
+
+	ps->failed = ps->busy_ms = -1;
+	free(key);
+	if (r != NULL && r->type == REDIS_REPLY_STRING)
+		ps->failed = strtoll(r->str, NULL, 10);
+	else if (r != NULL && r->type == REDIS_REPLY_NIL)
+		ps->failed = 0;
+	if (r != NULL)
+		freeReplyObject(r);
+	key = ciq_key(&s->keys, "wstats");
+	r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "HGETALL", key, NULL);
+	free(key);
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY) {
+		ps->busy_ms = 0;
+		for (size_t i = 0; i + 1 < r->elements; i += 2) {
+			const char *f = r->element[i]->str, *colon = strrchr(f, ':');
+
+			if (colon != NULL && strcmp(colon, ":busy_ms") == 0)
+				ps->busy_ms += strtoll(r->element[i + 1]->str, NULL, 10);
+		}
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+}
+
 /*
  * Poll the build's progress until it finishes or a limit is reached.
  * Exits itself for the outcomes that leave nothing to report.
  */
 static enum wait_end
-wait_build(struct ciq_session *s, int no_wait)
+wait_build(struct ciq_session *s, int no_wait, struct ciq_progress *prog)
 {
 	long long start = ciq_now_ms();
 	long long init = ciq_conf_ms(s->conf, CIQ_K_INIT_TIMEOUT);
@@ -65,13 +177,19 @@ wait_build(struct ciq_session *s, int no_wait)
 	ciq_backoff_init(&wait, 100, 1000);
 	for (;;) {
 		redisReply *r = ciq_session_run(s, CIQ_S_STATUS, 1, args, NULL, &rc, msg);
-		long long elapsed = ciq_now_ms() - start, silence;
+		long long now = ciq_now_ms(), elapsed = now - start, silence;
+		struct ciq_progress_sample ps = { 0 };
 
-		if (r == NULL)
+		if (r == NULL) {
+			ciq_progress_clear(prog);
 			errx(rc, "%s", msg);
+		}
+		ps.elapsed_ms = elapsed;
 		if (strcmp(ciq_reply_str(r, 0), "none") == 0) {
 			const char *leader = ciq_reply_str(r, 1);
 
+			if (seen || no_wait || elapsed >= init)
+				ciq_progress_clear(prog);
 			if (seen)
 				errx(CIQ_EX_VANISHED, "the keys of build '%s' vanished while waiting: "
 				    "expired, evicted or flushed", s->build);
@@ -82,228 +200,183 @@ wait_build(struct ciq_session *s, int no_wait)
 				errx(CIQ_EX_NOTPOPULATED, "build '%s' was never populated (no worker ran "
 				    "ciq-populate within %s s)", s->build, ciq_conf_get(s->conf, CIQ_K_INIT_TIMEOUT));
 			}
-		} else {
-			long long queued = strtoll(ciq_reply_str(r, 2), NULL, 10);
-			long long running = strtoll(ciq_reply_str(r, 3), NULL, 10);
-			int stopped = strcmp(ciq_reply_str(r, 8), "1") == 0;
-
-			seen = 1;
-			silence = strtoll(ciq_reply_str(r, 6), NULL, 10);
-			if (silence < 0)
-				silence = elapsed;
 			freeReplyObject(r);
-			if (queued == 0 && running == 0)
-				return FINISHED;
-			/* Nobody takes the queued tests: wait for the running ones. */
-			if (stopped && running == 0)
-				return STOPPED;
-			if (no_wait)
-				return NOT_FINISHED;
-			if (silence >= inactive)
-				return ABANDONED;
-			if (elapsed >= overall)
-				return TIMED_OUT;
+			ciq_progress_show(prog, &ps, now);
 			ciq_sleep_ms(ciq_backoff_next(&wait));
 			continue;
 		}
+		seen = 1;
+		ps.published = 1;
+		ps.total = strtoll(ciq_reply_str(r, 1), NULL, 10);
+		ps.queued = strtoll(ciq_reply_str(r, 2), NULL, 10);
+		ps.running = strtoll(ciq_reply_str(r, 3), NULL, 10);
+		ps.processed = strtoll(ciq_reply_str(r, 4), NULL, 10);
+		ps.live = strtoll(ciq_reply_str(r, 5), NULL, 10);
+		silence = strtoll(ciq_reply_str(r, 6), NULL, 10);
+		ps.known = strtoll(ciq_reply_str(r, 7), NULL, 10);
+		if (silence < 0)
+			silence = elapsed;
 		freeReplyObject(r);
+		if (ps.queued == 0 && ps.running == 0)
+			return FINISHED;
+		if (no_wait)
+			return NOT_FINISHED;
+		if (silence >= inactive)
+			return ABANDONED;
+		if (elapsed >= overall)
+			return TIMED_OUT;
+		if (ciq_progress_due(prog, now)) {
+			progress_stats(s, &ps);
+			ciq_progress_show(prog, &ps, now);
+		}
 		ciq_sleep_ms(ciq_backoff_next(&wait));
 	}
 }
 
+/* The verdict, worst first: never green on doubt. */
 static void
-print_output(const char *out, size_t n)
+judge(struct ciq_verdict *v, enum wait_end end, const struct ciq_summary *sum,
+    const struct ciq_conf *conf)
 {
-	const char *p = out, *end = out + n;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = (size_t)((nl ? nl : end) - p);
-
-		fputs("    | ", stdout);
-		for (size_t i = 0; i < len; i++)
-			putchar(p[i] == '\0' || p[i] == '\r' ? ' ' : p[i]);
-		putchar('\n');
-		p += len + 1;
+	if (end == ABANDONED) {
+		v->status = CIQ_EX_ABANDONED, v->word = "abandoned";
+		snprintf(v->line, sizeof v->line, "ABANDONED: %zu tests left unrun and no worker showed "
+		    "life for %s s", sum->unrun.n, ciq_conf_get(conf, CIQ_K_INACTIVE_TIMEOUT));
+	} else if (end == TIMED_OUT || end == NOT_FINISHED) {
+		v->status = CIQ_EX_TEMPFAIL, v->word = "unfinished";
+		snprintf(v->line, sizeof v->line, "UNFINISHED: %zu tests not run yet%s", sum->unrun.n,
+		    end == TIMED_OUT ? " when the report timeout expired" : "");
+	} else if (sum->processed < sum->total) {
+		v->status = CIQ_EX_VANISHED, v->word = "lost";
+		snprintf(v->line, sizeof v->line, "LOST: %lld of %lld tests have no result, yet nothing "
+		    "is left to run: keys were evicted or flushed", sum->total - sum->processed, sum->total);
+	} else if (sum->failed > 0) {
+		v->status = CIQ_EX_NO, v->word = "failed";
+		snprintf(v->line, sizeof v->line, "FAILED: %lld of %lld tests failed", sum->failed,
+		    sum->total);
+	} else {
+		v->status = CIQ_EX_OK, v->word = "passed";
+		snprintf(v->line, sizeof v->line, "PASSED: %lld tests, %lld passed, %lld skipped",
+		    sum->total, sum->passed, sum->skipped);
 	}
 }
 
-static void
-print_seconds(long long ms)
+enum file_kind { JUNIT_FILE, MARKDOWN_FILE, FLAKY_FILE };
+
+/* Write one file whole, or warn and return -1. */
+static int
+write_file(enum file_kind kind, const char *path, const struct ciq_summary *sum,
+    const struct ciq_verdict *v, const struct options *o)
 {
-	if (ms < 0)
-		printf("?");
-	else
-		printf("%lld.%03lld s", ms / 1000, ms % 1000);
-}
+	struct ciq_outfile out;
+	char msg[CIQ_ERRLEN];
 
-static void
-print_text(const struct ciq_summary *sum, const char *build, const char *verdict)
-{
-	printf("ciq: build %s: %lld tests, %lld with a result, %zu workers\n", build, sum->total,
-	    sum->processed, sum->nworkers);
-	printf("  passed %lld, failed %lld, skipped %lld, flaky %lld, requeued %lld, reclaimed %lld, "
-	    "never run %zu\n", sum->passed, sum->failed, sum->skipped, sum->flaky, sum->requeued,
-	    sum->reclaimed, sum->unrun.n);
-	if (sum->failures.n > 0)
-		printf("\nFailed tests (%zu):\n", sum->failures.n);
-	for (size_t i = 0; i < sum->failures.n; i++) {
-		const struct ciq_item *it = &sum->failures.v[i];
-
-		printf("  FAIL %s  [worker %s, ", it->id, it->worker);
-		print_seconds(it->ms);
-		printf(", %lld attempt%s]\n", 1 + it->requeues + it->reclaims,
-		    it->requeues + it->reclaims ? "s" : "");
-		if (it->output != NULL)
-			print_output(it->output, it->outlen);
+	if (ciq_outfile_open(&out, path, msg) == -1) {
+		warnx("%s", msg);
+		return -1;
 	}
-	if (sum->flaky_tests.n > 0)
-		printf("\nFlaky tests (%zu): failed, then passed\n", sum->flaky_tests.n);
-	for (size_t i = 0; i < sum->flaky_tests.n; i++) {
-		const struct ciq_item *it = &sum->flaky_tests.v[i];
-
-		if (it->requeues > 0)
-			printf("  FLAKY %s  [passed on worker %s after %lld requeue%s]\n", it->id,
-			    it->worker, it->requeues, it->requeues == 1 ? "" : "s");
-		else
-			printf("  FLAKY %s  [passed on worker %s in another attempt]\n", it->id, it->worker);
-	}
-	if (sum->requeued_tests.n > 0)
-		printf("\nRequeued tests (%zu):\n", sum->requeued_tests.n);
-	for (size_t i = 0; i < sum->requeued_tests.n; i++)
-		printf("  REQUEUED %s  [%lld time%s]\n", sum->requeued_tests.v[i].id,
-		    sum->requeued_tests.v[i].requeues, sum->requeued_tests.v[i].requeues == 1 ? "" : "s");
-	if (sum->reclaimed_tests.n > 0)
-		printf("\nReclaimed tests (%zu): their worker fell silent\n", sum->reclaimed_tests.n);
-	for (size_t i = 0; i < sum->reclaimed_tests.n; i++)
-		printf("  RECLAIMED %s  [%lld time%s]\n", sum->reclaimed_tests.v[i].id,
-		    sum->reclaimed_tests.v[i].reclaims, sum->reclaimed_tests.v[i].reclaims == 1 ? "" : "s");
-	if (sum->unrun.n > 0)
-		printf("\nNever run (%zu):\n", sum->unrun.n);
-	for (size_t i = 0; i < sum->unrun.n; i++) {
-		if (sum->unrun.v[i].running)
-			printf("  UNFINISHED %s  [held by worker %s]\n", sum->unrun.v[i].id, sum->unrun.v[i].worker);
-		else
-			printf("  QUEUED %s\n", sum->unrun.v[i].id);
-	}
-	printf("\nWorkers:\n  %-12s %8s %8s %8s %8s %8s %9s %12s\n", "worker", "reserved", "passed",
-	    "failed", "skipped", "requeued", "reclaimed", "busy");
-	for (size_t i = 0; i < sum->nworkers; i++) {
-		const struct ciq_worker_stats *w = &sum->workers[i];
-
-		printf("  %-12s %8lld %8lld %8lld %8lld %8lld %9lld %10lld.%01lld s\n", w->id, w->reserved,
-		    w->passed, w->failed, w->skipped, w->requeued, w->reclaimed, w->busy_ms / 1000,
-		    (w->busy_ms % 1000) / 100);
-	}
-	printf("\n%s\n", verdict);
-}
-
-static void
-json_items(const char *name, const struct ciq_list *l, int output)
-{
-	printf(",\n  \"%s\": [", name);
-	for (size_t i = 0; i < l->n; i++) {
-		const struct ciq_item *it = &l->v[i];
-
-		printf("%s\n    {\"id\": ", i ? "," : "");
-		ciq_json_str(stdout, it->id, it->len);
-		printf(", \"worker\": ");
-		ciq_json_cstr(stdout, *it->worker ? it->worker : NULL);
-		if (it->ms >= 0)
-			printf(", \"duration_ms\": %lld", it->ms);
-		else
-			printf(", \"duration_ms\": null");
-		printf(", \"requeues\": %lld, \"reclaims\": %lld, \"attempts\": %lld", it->requeues,
-		    it->reclaims, 1 + it->requeues + it->reclaims);
-		if (!strcmp(name, "unrun"))
-			printf(", \"state\": \"%s\"", it->running ? "running" : "queued");
-		if (output) {
-			printf(", \"output\": ");
-			if (it->output != NULL)
-				ciq_json_str(stdout, it->output, it->outlen);
-			else
-				printf("null");
+	switch (kind) {
+	case JUNIT_FILE:
+		ciq_junit_write(out.f, sum, v);
+		break;
+	case MARKDOWN_FILE:
+		ciq_markdown_write(out.f, sum, v, o->slowest);
+		break;
+	case FLAKY_FILE:
+		for (size_t i = 0; i < sum->flaky_tests.n; i++) {
+			fwrite(sum->flaky_tests.v[i]->id, 1, sum->flaky_tests.v[i]->len, out.f);
+			putc('\n', out.f);
 		}
-		printf("}");
+		break;
 	}
-	printf("%s]", l->n ? "\n  " : "");
+	if (ciq_outfile_commit(&out, msg) == -1) {
+		warnx("%s", msg);
+		return -1;
+	}
+	return 0;
 }
 
 static void
-print_json(const struct ciq_summary *sum, const struct ciq_session *s, const char *verdict, int status)
-{
-	printf("{\n  \"version\": %d,\n  \"build\": ", JSON_VERSION);
-	ciq_json_cstr(stdout, s->build);
-	printf(",\n  \"namespace\": ");
-	ciq_json_cstr(stdout, ciq_conf_get(s->conf, CIQ_K_NAMESPACE));
-	printf(",\n  \"verdict\": \"%s\",\n  \"exit_status\": %d,\n", verdict, status);
-	printf("  \"seed\": ");
-	ciq_json_cstr(stdout, sum->seed);
-	printf(",\n  \"order\": ");
-	ciq_json_cstr(stdout, sum->order);
-	printf(",\n  \"totals\": {\"tests\": %lld, \"processed\": %lld, \"passed\": %lld, \"failed\": %lld, "
-	    "\"skipped\": %lld, \"flaky\": %lld, \"requeued\": %lld, \"reclaimed\": %lld, "
-	    "\"released\": %lld, \"unrun\": %zu}", sum->total, sum->processed, sum->passed, sum->failed,
-	    sum->skipped, sum->flaky, sum->requeued, sum->reclaimed, sum->released, sum->unrun.n);
-	json_items("failures", &sum->failures, 1);
-	json_items("flaky", &sum->flaky_tests, 1);
-	json_items("requeued", &sum->requeued_tests, 0);
-	json_items("reclaimed", &sum->reclaimed_tests, 0);
-	json_items("unrun", &sum->unrun, 0);
-	printf(",\n  \"workers\": [");
-	for (size_t i = 0; i < sum->nworkers; i++) {
-		const struct ciq_worker_stats *w = &sum->workers[i];
-
-		printf("%s\n    {\"id\": ", i ? "," : "");
-		ciq_json_cstr(stdout, w->id);
-		printf(", \"tests\": %lld, \"passed\": %lld, \"failed\": %lld, \"skipped\": %lld, "
-		    "\"requeued\": %lld, \"reclaimed\": %lld, \"busy_ms\": %lld, \"finished\": %s}",
-		    w->reserved, w->passed, w->failed, w->skipped, w->requeued, w->reclaimed, w->busy_ms,
-		    w->last_seen_ms < 0 ? "true" : "false");
-	}
-	printf("%s]\n}\n", sum->nworkers ? "\n  " : "");
-}
-
-int
-main(int argc, char **argv)
+parse(int argc, char **argv, struct options *o, struct ciq_conf *conf)
 {
 	static const struct option longopts[] = {
 		{ "json", 0, NULL, 'j' },
-		{ "no-wait", 0, NULL, 'W' },
+		{ "no-wait", 0, NULL, OPT_NO_WAIT },
+		{ "junit", 1, NULL, OPT_JUNIT },
+		{ "markdown", 1, NULL, OPT_MARKDOWN },
+		{ "flaky-file", 1, NULL, OPT_FLAKY_FILE },
+		{ "webhook", 1, NULL, OPT_WEBHOOK },
+		{ "webhook-timeout", 1, NULL, OPT_WEBHOOK_TIMEOUT },
+		{ "webhook-retries", 1, NULL, OPT_WEBHOOK_RETRIES },
+		{ "slowest", 1, NULL, OPT_SLOWEST },
+		{ "progress", 1, NULL, OPT_PROGRESS },
+		{ "progress-interval", 1, NULL, OPT_PROGRESS_INTERVAL },
 		{ "help", 0, NULL, 'h' },
-		{ "version", 0, NULL, 'V' },
+		{ "version", 0, NULL, OPT_VERSION },
 		CIQ_CONF_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
-	struct ciq_conf conf;
-	struct ciq_session s;
-	struct ciq_summary sum;
-	enum wait_end end;
-	char msg[CIQ_ERRLEN], verdict[160];
-	const char *word;
-	int c, rc, json = 0, no_wait = 0, status;
+	char msg[CIQ_ERRLEN], shown[CIQ_ERRLEN];
+	int c;
 
-	/* getopt names the program in its messages as err(3) does. */
-	argv[0] = program_invocation_short_name;
-	ciq_conf_init(&conf);
 	while ((c = getopt_long(argc, argv, "hj", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			json = 1;
+			o->json = 1;
 			break;
-		case 'W':
-			no_wait = 1;
+		case OPT_NO_WAIT:
+			o->no_wait = 1;
+			break;
+		case OPT_JUNIT:
+			o->junit = optarg;
+			break;
+		case OPT_MARKDOWN:
+			o->markdown = optarg;
+			break;
+		case OPT_FLAKY_FILE:
+			o->flaky_file = optarg;
+			break;
+		case OPT_WEBHOOK:
+			if (ciq_webhook_check(optarg, msg) == -1) {
+				if (ciq_webhook_shown(optarg, shown, sizeof shown) == -1)
+					warnx("invalid --webhook: %s", msg);
+				else
+					warnx("invalid --webhook '%s': %s", shown, msg);
+				usage(CIQ_EX_USAGE);
+			}
+			o->webhooks = ciq_realloc(o->webhooks, (o->nwebhooks + 1) * sizeof *o->webhooks);
+			o->webhooks[o->nwebhooks++] = optarg;
+			break;
+		case OPT_WEBHOOK_TIMEOUT:
+			o->hook.timeout_ms = seconds("webhook-timeout", optarg, 0);
+			break;
+		case OPT_WEBHOOK_RETRIES:
+			o->hook.retries = (int)whole("webhook-retries", optarg, 10);
+			break;
+		case OPT_SLOWEST:
+			o->slowest = (size_t)whole("slowest", optarg, 1000);
+			break;
+		case OPT_PROGRESS:
+			if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "line") != 0 &&
+			    strcmp(optarg, "plain") != 0 && strcmp(optarg, "none") != 0) {
+				warnx("invalid --progress '%s': expected auto, line, plain or none", optarg);
+				usage(CIQ_EX_USAGE);
+			}
+			o->progress = optarg;
+			break;
+		case OPT_PROGRESS_INTERVAL:
+			o->progress_ms = seconds("progress-interval", optarg, 0);
 			break;
 		case 'h':
 			usage(0);
 			break;
-		case 'V':
+		case OPT_VERSION:
 			printf("ciq-report %s\n", CIQ_VERSION);
 			if (ciq_cli_close_stdout() == -1)
 				err(CIQ_EX_SOFTWARE, "cannot write the version");
-			return 0;
+			exit(0);
 		default:
-			if (ciq_conf_flag(&conf, c, optarg) == -1)
+			if (ciq_conf_flag(conf, c, optarg) == -1)
 				usage(CIQ_EX_USAGE);
 		}
 	}
@@ -311,49 +384,81 @@ main(int argc, char **argv)
 		warnx("unexpected argument '%s'", argv[optind]);
 		usage(CIQ_EX_USAGE);
 	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o = {
+		.hook = { .timeout_ms = 10000, .retries = 2, .backoff_ms = 500,
+		    .user_agent = "ciq-report/" CIQ_VERSION },
+		.slowest = 10, .progress = "auto", .progress_ms = 10000,
+	};
+	struct ciq_conf conf;
+	struct ciq_session s;
+	struct ciq_summary sum;
+	struct ciq_verdict v = { 0 };
+	struct ciq_progress prog;
+	enum wait_end end;
+	char msg[CIQ_ERRLEN], *doc = NULL;
+	size_t doclen = 0;
+	int rc, bad_write = 0;
+
+	/* getopt names the program in its messages as err(3) does. */
+	argv[0] = program_invocation_short_name;
+	ciq_conf_init(&conf);
+	parse(argc, argv, &o, &conf);
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_QUEUE, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
-	end = wait_build(&s, no_wait);
+	progress_init(&prog, &o, s.build);
+	end = wait_build(&s, o.no_wait, &prog);
+	ciq_progress_clear(&prog);
 	if ((rc = ciq_summary_read(&s, &sum, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
-	/* A complete build teaches the next one's --order timing. */
-	if (end == FINISHED && sum.processed == sum.total &&
-	    (rc = ciq_timing_merge(&s, msg)) != CIQ_EX_OK)
-		warnx("warning: the durations were not recorded for --order timing: %s", msg);
+	judge(&v, end, &sum, &conf);
+	v.build = s.build;
+	v.ns = ciq_conf_get(&conf, CIQ_K_NAMESPACE);
+	if (v.ns == NULL)
+		v.ns = "";
 
-	/* The verdict, worst first: never green on doubt. */
-	if (end == STOPPED) {
-		status = CIQ_EX_STOPPED, word = "stopped";
-		snprintf(verdict, sizeof verdict, "STOPPED: %lld tests failed, the build's --max-failures; "
-		    "%zu tests not run", sum.failed, sum.unrun.n);
-	} else if (end == ABANDONED) {
-		status = CIQ_EX_ABANDONED, word = "abandoned";
-		snprintf(verdict, sizeof verdict, "ABANDONED: %zu tests left unrun and no worker showed life "
-		    "for %s s", sum.unrun.n, ciq_conf_get(&conf, CIQ_K_INACTIVE_TIMEOUT));
-	} else if (end == TIMED_OUT || end == NOT_FINISHED) {
-		status = CIQ_EX_TEMPFAIL, word = "unfinished";
-		snprintf(verdict, sizeof verdict, "UNFINISHED: %zu tests not run yet%s", sum.unrun.n,
-		    end == TIMED_OUT ? " when the report timeout expired" : "");
-	} else if (sum.processed < sum.total) {
-		status = CIQ_EX_VANISHED, word = "lost";
-		snprintf(verdict, sizeof verdict, "LOST: %lld of %lld tests have no result, yet nothing is "
-		    "left to run: keys were evicted or flushed", sum.total - sum.processed, sum.total);
-	} else if (sum.failed > 0) {
-		status = CIQ_EX_NO, word = "failed";
-		snprintf(verdict, sizeof verdict, "FAILED: %lld of %lld tests failed", sum.failed, sum.total);
-	} else {
-		status = CIQ_EX_OK, word = "passed";
-		snprintf(verdict, sizeof verdict, "PASSED: %lld tests, %lld passed, %lld skipped", sum.total,
-		    sum.passed, sum.skipped);
+	/* One JSON document for stdout and every webhook. */
+	if (o.json || o.nwebhooks > 0) {
+		FILE *m = open_memstream(&doc, &doclen);
+
+		if (m == NULL)
+			err(CIQ_EX_SOFTWARE, "cannot build the JSON report");
+		ciq_report_json(m, &sum, &v);
+		if (fclose(m) != 0)
+			err(CIQ_EX_SOFTWARE, "cannot build the JSON report");
 	}
-	if (json)
-		print_json(&sum, &s, word, status);
+	if (o.junit != NULL && write_file(JUNIT_FILE, o.junit, &sum, &v, &o) == -1)
+		bad_write = 1;
+	if (o.markdown != NULL && write_file(MARKDOWN_FILE, o.markdown, &sum, &v, &o) == -1)
+		bad_write = 1;
+	if (o.flaky_file != NULL && write_file(FLAKY_FILE, o.flaky_file, &sum, &v, &o) == -1)
+		bad_write = 1;
+	if (o.json)
+		fwrite(doc, 1, doclen, stdout);
 	else
-		print_text(&sum, s.build, verdict);
+		ciq_report_text(stdout, &sum, &v, o.slowest);
+	fflush(stdout);
+
+	/* A webhook is a courtesy: its failure never changes the verdict. */
+	for (size_t i = 0; i < o.nwebhooks; i++) {
+		if (ciq_webhook_post(&o.hook, o.webhooks[i], doc, doclen, msg) == -1) {
+			char shown[CIQ_ERRLEN];
+
+			ciq_webhook_shown(o.webhooks[i], shown, sizeof shown);
+			warnx("cannot post the report to webhook '%s': %s", shown, msg);
+		}
+	}
+	ciq_webhook_cleanup();
+	free(doc);
+	free(o.webhooks);
 	ciq_summary_free(&sum);
 	ciq_session_close(&s);
 	ciq_conf_free(&conf);
 	if (ciq_cli_close_stdout() == -1)
 		err(CIQ_EX_SOFTWARE, "cannot write the report");
-	return status;
+	return bad_write ? CIQ_EX_SOFTWARE : v.status;
 }

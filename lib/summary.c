@@ -23,21 +23,23 @@ static redisReply *
 cmd(struct reader *rd, const char *verb, const char *name, int argc, const char **args)
 {
 	const char *argv[8];
-	char *key = ciq_key(&rd->s->keys, name);
+	char *key = name != NULL ? ciq_key(&rd->s->keys, name) : NULL;
 	redisReply *r;
+	int n = 0;
 
-	argv[0] = verb;
-	argv[1] = key;
+	argv[n++] = verb;
+	if (key != NULL)
+		argv[n++] = key;
 	for (int i = 0; i < argc && i < 6; i++)
-		argv[2 + i] = args[i];
-	r = ciq_conn_command(&rd->s->conn, CIQ_REPEAT, 2 + argc, argv, NULL);
+		argv[n++] = args[i];
+	r = ciq_conn_command(&rd->s->conn, CIQ_REPEAT, n, argv, NULL);
 	free(key);
 	if (r == NULL) {
 		rd->rc = ciq_session_fail(rd->s, rd->err);
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		snprintf(rd->err, CIQ_ERRLEN, "%s %s: %s", verb, name, r->str);
+		snprintf(rd->err, CIQ_ERRLEN, "%s %s: %s", verb, name ? name : "", r->str);
 		rd->rc = CIQ_EX_SOFTWARE;
 		freeReplyObject(r);
 		return NULL;
@@ -73,102 +75,156 @@ dupstr(const redisReply *r)
 	return ciq_strdup(r != NULL && r->type == REDIS_REPLY_STRING ? r->str : "");
 }
 
-static struct ciq_item *
-push(struct ciq_list *l, const char *id, size_t len)
+static int
+cmp_bytes(const char *a, size_t la, const char *b, size_t lb)
 {
-	struct ciq_item *it;
+	int c = memcmp(a, b, la < lb ? la : lb);
 
+	return c != 0 ? c : (la > lb) - (la < lb);
+}
+
+static int
+cmp_ref(const void *a, const void *b)
+{
+	const redisReply *x = *(redisReply *const *)a, *y = *(redisReply *const *)b;
+
+	return cmp_bytes(x->str, x->len, y->str, y->len);
+}
+
+struct ciq_test *
+ciq_summary_find(const struct ciq_summary *sum, const char *id, size_t len)
+{
+	size_t lo = 0, hi = sum->ntests;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp_bytes(id, len, sum->tests[mid].id, sum->tests[mid].len);
+
+		if (c == 0)
+			return &sum->tests[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static void
+push(struct ciq_list *l, struct ciq_test *t)
+{
+	if (t == NULL)
+		return;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 16;
 		l->v = ciq_realloc(l->v, l->cap * sizeof *l->v);
 	}
-	it = &l->v[l->n++];
-	memset(it, 0, sizeof *it);
-	it->id = ciq_memdup(id, len + 1);
-	it->len = len;
-	it->worker = ciq_strdup("");
-	it->ms = -1;
-	return it;
+	l->v[l->n++] = t;
 }
 
-static int
-cmp_item(const void *a, const void *b)
-{
-	const struct ciq_item *x = a, *y = b;
-	int c = memcmp(x->id, y->id, x->len < y->len ? x->len : y->len);
+/* Growing array of string replies: the ids the build knows of. */
+struct refs {
+	const redisReply **v;
+	size_t n, cap;
+};
 
-	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
-}
-
-/* Parse "CODE MS WORKER" from the results hash into it. */
 static void
-parse_result(struct ciq_item *it, const char *rec)
+ref(struct refs *r, const redisReply *s)
 {
-	const char *ms = rec + 2, *sp = strchr(ms, ' ');
-
-	it->ms = *ms != ' ' ? strtoll(ms, NULL, 10) : -1;
-	free(it->worker);
-	it->worker = ciq_strdup(sp != NULL ? sp + 1 : "");
-}
-
-/* Fill requeue/reclaim counts and stored output for every item of l. */
-static int
-details(struct reader *rd, struct ciq_list *l, const redisReply *requeues,
-    const redisReply *reclaims, const redisReply *results, int want_output)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		struct ciq_item *it = &l->v[i];
-		const char *args[1] = { it->id };
-		redisReply *r;
-
-		it->requeues = num(field(requeues, it->id));
-		it->reclaims = num(field(reclaims, it->id));
-		if (results != NULL) {
-			const redisReply *rec = field(results, it->id);
-
-			if (rec != NULL)
-				parse_result(it, rec->str);
-		}
-		if (!want_output)
-			continue;
-		if ((r = cmd(rd, "HGET", "output", 1, args)) == NULL)
-			return -1;
-		if (r->type == REDIS_REPLY_STRING) {
-			it->output = ciq_memdup(r->str, r->len + 1);
-			it->outlen = r->len;
-		}
-		freeReplyObject(r);
+	if (s == NULL || s->type != REDIS_REPLY_STRING)
+		return;
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 64;
+		r->v = ciq_realloc(r->v, r->cap * sizeof *r->v);
 	}
-	if (l->n > 1)
-		qsort(l->v, l->n, sizeof *l->v, cmp_item);
-	return 0;
+	r->v[r->n++] = s;
 }
 
-/* Walk the results hash with HSCAN, keeping the failures. */
+/* Replies of a walk with HSCAN, kept until the records are filled. */
+struct pages {
+	redisReply **v;
+	size_t n;
+};
+
+/* Walk hash name with HSCAN, keeping every page. */
 static int
-scan_results(struct reader *rd, struct ciq_summary *sum)
+scan(struct reader *rd, const char *name, const char *count, struct pages *p)
 {
 	char cursor[32] = "0";
 
 	do {
-		const char *args[3] = { cursor, "COUNT", "1000" };
-		redisReply *r = cmd(rd, "HSCAN", "results", 3, args), *kv;
+		const char *args[3] = { cursor, "COUNT", count };
+		redisReply *r = cmd(rd, "HSCAN", name, 3, args);
 
 		if (r == NULL)
 			return -1;
-		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-		kv = r->element[1];
-		for (size_t i = 0; i + 1 < kv->elements; i += 2) {
-			if (kv->element[i + 1]->str[0] == 'f') {
-				struct ciq_item *it = push(&sum->failures, kv->element[i]->str,
-				    kv->element[i]->len);
-
-				parse_result(it, kv->element[i + 1]->str);
-			}
+		p->v = ciq_realloc(p->v, (p->n + 1) * sizeof *p->v);
+		p->v[p->n++] = r;
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[1]->type != REDIS_REPLY_ARRAY) {
+			snprintf(rd->err, CIQ_ERRLEN, "HSCAN %s: unexpected reply", name);
+			rd->rc = CIQ_EX_SOFTWARE;
+			return -1;
 		}
-		freeReplyObject(r);
+		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
 	} while (strcmp(cursor, "0") != 0);
 	return 0;
+}
+
+static void
+free_pages(struct pages *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		freeReplyObject(p->v[i]);
+	free(p->v);
+	memset(p, 0, sizeof *p);
+}
+
+/* Parse "CODE MS WORKER" from the results hash into t. */
+static void
+parse_result(struct ciq_test *t, const char *rec)
+{
+	const char *ms = rec[0] != '\0' ? rec + 1 : rec, *sp;
+
+	t->outcome = rec[0] == 'p' ? CIQ_PASSED : rec[0] == 'f' ? CIQ_FAILED :
+	    rec[0] == 's' ? CIQ_SKIPPED : CIQ_NONE;
+	if (*ms == ' ')
+		ms++;
+	t->ms = *ms >= '0' && *ms <= '9' ? strtoll(ms, NULL, 10) : -1;
+	sp = strchr(ms, ' ');
+	free(t->worker);
+	t->worker = ciq_strdup(sp != NULL ? sp + 1 : "");
+}
+
+/*
+ * One record per distinct id of the replies in refs, sorted bytewise.
+ */
+static void
+make_records(struct ciq_summary *sum, struct refs *refs)
+{
+	if (refs->n > 1)
+		qsort(refs->v, refs->n, sizeof *refs->v, cmp_ref);
+	sum->tests = ciq_calloc(refs->n + 1, sizeof *sum->tests);
+	for (size_t i = 0; i < refs->n; i++) {
+		const redisReply *r = refs->v[i];
+		struct ciq_test *t;
+
+		if (sum->ntests > 0 && cmp_bytes(r->str, r->len, sum->tests[sum->ntests - 1].id,
+		    sum->tests[sum->ntests - 1].len) == 0)
+			continue;
+		t = &sum->tests[sum->ntests++];
+		t->id = ciq_memdup(r->str, r->len + 1);
+		t->len = r->len;
+		t->worker = ciq_strdup("");
+		t->holder = ciq_strdup("");
+		t->ms = -1;
+	}
+}
+
+static struct ciq_test *
+find(const struct ciq_summary *sum, const redisReply *r)
+{
+	return r->type == REDIS_REPLY_STRING ? ciq_summary_find(sum, r->str, r->len) : NULL;
 }
 
 /* Workers in a natural order: 2 before 10. */
@@ -184,16 +240,62 @@ cmp_worker(const void *a, const void *b)
 	return strcmp(x, y);
 }
 
+/*
+ * The build's wall time, from publication to the last sign of life of a
+ * worker that ran tests (its last ack, or the pop that found the queue
+ * exhausted), or to now while tests remain. The scripts record no time
+ * of the last result itself; the workers' last-seen times come closest.
+ */
+static void
+timing(struct ciq_summary *sum, int unfinished)
+{
+	long long end = -1;
+
+	sum->end_ms = sum->wall_ms = -1;
+	sum->utilisation = -1;
+	for (size_t i = 0; i < sum->nworkers; i++) {
+		const struct ciq_worker_stats *w = &sum->workers[i];
+		long long seen = w->last_seen_ms < 0 ? -w->last_seen_ms : w->last_seen_ms;
+
+		sum->busy_ms += w->busy_ms;
+		if (w->reserved > 0 && seen > end)
+			end = seen;
+	}
+	if (sum->created_ms < 0)
+		return;
+	if (unfinished || end < 0)
+		end = unfinished ? sum->now_ms : sum->created_ms;
+	sum->end_ms = end;
+	sum->wall_ms = end > sum->created_ms ? end - sum->created_ms : 0;
+	for (size_t i = 0; i < sum->nworkers; i++) {
+		struct ciq_worker_stats *w = &sum->workers[i];
+
+		w->idle_ms = sum->wall_ms > w->busy_ms ? sum->wall_ms - w->busy_ms : 0;
+	}
+	if (sum->nworkers > 0 && sum->wall_ms > 0) {
+		/* Tests reserved together (pop -n) each count from the
+		 * reservation, so their sum can pass the wall time. */
+		sum->utilisation = (double)sum->busy_ms / ((double)sum->nworkers * (double)sum->wall_ms);
+		if (sum->utilisation > 1)
+			sum->utilisation = 1;
+	}
+}
+
 int
 ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ERRLEN])
 {
 	struct reader rd = { s, CIQ_EX_OK, err };
 	redisReply *meta = NULL, *stats = NULL, *requeues = NULL, *reclaims = NULL, *flaky = NULL,
 	    *queue = NULL, *running = NULL, *owner = NULL, *wstats = NULL, *workers = NULL,
-	    *results = NULL, *t;
+	    *now = NULL, *t;
+	struct pages results = { NULL, 0 }, outputs = { NULL, 0 };
+	struct refs refs = { NULL, 0, 0 };
 	const char *all[2] = { "0", "-1" }, *scores[3] = { "0", "-1", "WITHSCORES" };
+	const redisReply *created;
 
 	memset(sum, 0, sizeof *sum);
+	sum->created_ms = sum->end_ms = sum->wall_ms = -1;
+	sum->utilisation = -1;
 	if ((meta = cmd(&rd, "HGETALL", "meta", 0, NULL)) == NULL)
 		goto out;
 	if (meta->elements == 0) {
@@ -206,6 +308,12 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 	sum->seed = dupstr(field(meta, "seed"));
 	sum->order = dupstr(field(meta, "order"));
 	sum->leader = dupstr(field(meta, "leader"));
+	if ((created = field(meta, "created_ms")) != NULL)
+		sum->created_ms = num(created);
+	if ((now = cmd(&rd, "TIME", NULL, 0, NULL)) == NULL)
+		goto out;
+	if (now->type == REDIS_REPLY_ARRAY && now->elements == 2)
+		sum->now_ms = num(now->element[0]) * 1000 + num(now->element[1]) / 1000;
 	if ((stats = cmd(&rd, "HGETALL", "stats", 0, NULL)) == NULL ||
 	    (requeues = cmd(&rd, "HGETALL", "requeues", 0, NULL)) == NULL ||
 	    (reclaims = cmd(&rd, "HGETALL", "reclaims", 0, NULL)) == NULL ||
@@ -226,34 +334,105 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 	sum->requeued = num(field(stats, "requeued"));
 	sum->reclaimed = num(field(stats, "reclaimed"));
 	sum->released = num(field(stats, "released"));
-
-	if (scan_results(&rd, sum) == -1)
+	if (scan(&rd, "results", "1000", &results) == -1)
 		goto out;
-	for (size_t i = 0; i < flaky->elements; i++)
-		push(&sum->flaky_tests, flaky->element[i]->str, flaky->element[i]->len);
-	for (size_t i = 0; i + 1 < requeues->elements; i += 2)
-		push(&sum->requeued_tests, requeues->element[i]->str, requeues->element[i]->len);
-	for (size_t i = 0; i + 1 < reclaims->elements; i += 2)
-		push(&sum->reclaimed_tests, reclaims->element[i]->str, reclaims->element[i]->len);
-	for (size_t i = 0; i < queue->elements; i++)
-		push(&sum->unrun, queue->element[i]->str, queue->element[i]->len);
-	for (size_t i = 0; i + 1 < running->elements; i += 2) {
-		struct ciq_item *it = push(&sum->unrun, running->element[i]->str, running->element[i]->len);
-		const redisReply *w = field(owner, it->id);
 
-		it->running = 1;
-		free(it->worker);
-		it->worker = dupstr(w);
+	/* Every id the build knows of gets a record. */
+	for (size_t p = 0; p < results.n; p++) {
+		const redisReply *kv = results.v[p]->element[1];
+
+		for (size_t i = 0; i + 1 < kv->elements; i += 2)
+			ref(&refs, kv->element[i]);
 	}
-	/* Flaky, requeued and reclaimed tests want their recorded result too. */
-	if (sum->flaky_tests.n + sum->requeued_tests.n + sum->reclaimed_tests.n > 0 &&
-	    (results = cmd(&rd, "HGETALL", "results", 0, NULL)) == NULL)
+	for (size_t i = 0; i < queue->elements; i++)
+		ref(&refs, queue->element[i]);
+	for (size_t i = 0; i + 1 < running->elements; i += 2)
+		ref(&refs, running->element[i]);
+	for (size_t i = 0; i < flaky->elements; i++)
+		ref(&refs, flaky->element[i]);
+	for (size_t i = 0; i + 1 < requeues->elements; i += 2)
+		ref(&refs, requeues->element[i]);
+	for (size_t i = 0; i + 1 < reclaims->elements; i += 2)
+		ref(&refs, reclaims->element[i]);
+	make_records(sum, &refs);
+
+	for (size_t p = 0; p < results.n; p++) {
+		const redisReply *kv = results.v[p]->element[1];
+
+		for (size_t i = 0; i + 1 < kv->elements; i += 2) {
+			struct ciq_test *rec = find(sum, kv->element[i]);
+
+			if (rec != NULL && kv->element[i + 1]->type == REDIS_REPLY_STRING)
+				parse_result(rec, kv->element[i + 1]->str);
+		}
+	}
+	free_pages(&results);
+	for (size_t i = 0; i < queue->elements; i++) {
+		struct ciq_test *rec = find(sum, queue->element[i]);
+
+		if (rec != NULL)
+			rec->queued = 1;
+		push(&sum->unrun, rec);
+	}
+	for (size_t i = 0; i + 1 < running->elements; i += 2) {
+		struct ciq_test *rec = find(sum, running->element[i]);
+
+		if (rec == NULL)
+			continue;
+		rec->running = 1;
+		free(rec->holder);
+		rec->holder = dupstr(field(owner, rec->id));
+		push(&sum->unrun, rec);
+	}
+	for (size_t i = 0; i < flaky->elements; i++) {
+		struct ciq_test *rec = find(sum, flaky->element[i]);
+
+		if (rec != NULL)
+			rec->flaky = 1;
+	}
+	for (size_t i = 0; i + 1 < requeues->elements; i += 2) {
+		struct ciq_test *rec = find(sum, requeues->element[i]);
+
+		if (rec != NULL)
+			rec->requeues = num(requeues->element[i + 1]);
+	}
+	for (size_t i = 0; i + 1 < reclaims->elements; i += 2) {
+		struct ciq_test *rec = find(sum, reclaims->element[i]);
+
+		if (rec != NULL)
+			rec->reclaims = num(reclaims->element[i + 1]);
+	}
+
+	/* Outputs can be large: a few at a time. */
+	if (scan(&rd, "output", "100", &outputs) == -1)
 		goto out;
-	if (details(&rd, &sum->failures, requeues, reclaims, NULL, 1) == -1 ||
-	    details(&rd, &sum->flaky_tests, requeues, reclaims, results, 1) == -1 ||
-	    details(&rd, &sum->requeued_tests, requeues, reclaims, results, 0) == -1 ||
-	    details(&rd, &sum->reclaimed_tests, requeues, reclaims, results, 0) == -1)
-		goto out;
+	for (size_t p = 0; p < outputs.n; p++) {
+		const redisReply *kv = outputs.v[p]->element[1];
+
+		for (size_t i = 0; i + 1 < kv->elements; i += 2) {
+			struct ciq_test *rec = find(sum, kv->element[i]);
+			const redisReply *v = kv->element[i + 1];
+
+			if (rec == NULL || v->type != REDIS_REPLY_STRING || rec->output != NULL)
+				continue;
+			rec->output = ciq_memdup(v->str, v->len + 1);
+			rec->outlen = v->len;
+		}
+	}
+	free_pages(&outputs);
+
+	for (size_t i = 0; i < sum->ntests; i++) {
+		struct ciq_test *rec = &sum->tests[i];
+
+		if (rec->outcome == CIQ_FAILED)
+			push(&sum->failures, rec);
+		if (rec->flaky)
+			push(&sum->flaky_tests, rec);
+		if (rec->requeues > 0)
+			push(&sum->requeued_tests, rec);
+		if (rec->reclaims > 0)
+			push(&sum->reclaimed_tests, rec);
+	}
 
 	sum->workers = ciq_calloc(workers->elements / 2 + 1, sizeof *sum->workers);
 	for (size_t i = 0; i + 1 < workers->elements; i += 2) {
@@ -269,40 +448,42 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 		w->requeued = WSTAT(requeued);
 		w->reclaimed = WSTAT(reclaimed);
 		w->busy_ms = WSTAT(busy_ms);
+		w->idle_ms = -1;
 #undef WSTAT
 	}
 	qsort(sum->workers, sum->nworkers, sizeof *sum->workers, cmp_worker);
+	/* Tests waiting in retried jobs' lists are not in the queue. */
+	timing(sum, sum->unrun.n > 0 || num(field(stats, "retry_left")) > 0);
 out:
 	{
 		redisReply *owned[] = { meta, stats, requeues, reclaims, flaky, queue, running,
-		    owner, wstats, workers, results };
+		    owner, wstats, workers, now };
 
 		for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
 			if (owned[i] != NULL)
 				freeReplyObject(owned[i]);
 	}
+	free_pages(&results);
+	free_pages(&outputs);
+	free(refs.v);
 	return rd.rc;
-}
-
-static void
-free_list(struct ciq_list *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i].id);
-		free(l->v[i].worker);
-		free(l->v[i].output);
-	}
-	free(l->v);
 }
 
 void
 ciq_summary_free(struct ciq_summary *sum)
 {
-	free_list(&sum->failures);
-	free_list(&sum->flaky_tests);
-	free_list(&sum->requeued_tests);
-	free_list(&sum->reclaimed_tests);
-	free_list(&sum->unrun);
+	for (size_t i = 0; i < sum->ntests; i++) {
+		free(sum->tests[i].id);
+		free(sum->tests[i].worker);
+		free(sum->tests[i].holder);
+		free(sum->tests[i].output);
+	}
+	free(sum->tests);
+	free(sum->failures.v);
+	free(sum->flaky_tests.v);
+	free(sum->requeued_tests.v);
+	free(sum->reclaimed_tests.v);
+	free(sum->unrun.v);
 	for (size_t i = 0; i < sum->nworkers; i++)
 		free(sum->workers[i].id);
 	free(sum->workers);
@@ -310,4 +491,56 @@ ciq_summary_free(struct ciq_summary *sum)
 	free(sum->order);
 	free(sum->leader);
 	memset(sum, 0, sizeof *sum);
+}
+
+static int
+cmp_slow(const void *a, const void *b)
+{
+	const struct ciq_test *x = *(struct ciq_test *const *)a, *y = *(struct ciq_test *const *)b;
+
+	if (x->ms != y->ms)
+		return x->ms > y->ms ? -1 : 1;
+	return cmp_bytes(x->id, x->len, y->id, y->len);
+}
+
+size_t
+ciq_summary_slowest(const struct ciq_summary *sum, struct ciq_test **out, size_t n)
+{
+	struct ciq_test **all;
+	size_t k = 0;
+
+	if (n == 0)
+		return 0;
+	all = ciq_calloc(sum->ntests + 1, sizeof *all);
+	for (size_t i = 0; i < sum->ntests; i++)
+		if (sum->tests[i].outcome != CIQ_NONE && sum->tests[i].ms >= 0)
+			all[k++] = &sum->tests[i];
+	if (k > 1)
+		qsort(all, k, sizeof *all, cmp_slow);
+	if (k > n)
+		k = n;
+	memcpy(out, all, k * sizeof *out);
+	free(all);
+	return k;
+}
+
+const char *
+ciq_outcome_name(enum ciq_outcome o)
+{
+	switch (o) {
+	case CIQ_PASSED:
+		return "passed";
+	case CIQ_FAILED:
+		return "failed";
+	case CIQ_SKIPPED:
+		return "skipped";
+	default:
+		return NULL;
+	}
+}
+
+long long
+ciq_test_attempts(const struct ciq_test *t)
+{
+	return 1 + t->requeues + t->reclaims;
 }

@@ -1,26 +1,49 @@
 /*
  * summary.h - everything the report says about a build, read from the
  * server in one pass once the wait is over.
+ *
+ * The summary holds one record per test the server knows of (a result,
+ * a place in the queue, a reservation, a requeue or reclaim count), and
+ * lists that point into those records: failures, flaky, requeued,
+ * reclaimed and never-run tests. Every writer (text, JSON, JUnit,
+ * Markdown) reads the same records, so they cannot disagree.
  */
 #ifndef CIQ_SUMMARY_H
 #define CIQ_SUMMARY_H
 
 #include "session.h"
 
-/* One test worth a line in the report. */
-struct ciq_item {
-	char *id;
-	size_t len;
-	char *worker;          /* who recorded or holds it; may be "" */
-	long long ms;          /* duration, -1 when unknown */
-	long long requeues, reclaims;
-	char *output;          /* stored output, or NULL */
-	size_t outlen;
-	int running;           /* unrun: 1 in flight, 0 still queued */
+/* The result recorded for a test, from the results hash. */
+enum ciq_outcome {
+	CIQ_NONE,     /* no result yet (or it was evicted) */
+	CIQ_PASSED,
+	CIQ_FAILED,
+	CIQ_SKIPPED
 };
 
+/*
+ * One test. Later, the JUnit testcases a worker attaches to its result
+ * (ciq-ack --junit) belong here too, so the JUnit report can merge them
+ * under the test's own record.
+ */
+struct ciq_test {
+	char *id;
+	size_t len;
+	enum ciq_outcome outcome;
+	char *worker;          /* who recorded the result; "" without one */
+	long long ms;          /* duration of the recorded result, -1 when unknown */
+	long long requeues, reclaims;
+	int flaky;             /* failed, then passed */
+	int queued;            /* waiting in the queue */
+	int running;           /* reserved by a worker now */
+	char *holder;          /* the worker holding a running test, else "" */
+	char *output;          /* stored output (of the last failure), or NULL */
+	size_t outlen;
+};
+
+/* An ordered list of tests; the records belong to the summary. */
 struct ciq_list {
-	struct ciq_item *v;
+	struct ciq_test **v;
 	size_t n, cap;
 };
 
@@ -28,14 +51,27 @@ struct ciq_worker_stats {
 	char *id;
 	long long reserved, passed, failed, skipped, requeued, reclaimed, busy_ms;
 	long long last_seen_ms;  /* server ms; negative once the worker finished */
+	long long idle_ms;       /* wall time not spent running tests, -1 when unknown */
 };
 
 struct ciq_summary {
 	long long total, processed;
 	long long passed, failed, skipped, flaky, requeued, reclaimed, released;
-	long long now_ms;
 	char *seed, *order, *leader;
-	struct ciq_list failures, flaky_tests, requeued_tests, reclaimed_tests, unrun;
+
+	/* Time, in ms of the server's clock. */
+	long long now_ms;        /* when the summary was read */
+	long long created_ms;    /* when the leader published the build, -1 unknown */
+	long long end_ms;        /* the last sign of life of a worker that ran tests,
+	                            or now_ms while tests remain; -1 unknown */
+	long long wall_ms;       /* end_ms - created_ms, -1 unknown */
+	long long busy_ms;       /* test time of every worker together */
+	double utilisation;      /* busy_ms / (workers * wall_ms), in [0, 1]; -1 unknown */
+
+	struct ciq_test *tests;  /* every test, sorted bytewise by id */
+	size_t ntests;
+	struct ciq_list failures, flaky_tests, requeued_tests, reclaimed_tests;
+	struct ciq_list unrun;   /* queue order, then the running ones by reservation time */
 	struct ciq_worker_stats *workers;
 	size_t nworkers;
 };
@@ -43,9 +79,37 @@ struct ciq_summary {
 /*
  * Read the summary of the session's build. Returns CIQ_EX_OK, or an exit
  * status with err filled (CIQ_EX_VANISHED when the build's keys are gone).
+ * Free the summary with ciq_summary_free() either way.
  */
 int ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ERRLEN]);
 
 void ciq_summary_free(struct ciq_summary *sum);
+
+/*
+ * The n slowest tests with a known duration, longest first (ties in id
+ * order), into out (room for n). Returns how many were stored.
+ */
+size_t ciq_summary_slowest(const struct ciq_summary *sum, struct ciq_test **out, size_t n);
+
+/* The record of test id, or NULL. */
+struct ciq_test *ciq_summary_find(const struct ciq_summary *sum, const char *id, size_t len);
+
+/*
+ * How a report ended, for the writers: the verdict word (passed, failed,
+ * unfinished, abandoned, lost), the exit status it gives, and the line
+ * that ends the text report ("FAILED: 1 of 3 tests failed").
+ */
+struct ciq_verdict {
+	const char *word;
+	int status;
+	char line[160];
+	const char *build, *ns;   /* the build and its namespace ("" without) */
+};
+
+/* "passed", "failed", "skipped", or NULL for a test without a result. */
+const char *ciq_outcome_name(enum ciq_outcome o);
+
+/* Attempts of a test: its first run, plus one per requeue and reclaim. */
+long long ciq_test_attempts(const struct ciq_test *t);
 
 #endif

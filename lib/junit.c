@@ -1,0 +1,293 @@
+/*
+ * junit.c - the JUnit XML report.
+ *
+ * Ids and outputs are bytes; XML 1.0 is UTF-8 text without most control
+ * characters. So every byte that is not valid UTF-8 becomes U+FFFD, the
+ * characters XML cannot hold at all (C0 controls but tab, newline and
+ * carriage return; U+FFFE and U+FFFF) are dropped, and so are DEL and the
+ * C1 controls, which XML allows but discourages.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "junit.h"
+#include "report.h"
+#include "utf8.h"
+
+/* Whether code point cp can be written to the document. */
+static int
+keep(unsigned int cp)
+{
+	if (cp == '\t' || cp == '\n' || cp == '\r')
+		return 1;
+	return !(cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0xfffe || cp == 0xffff);
+}
+
+/*
+ * Write s[0..n) as XML text: in an attribute value (attr), markup and
+ * white space are escaped so they survive attribute normalisation; in a
+ * CDATA section, a "]]>" in the output is split across two sections.
+ */
+static void
+xml(FILE *f, const char *s, size_t n, int attr)
+{
+	int brackets = 0;   /* ']' at the end of what was written, in CDATA */
+
+	for (size_t i = 0; i < n;) {
+		unsigned int cp;
+		size_t len = ciq_utf8_len(s + i, n - i, &cp);
+
+		if (len == 0) {
+			fputs(CIQ_UTF8_REPLACEMENT, f);
+			brackets = 0;
+			i++;
+			continue;
+		}
+		i += len;
+		if (!keep(cp))
+			continue;
+		if (attr) {
+			switch (cp) {
+			case '&': fputs("&amp;", f); break;
+			case '<': fputs("&lt;", f); break;
+			case '>': fputs("&gt;", f); break;
+			case '"': fputs("&quot;", f); break;
+			case '\t': fputs("&#9;", f); break;
+			case '\n': fputs("&#10;", f); break;
+			case '\r': fputs("&#13;", f); break;
+			default: fwrite(s + i - len, 1, len, f);
+			}
+			continue;
+		}
+		if (cp == '>' && brackets >= 2)
+			fputs("]]><![CDATA[", f);
+		brackets = cp == ']' ? brackets + 1 : 0;
+		fwrite(s + i - len, 1, len, f);
+	}
+}
+
+static void
+attr(FILE *f, const char *name, const char *s, size_t n)
+{
+	fprintf(f, " %s=\"", name);
+	xml(f, s, n, 1);
+	putc('"', f);
+}
+
+static void
+cattr(FILE *f, const char *name, const char *s)
+{
+	attr(f, name, s, strlen(s));
+}
+
+/* <property name="ciq.KIND:ID" value="VALUE"/> */
+static void
+test_property(FILE *f, const char *kind, const struct ciq_test *t, const char *value)
+{
+	fprintf(f, "      <property name=\"ciq.%s:", kind);
+	xml(f, t->id, t->len, 1);
+	putc('"', f);
+	cattr(f, "value", value);
+	fputs("/>\n", f);
+}
+
+static void
+property(FILE *f, const char *name, const char *value)
+{
+	fputs("      <property", f);
+	cattr(f, "name", name);
+	cattr(f, "value", value);
+	fputs("/>\n", f);
+}
+
+static void
+cdata(FILE *f, const char *s, size_t n)
+{
+	fputs("<![CDATA[", f);
+	xml(f, s, n, 0);
+	fputs("]]>", f);
+}
+
+/* Elements for the failed attempts before the last, one per requeue. */
+static void
+reruns(FILE *f, const char *element, const struct ciq_test *t, int output_on_last)
+{
+	long long attempts = ciq_test_attempts(t);
+
+	for (long long k = 1; k <= t->requeues; k++) {
+		char msg[96];
+
+		snprintf(msg, sizeof msg, "attempt %lld of %lld failed and was requeued", k, attempts);
+		fprintf(f, "      <%s type=\"ciq.requeued\"", element);
+		cattr(f, "message", msg);
+		if (output_on_last && k == t->requeues && t->output != NULL) {
+			fputs("><system-out>", f);
+			cdata(f, t->output, t->outlen);
+			fprintf(f, "</system-out></%s>\n", element);
+		} else {
+			fputs("/>\n", f);
+		}
+	}
+}
+
+static void
+testcase(FILE *f, const struct ciq_test *t, const char *suite)
+{
+	char sec[32], msg[CIQ_ERRLEN + 64];
+	long long attempts = ciq_test_attempts(t);
+
+	fputs("    <testcase", f);
+	attr(f, "name", t->id, t->len);
+	cattr(f, "classname", suite);
+	if (t->outcome != CIQ_NONE && t->ms >= 0)
+		cattr(f, "time", ciq_report_seconds(sec, sizeof sec, t->ms));
+	switch (t->outcome) {
+	case CIQ_PASSED:
+		if (!t->flaky) {
+			fputs("/>\n", f);
+			return;
+		}
+		fputs(">\n", f);
+		if (t->requeues > 0) {
+			reruns(f, "flakyFailure", t, 1);
+			break;
+		}
+		/* Failed in one run, passed in another (a retried job). */
+		fputs("      <flakyFailure type=\"ciq.failed\" message=\"failed in an earlier run\"", f);
+		if (t->output != NULL) {
+			fputs("><system-out>", f);
+			cdata(f, t->output, t->outlen);
+			fputs("</system-out></flakyFailure>\n", f);
+		} else {
+			fputs("/>\n", f);
+		}
+		break;
+	case CIQ_FAILED:
+		fputs(">\n      <failure type=\"ciq.failed\"", f);
+		if (attempts > 1)
+			snprintf(msg, sizeof msg, "failed on worker %s, attempt %lld of %lld", t->worker,
+			    attempts, attempts);
+		else
+			snprintf(msg, sizeof msg, "failed on worker %s", t->worker);
+		cattr(f, "message", msg);
+		putc('>', f);
+		if (t->output != NULL)
+			cdata(f, t->output, t->outlen);
+		fputs("</failure>\n", f);
+		reruns(f, "rerunFailure", t, 0);
+		break;
+	case CIQ_SKIPPED:
+		fputs(">\n      <skipped", f);
+		snprintf(msg, sizeof msg, "skipped on worker %s", t->worker);
+		cattr(f, "message", msg);
+		fputs("/>\n", f);
+		break;
+	case CIQ_NONE:
+		if (t->running) {
+			fputs(">\n      <error type=\"ciq.unfinished\"", f);
+			snprintf(msg, sizeof msg, "still running on worker %s when the report ended",
+			    t->holder);
+		} else if (t->queued) {
+			fputs(">\n      <error type=\"ciq.unrun\"", f);
+			snprintf(msg, sizeof msg, "never run: still queued when the report ended");
+		} else {
+			fputs(">\n      <error type=\"ciq.lost\"", f);
+			snprintf(msg, sizeof msg, "no result, and not queued: evicted or flushed");
+		}
+		cattr(f, "message", msg);
+		fputs("/>\n", f);
+		break;
+	}
+	fputs("    </testcase>\n", f);
+}
+
+void
+ciq_junit_write(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict *v)
+{
+	const char *suite = v->ns != NULL && *v->ns != '\0' ? v->ns : "ciq";
+	long long failures = 0, errors = 0, skipped = 0, tests = (long long)sum->ntests, lost = 0;
+	char buf[64], wall[32] = "";
+
+	for (size_t i = 0; i < sum->ntests; i++) {
+		failures += sum->tests[i].outcome == CIQ_FAILED;
+		skipped += sum->tests[i].outcome == CIQ_SKIPPED;
+		errors += sum->tests[i].outcome == CIQ_NONE;
+	}
+	/* Tests whose every trace is gone cannot be named: one case says so. */
+	if (sum->total > tests) {
+		lost = sum->total - tests;
+		tests++;
+		errors++;
+	}
+	if (sum->wall_ms >= 0)
+		ciq_report_seconds(wall, sizeof wall, sum->wall_ms);
+
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites", f);
+	cattr(f, "name", suite);
+	fprintf(f, " tests=\"%lld\" failures=\"%lld\" errors=\"%lld\"", tests, failures, errors);
+	if (*wall)
+		fprintf(f, " time=\"%s\"", wall);
+	fputs(">\n  <testsuite", f);
+	cattr(f, "name", suite);
+	fprintf(f, " tests=\"%lld\" failures=\"%lld\" errors=\"%lld\" skipped=\"%lld\"", tests,
+	    failures, errors, skipped);
+	if (*wall)
+		fprintf(f, " time=\"%s\"", wall);
+	if (sum->created_ms >= 0) {
+		time_t at = (time_t)(sum->created_ms / 1000);
+		struct tm tm;
+
+		if (gmtime_r(&at, &tm) != NULL && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm) > 0)
+			fprintf(f, " timestamp=\"%s\"", buf);
+	}
+	fputs(">\n    <properties>\n", f);
+	property(f, "ciq.build", v->build);
+	property(f, "ciq.namespace", v->ns != NULL ? v->ns : "");
+	property(f, "ciq.verdict", v->word);
+	snprintf(buf, sizeof buf, "%d", v->status);
+	property(f, "ciq.exit_status", buf);
+	property(f, "ciq.seed", sum->seed != NULL ? sum->seed : "");
+	property(f, "ciq.order", sum->order != NULL ? sum->order : "");
+	snprintf(buf, sizeof buf, "%zu", sum->nworkers);
+	property(f, "ciq.workers", buf);
+	if (sum->wall_ms >= 0) {
+		snprintf(buf, sizeof buf, "%lld", sum->wall_ms);
+		property(f, "ciq.wall_ms", buf);
+	}
+	snprintf(buf, sizeof buf, "%lld", sum->busy_ms);
+	property(f, "ciq.busy_ms", buf);
+	if (sum->utilisation >= 0) {
+		snprintf(buf, sizeof buf, "%.4f", sum->utilisation);
+		property(f, "ciq.utilisation", buf);
+	}
+	for (size_t i = 0; i < sum->ntests; i++) {
+		const struct ciq_test *t = &sum->tests[i];
+		const char *w = t->outcome == CIQ_NONE && t->running ? t->holder : t->worker;
+
+		if (*w != '\0')
+			test_property(f, "worker", t, w);
+		snprintf(buf, sizeof buf, "%lld", ciq_test_attempts(t));
+		test_property(f, "attempts", t, buf);
+		if (t->requeues > 0) {
+			snprintf(buf, sizeof buf, "%lld", t->requeues);
+			test_property(f, "requeues", t, buf);
+		}
+		if (t->reclaims > 0) {
+			snprintf(buf, sizeof buf, "%lld", t->reclaims);
+			test_property(f, "reclaims", t, buf);
+		}
+		if (t->flaky)
+			test_property(f, "flaky", t, "true");
+	}
+	fputs("    </properties>\n", f);
+	for (size_t i = 0; i < sum->ntests; i++)
+		testcase(f, &sum->tests[i], suite);
+	if (lost > 0) {
+		fprintf(f, "    <testcase name=\"%lld test%s without a result\"", lost, lost == 1 ? "" : "s");
+		cattr(f, "classname", suite);
+		fprintf(f, ">\n      <error type=\"ciq.lost\" message=\"%lld of %lld tests have no result, "
+		    "yet nothing is left to run: keys were evicted or flushed\"/>\n    </testcase>\n",
+		    lost, sum->total);
+	}
+	fputs("  </testsuite>\n</testsuites>\n", f);
+}

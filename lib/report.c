@@ -1,0 +1,255 @@
+/*
+ * report.c - the text and JSON reports.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "json.h"
+#include "report.h"
+
+const char *
+ciq_report_seconds(char *buf, size_t n, long long ms)
+{
+	if (ms < 0)
+		snprintf(buf, n, "?");
+	else
+		snprintf(buf, n, "%lld.%03lld", ms / 1000, ms % 1000);
+	return buf;
+}
+
+/* Output lines indented and marked with "|"; NUL and CR become spaces. */
+static void
+text_output(FILE *f, const char *out, size_t n)
+{
+	const char *p = out, *end = out + n;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)((nl ? nl : end) - p);
+
+		fputs("    | ", f);
+		for (size_t i = 0; i < len; i++)
+			putc(p[i] == '\0' || p[i] == '\r' ? ' ' : p[i], f);
+		putc('\n', f);
+		p += len + 1;
+	}
+}
+
+static const char *
+plural(long long n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* Tenths of a second, the precision of the workers table. */
+static void
+text_tenths(FILE *f, int width, long long ms)
+{
+	if (ms < 0)
+		fprintf(f, " %*s", width, "? s");
+	else
+		fprintf(f, " %*lld.%01lld s", width - 4, ms / 1000, (ms % 1000) / 100);
+}
+
+void
+ciq_report_text(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict *v,
+    size_t slowest)
+{
+	char sec[32];
+
+	fprintf(f, "ciq: build %s: %lld tests, %lld with a result, %zu workers\n", v->build, sum->total,
+	    sum->processed, sum->nworkers);
+	fprintf(f, "  passed %lld, failed %lld, skipped %lld, flaky %lld, requeued %lld, reclaimed %lld, "
+	    "never run %zu\n", sum->passed, sum->failed, sum->skipped, sum->flaky, sum->requeued,
+	    sum->reclaimed, sum->unrun.n);
+	if (sum->wall_ms >= 0) {
+		fprintf(f, "  wall time %s s", ciq_report_seconds(sec, sizeof sec, sum->wall_ms));
+		fprintf(f, ", test time %s s", ciq_report_seconds(sec, sizeof sec, sum->busy_ms));
+		if (sum->utilisation >= 0)
+			fprintf(f, ", utilisation %.0f%%", sum->utilisation * 100);
+		putc('\n', f);
+	}
+	if (sum->failures.n > 0)
+		fprintf(f, "\nFailed tests (%zu):\n", sum->failures.n);
+	for (size_t i = 0; i < sum->failures.n; i++) {
+		const struct ciq_test *t = sum->failures.v[i];
+		long long attempts = ciq_test_attempts(t);
+
+		fprintf(f, "  FAIL %s  [worker %s, ", t->id, t->worker);
+		if (t->ms < 0)
+			fputs("?", f);
+		else
+			fprintf(f, "%s s", ciq_report_seconds(sec, sizeof sec, t->ms));
+		fprintf(f, ", %lld attempt%s]\n", attempts, plural(attempts));
+		if (t->output != NULL)
+			text_output(f, t->output, t->outlen);
+	}
+	if (sum->flaky_tests.n > 0)
+		fprintf(f, "\nFlaky tests (%zu): failed, then passed\n", sum->flaky_tests.n);
+	for (size_t i = 0; i < sum->flaky_tests.n; i++) {
+		const struct ciq_test *t = sum->flaky_tests.v[i];
+
+		if (t->requeues > 0)
+			fprintf(f, "  FLAKY %s  [passed on worker %s after %lld requeue%s]\n", t->id,
+			    t->worker, t->requeues, plural(t->requeues));
+		else
+			fprintf(f, "  FLAKY %s  [passed on worker %s in another attempt]\n", t->id, t->worker);
+	}
+	if (sum->requeued_tests.n > 0)
+		fprintf(f, "\nRequeued tests (%zu):\n", sum->requeued_tests.n);
+	for (size_t i = 0; i < sum->requeued_tests.n; i++)
+		fprintf(f, "  REQUEUED %s  [%lld time%s]\n", sum->requeued_tests.v[i]->id,
+		    sum->requeued_tests.v[i]->requeues, plural(sum->requeued_tests.v[i]->requeues));
+	if (sum->reclaimed_tests.n > 0)
+		fprintf(f, "\nReclaimed tests (%zu): their worker fell silent\n", sum->reclaimed_tests.n);
+	for (size_t i = 0; i < sum->reclaimed_tests.n; i++)
+		fprintf(f, "  RECLAIMED %s  [%lld time%s]\n", sum->reclaimed_tests.v[i]->id,
+		    sum->reclaimed_tests.v[i]->reclaims, plural(sum->reclaimed_tests.v[i]->reclaims));
+	if (sum->unrun.n > 0)
+		fprintf(f, "\nNever run (%zu):\n", sum->unrun.n);
+	for (size_t i = 0; i < sum->unrun.n; i++) {
+		const struct ciq_test *t = sum->unrun.v[i];
+
+		if (t->running)
+			fprintf(f, "  UNFINISHED %s  [held by worker %s]\n", t->id, t->holder);
+		else
+			fprintf(f, "  QUEUED %s\n", t->id);
+	}
+	if (slowest > 0) {
+		struct ciq_test **top = ciq_calloc(slowest, sizeof *top);
+		size_t n = ciq_summary_slowest(sum, top, slowest);
+
+		if (n > 0)
+			fprintf(f, "\nSlowest tests (%zu):\n", n);
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, "  %10s s  %s  [worker %s]\n",
+			    ciq_report_seconds(sec, sizeof sec, top[i]->ms), top[i]->id, top[i]->worker);
+		free(top);
+	}
+	/* Idle times are in the JSON and Markdown reports: scripts match these
+	 * lines, so the table keeps its columns. */
+	fprintf(f, "\nWorkers:\n  %-12s %8s %8s %8s %8s %8s %9s %12s\n", "worker", "reserved",
+	    "passed", "failed", "skipped", "requeued", "reclaimed", "busy");
+	for (size_t i = 0; i < sum->nworkers; i++) {
+		const struct ciq_worker_stats *w = &sum->workers[i];
+
+		fprintf(f, "  %-12s %8lld %8lld %8lld %8lld %8lld %9lld", w->id, w->reserved, w->passed,
+		    w->failed, w->skipped, w->requeued, w->reclaimed);
+		text_tenths(f, 12, w->busy_ms);
+		putc('\n', f);
+	}
+	fprintf(f, "\n%s\n", v->line);
+}
+
+static void
+json_ms(FILE *f, const char *name, long long ms)
+{
+	if (ms >= 0)
+		fprintf(f, "\"%s\": %lld", name, ms);
+	else
+		fprintf(f, "\"%s\": null", name);
+}
+
+static void
+json_items(FILE *f, const char *name, const struct ciq_list *l, int output, int unrun)
+{
+	fprintf(f, ",\n  \"%s\": [", name);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ciq_test *t = l->v[i];
+		/* In unrun, the worker holding the test (none for a queued one). */
+		const char *w = !unrun ? t->worker : t->running ? t->holder : "";
+
+		fprintf(f, "%s\n    {\"id\": ", i ? "," : "");
+		ciq_json_str(f, t->id, t->len);
+		fputs(", \"worker\": ", f);
+		ciq_json_cstr(f, *w ? w : NULL);
+		fputs(", ", f);
+		json_ms(f, "duration_ms", t->ms);
+		fprintf(f, ", \"requeues\": %lld, \"reclaims\": %lld, \"attempts\": %lld", t->requeues,
+		    t->reclaims, ciq_test_attempts(t));
+		if (unrun)
+			fprintf(f, ", \"state\": \"%s\"", t->running ? "running" : "queued");
+		if (output) {
+			fputs(", \"output\": ", f);
+			if (t->output != NULL)
+				ciq_json_str(f, t->output, t->outlen);
+			else
+				fputs("null", f);
+		}
+		putc('}', f);
+	}
+	fprintf(f, "%s]", l->n ? "\n  " : "");
+}
+
+/* passed, failed, skipped, or for a test without a result: running, queued. */
+static const char *
+outcome(const struct ciq_test *t)
+{
+	const char *o = ciq_outcome_name(t->outcome);
+
+	return o != NULL ? o : t->running ? "running" : "queued";
+}
+
+void
+ciq_report_json(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict *v)
+{
+	fprintf(f, "{\n  \"version\": %d,\n  \"build\": ", CIQ_REPORT_JSON_VERSION);
+	ciq_json_cstr(f, v->build);
+	fputs(",\n  \"namespace\": ", f);
+	ciq_json_cstr(f, v->ns);
+	fprintf(f, ",\n  \"verdict\": \"%s\",\n  \"exit_status\": %d,\n", v->word, v->status);
+	fputs("  \"seed\": ", f);
+	ciq_json_cstr(f, sum->seed);
+	fputs(",\n  \"order\": ", f);
+	ciq_json_cstr(f, sum->order);
+	fprintf(f, ",\n  \"totals\": {\"tests\": %lld, \"processed\": %lld, \"passed\": %lld, "
+	    "\"failed\": %lld, \"skipped\": %lld, \"flaky\": %lld, \"requeued\": %lld, "
+	    "\"reclaimed\": %lld, \"released\": %lld, \"unrun\": %zu}", sum->total, sum->processed,
+	    sum->passed, sum->failed, sum->skipped, sum->flaky, sum->requeued, sum->reclaimed,
+	    sum->released, sum->unrun.n);
+	fputs(",\n  \"time\": {", f);
+	json_ms(f, "created_ms", sum->created_ms);
+	fputs(", ", f);
+	json_ms(f, "end_ms", sum->end_ms);
+	fputs(", ", f);
+	json_ms(f, "wall_ms", sum->wall_ms);
+	fprintf(f, ", \"busy_ms\": %lld, \"utilisation\": ", sum->busy_ms);
+	if (sum->utilisation >= 0)
+		fprintf(f, "%.4f}", sum->utilisation);
+	else
+		fputs("null}", f);
+	json_items(f, "failures", &sum->failures, 1, 0);
+	json_items(f, "flaky", &sum->flaky_tests, 1, 0);
+	json_items(f, "requeued", &sum->requeued_tests, 0, 0);
+	json_items(f, "reclaimed", &sum->reclaimed_tests, 0, 0);
+	json_items(f, "unrun", &sum->unrun, 0, 1);
+	fputs(",\n  \"workers\": [", f);
+	for (size_t i = 0; i < sum->nworkers; i++) {
+		const struct ciq_worker_stats *w = &sum->workers[i];
+
+		fprintf(f, "%s\n    {\"id\": ", i ? "," : "");
+		ciq_json_cstr(f, w->id);
+		fprintf(f, ", \"tests\": %lld, \"passed\": %lld, \"failed\": %lld, \"skipped\": %lld, "
+		    "\"requeued\": %lld, \"reclaimed\": %lld, \"busy_ms\": %lld, ", w->reserved, w->passed,
+		    w->failed, w->skipped, w->requeued, w->reclaimed, w->busy_ms);
+		json_ms(f, "idle_ms", w->idle_ms);
+		fprintf(f, ", \"finished\": %s}", w->last_seen_ms < 0 ? "true" : "false");
+	}
+	fprintf(f, "%s]", sum->nworkers ? "\n  " : "");
+	fputs(",\n  \"tests\": [", f);
+	for (size_t i = 0; i < sum->ntests; i++) {
+		const struct ciq_test *t = &sum->tests[i];
+		const char *w = t->outcome == CIQ_NONE && t->running ? t->holder : t->worker;
+
+		fprintf(f, "%s\n    {\"id\": ", i ? "," : "");
+		ciq_json_str(f, t->id, t->len);
+		fprintf(f, ", \"outcome\": \"%s\", \"worker\": ", outcome(t));
+		ciq_json_cstr(f, *w ? w : NULL);
+		fputs(", ", f);
+		json_ms(f, "duration_ms", t->ms);
+		fprintf(f, ", \"requeues\": %lld, \"reclaims\": %lld, \"attempts\": %lld, \"flaky\": %s}",
+		    t->requeues, t->reclaims, ciq_test_attempts(t), t->flaky ? "true" : "false");
+	}
+	fprintf(f, "%s]\n}\n", sum->ntests ? "\n  " : "");
+}

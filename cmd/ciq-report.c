@@ -33,11 +33,12 @@
 #include "report.h"
 #include "session.h"
 #include "summary.h"
+#include "timing.h"
 #include "transport.h"
 #include "webhook.h"
 
 /* How the wait ended, before the results are read. */
-enum wait_end { FINISHED, NOT_FINISHED, ABANDONED, TIMED_OUT };
+enum wait_end { FINISHED, STOPPED, NOT_FINISHED, ABANDONED, TIMED_OUT };
 
 /* Options without a short form; below CIQ_OPT_BASE. */
 enum {
@@ -171,7 +172,7 @@ wait_build(struct ciq_session *s, int no_wait, struct ciq_progress *prog)
 	char timeout[32], msg[CIQ_ERRLEN];
 	const char *args[1] = { timeout };
 	struct ciq_backoff wait;
-	int seen = 0, rc;
+	int seen = 0, stopped, rc;
 
 	snprintf(timeout, sizeof timeout, "%lld", ciq_conf_ms(s->conf, CIQ_K_TIMEOUT));
 	ciq_backoff_init(&wait, 100, 1000);
@@ -214,11 +215,15 @@ wait_build(struct ciq_session *s, int no_wait, struct ciq_progress *prog)
 		ps.live = strtoll(ciq_reply_str(r, 5), NULL, 10);
 		silence = strtoll(ciq_reply_str(r, 6), NULL, 10);
 		ps.known = strtoll(ciq_reply_str(r, 7), NULL, 10);
+		stopped = strcmp(ciq_reply_str(r, 8), "1") == 0;
 		if (silence < 0)
 			silence = elapsed;
 		freeReplyObject(r);
 		if (ps.queued == 0 && ps.running == 0)
 			return FINISHED;
+		/* Nobody takes the queued tests: wait for the running ones. */
+		if (stopped && ps.running == 0)
+			return STOPPED;
 		if (no_wait)
 			return NOT_FINISHED;
 		if (silence >= inactive)
@@ -238,7 +243,11 @@ static void
 judge(struct ciq_verdict *v, enum wait_end end, const struct ciq_summary *sum,
     const struct ciq_conf *conf)
 {
-	if (end == ABANDONED) {
+	if (end == STOPPED) {
+		v->status = CIQ_EX_STOPPED, v->word = "stopped";
+		snprintf(v->line, sizeof v->line, "STOPPED: %lld tests failed, the build's --max-failures; "
+		    "%zu tests not run", sum->failed, sum->unrun.n);
+	} else if (end == ABANDONED) {
 		v->status = CIQ_EX_ABANDONED, v->word = "abandoned";
 		snprintf(v->line, sizeof v->line, "ABANDONED: %zu tests left unrun and no worker showed "
 		    "life for %s s", sum->unrun.n, ciq_conf_get(conf, CIQ_K_INACTIVE_TIMEOUT));
@@ -415,6 +424,10 @@ main(int argc, char **argv)
 	ciq_progress_clear(&prog);
 	if ((rc = ciq_summary_read(&s, &sum, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
+	/* A complete build teaches the next one's --order timing. */
+	if (end == FINISHED && sum.processed == sum.total &&
+	    (rc = ciq_timing_merge(&s, msg)) != CIQ_EX_OK)
+		warnx("warning: the durations were not recorded for --order timing: %s", msg);
 	judge(&v, end, &sum, &conf);
 	v.build = s.build;
 	v.ns = ciq_conf_get(&conf, CIQ_K_NAMESPACE);

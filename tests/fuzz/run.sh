@@ -25,7 +25,7 @@ out=build-fuzz
 cc=${FUZZ_CC:-clang}
 targets="idlist url provider json"
 # Every target links the same few modules: none of them needs Redis.
-libsrc="alloc conf idlist json prng provider url"
+libsrc="alloc conf idlist json prng provider url utf8"
 
 die() {
 	echo "fuzz: $*" >&2

@@ -56,10 +56,11 @@ usage(FILE *f)
 	    "  -c, --check          print nothing on stdout, only set the exit status\n"
 	    "  -h, --help           print this and exit; --version prints the version\n"
 	    "  --queue URL  --build ID  --worker ID  --workers N  --seed SEED\n"
-	    "  --namespace NS  --retry true|false  --order random|given\n"
+	    "  --namespace NS  --retry true|false  --order random|timing|given\n"
 	    "  --timeout S  --init-timeout S  --report-timeout S  --inactive-timeout S\n"
-	    "  --max-requeues N  --requeue-tolerance R  --ttl S\n"
-	    "  --connect-timeout S  --command-timeout S  --reconnect-timeout S\n", f);
+	    "  --max-requeues N  --requeue-tolerance R  --ttl S  --timing-ttl S\n"
+	    "  --connect-timeout S  --command-timeout S  --reconnect-timeout S\n"
+	    "  --heartbeat S  --max-failures N  --max-consecutive-failures K\n", f);
 }
 
 static void bad_usage(const char *fmt, ...)

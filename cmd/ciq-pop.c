@@ -118,7 +118,8 @@ main(int argc, char **argv)
 	/* getopt names the program in its messages as err(3) does. */
 	argv[0] = program_invocation_short_name;
 	/* Found now, while the loop certainly lives (it is waiting on us). */
-	ciq_watch_init(&loop, ciq_watch_loop());
+	if (ciq_watch_init(&loop, ciq_watch_loop()) == -1)
+		loop.pid = -1;
 	ciq_conf_init(&conf);
 	while ((c = getopt_long(argc, argv, "hn:", longopts, NULL)) != -1) {
 		switch (c) {

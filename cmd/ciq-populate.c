@@ -43,7 +43,7 @@ usage(int status)
 	FILE *f = status == 0 ? stdout : stderr;
 
 	fprintf(f, "usage: ciq-populate [--queue URL] [--build ID] [--worker ID] [--seed SEED]\n"
-	    "                    [--order random|given] [--init-timeout SECONDS] [--ttl SECONDS]\n"
+	    "                    [--order random|timing|given] [--init-timeout SECONDS] [--ttl SECONDS]\n"
 	    "                    [options] [FILE...]\n"
 	    "See ciq-populate(1).\n");
 	if (status == 0 && ciq_cli_close_stdout() == -1)

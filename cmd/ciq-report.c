@@ -215,14 +215,16 @@ wait_build(struct ciq_session *s, int no_wait, struct ciq_progress *prog)
 		ps.live = strtoll(ciq_reply_str(r, 5), NULL, 10);
 		silence = strtoll(ciq_reply_str(r, 6), NULL, 10);
 		ps.known = strtoll(ciq_reply_str(r, 7), NULL, 10);
-		stopped = strcmp(ciq_reply_str(r, 8), "1") == 0;
+		/* Stopped: nobody takes the queued tests, nor reclaims lost ones,
+		 * so only running tests whose worker still shows life count. */
+		stopped = strcmp(ciq_reply_str(r, 8), "1") == 0 &&
+		    strcmp(ciq_reply_str(r, 9), "0") == 0;
 		if (silence < 0)
 			silence = elapsed;
 		freeReplyObject(r);
 		if (ps.queued == 0 && ps.running == 0)
 			return FINISHED;
-		/* Nobody takes the queued tests: wait for the running ones. */
-		if (stopped && ps.running == 0)
+		if (stopped)
 			return STOPPED;
 		if (no_wait)
 			return NOT_FINISHED;

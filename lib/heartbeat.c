@@ -246,7 +246,8 @@ ciq_heartbeat_run(struct ciq_session *s, const struct ciq_watch *loop,
 	while (nheld > 0 && !stopped) {
 		redisReply *r;
 
-		if (!ciq_watch_alive(loop)) {
+		/* Without /proc the loop cannot be watched: beat only. */
+		if (loop->pid > 0 && !ciq_watch_alive(loop)) {
 			/* The loop is gone: its tests must not wait for the timeout. */
 			if ((r = call(s, CIQ_S_RELEASE, nheld, held)) != NULL)
 				freeReplyObject(r);

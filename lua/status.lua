@@ -3,9 +3,10 @@
 -- ARGV: nonce worker timeout_ms
 -- Returns {"none", leader} before the build is published (leader is ""
 -- when nobody won the election yet), or {status, total, queued, running, processed,
--- live_workers, ms_since_last_sign_of_life, known_workers, stopped}; the
--- silence is "-1" when no worker ever showed up; stopped is "1" once the
--- build reached its --max-failures (nobody takes work any more).
+-- live_workers, ms_since_last_sign_of_life, known_workers, stopped,
+-- fresh_running}; the silence is "-1" when no worker ever showed up;
+-- stopped is "1" once the build reached its --max-failures (nobody takes
+-- work any more); fresh_running counts the running tests not yet lost.
 local meta, queue, running, workers, results, leader, stats =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local timeout = tonumber(ARGV[3])
@@ -28,4 +29,5 @@ return {
   tostring(redis.call('ZCARD', workers)),
   (tonumber(m[3] or '0') > 0 and
     tonumber(redis.call('HGET', stats, 'failed') or '0') >= tonumber(m[3])) and '1' or '0',
+  tostring(redis.call('ZCOUNT', running, now - timeout, '+inf')),
 }

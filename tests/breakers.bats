@@ -103,3 +103,15 @@ worker() {
 	run tail -n 1 "$BATS_TEST_TMPDIR/report"
 	assert_output "STOPPED: 1 tests failed, the build's --max-failures; 5 tests not run"
 }
+
+@test "a stopped build whose last test was lost with its machine still reports STOPPED" {
+	export CIQ_TIMEOUT=0.5
+	ciq-populate --order given --max-failures 1 "$BATS_TEST_TMPDIR/list"
+	# Worker 1 takes t1 and vanishes; worker 0 fails t2: the build stops.
+	ciq-pop --worker 1 >/dev/null
+	t=$(ciq-pop --worker 0)
+	ciq-ack --worker 0 --failed -- "$t"
+	run ciq-report --inactive-timeout 100
+	assert_equal "$status" "$CIQ_EX_STOPPED"
+	assert_line "  UNFINISHED t1  [held by worker 1]"
+}

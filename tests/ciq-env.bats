@@ -532,10 +532,11 @@ ciq-env: no worker: set CIQ_WORKER or --worker (no CI provider detected)"
   -c, --check          print nothing on stdout, only set the exit status
   -h, --help           print this and exit; --version prints the version
   --queue URL  --build ID  --worker ID  --workers N  --seed SEED
-  --namespace NS  --retry true|false  --order random|given
+  --namespace NS  --retry true|false  --order random|timing|given
   --timeout S  --init-timeout S  --report-timeout S  --inactive-timeout S
-  --max-requeues N  --requeue-tolerance R  --ttl S
-  --connect-timeout S  --command-timeout S  --reconnect-timeout S"
+  --max-requeues N  --requeue-tolerance R  --ttl S  --timing-ttl S
+  --connect-timeout S  --command-timeout S  --reconnect-timeout S
+  --heartbeat S  --max-failures N  --max-consecutive-failures K"
 	assert_equal "$stderr" ""
 }
 

@@ -6,6 +6,10 @@
  * first result, but only the current owner's ack ends the reservation.
  * Acking a test this worker never reserved is an error (exit 65) and
  * records nothing for that id.
+ *
+ * With --junit, the runner's own JUnit report goes with the result, for
+ * a test that is a file of many testcases: it is read before anything is
+ * sent, and one that cannot be read as JUnit records nothing.
  */
 #include <err.h>
 #include <errno.h>
@@ -14,11 +18,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "capture.h"
+#include "cases.h"
 #include "cli.h"
 #include "exit.h"
 #include "heartbeat.h"
+#include "junitxml.h"
 #include "session.h"
+
+/* Options without a short form. */
+enum { OPT_JUNIT = 0x80 };
 
 static void
 usage(int status)
@@ -26,6 +36,7 @@ usage(int status)
 	FILE *f = status == 0 ? stdout : stderr;
 
 	fprintf(f, "usage: ciq-ack [--failed | --skipped] [--output FILE] [options] [--] TEST...\n"
+	    "       ciq-ack [--failed | --skipped] [--output FILE] --junit FILE [options] [--] TEST\n"
 	    "See ciq-ack(1).\n");
 	if (status == 0 && ciq_cli_close_stdout() == -1)
 		err(CIQ_EX_SOFTWARE, "cannot write the usage");
@@ -39,6 +50,7 @@ main(int argc, char **argv)
 		{ "failed", 0, NULL, 'f' },
 		{ "skipped", 0, NULL, 's' },
 		{ "output", 1, NULL, 'o' },
+		{ "junit", 1, NULL, OPT_JUNIT },
 		{ "help", 0, NULL, 'h' },
 		{ "version", 0, NULL, 'V' },
 		CIQ_CONF_LONGOPTS,
@@ -46,9 +58,10 @@ main(int argc, char **argv)
 	};
 	struct ciq_conf conf;
 	struct ciq_session s;
-	const char *status = "pass", *output_path = NULL, **args, **ended;
-	char msg[CIQ_ERRLEN], *output = NULL;
-	size_t output_len = 0, *lens;
+	const char *status = "pass", *output_path = NULL, *junit_path = NULL, **args, **ended;
+	char msg[CIQ_ERRLEN], *output = NULL, *encoded = NULL;
+	size_t output_len = 0, encoded_len = 0, *lens;
+	struct ciq_cases cases;
 	redisReply *r;
 	int c, rc, nargs, nended = 0, exit_status = CIQ_EX_OK;
 
@@ -71,6 +84,9 @@ main(int argc, char **argv)
 		case 'o':
 			output_path = optarg;
 			break;
+		case OPT_JUNIT:
+			junit_path = optarg;
+			break;
 		case 'h':
 			usage(0);
 			break;
@@ -88,12 +104,31 @@ main(int argc, char **argv)
 		warnx("no test given");
 		usage(CIQ_EX_USAGE);
 	}
+	/* One report describes one run: it cannot be shared out among tests. */
+	if (junit_path != NULL && argc - optind > 1) {
+		warnx("--junit takes one test, not %d", argc - optind);
+		usage(CIQ_EX_USAGE);
+	}
+	if (junit_path != NULL && output_path != NULL && strcmp(junit_path, "-") == 0 &&
+	    strcmp(output_path, "-") == 0) {
+		warnx("--output and --junit cannot both read standard input");
+		usage(CIQ_EX_USAGE);
+	}
+	memset(&cases, 0, sizeof cases);
 	if (output_path != NULL && ciq_capture_read(output_path, &output, &output_len, msg) == -1)
+		errx(CIQ_EX_DATAERR, "%s: nothing was recorded", msg);
+	if (junit_path != NULL && ciq_junitxml_read(junit_path, &cases, msg) == -1)
 		errx(CIQ_EX_DATAERR, "%s: nothing was recorded", msg);
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
+	if (junit_path != NULL) {
+		cases.result = status[0];
+		cases.worker = ciq_strdup(s.worker);
+		encoded = ciq_cases_encode(&cases, &encoded_len);
+		ciq_cases_free(&cases);
+	}
 
-	nargs = 3 + argc - optind;
+	nargs = 5 + argc - optind;
 	args = calloc((size_t)nargs, sizeof *args);
 	lens = calloc((size_t)nargs, sizeof *lens);
 	if (args == NULL || lens == NULL)
@@ -102,10 +137,13 @@ main(int argc, char **argv)
 	args[1] = output != NULL ? output : "";
 	lens[1] = output_len;
 	args[2] = output != NULL ? "1" : "0";
+	args[3] = encoded != NULL ? encoded : "";
+	lens[3] = encoded_len;
+	args[4] = encoded != NULL ? "1" : "0";
 	for (int i = optind; i < argc; i++)
-		args[3 + i - optind] = argv[i];
+		args[5 + i - optind] = argv[i];
 	for (int i = 0; i < nargs; i++)
-		if (i != 1)
+		if (i != 1 && i != 3)
 			lens[i] = strlen(args[i]);
 	if ((r = ciq_session_run(&s, CIQ_S_ACK, nargs, args, lens, &rc, msg)) == NULL)
 		errx(rc, "%s", msg);
@@ -137,6 +175,7 @@ main(int argc, char **argv)
 	free(args);
 	free(lens);
 	free(output);
+	free(encoded);
 	ciq_session_close(&s);
 	ciq_conf_free(&conf);
 	if (ciq_cli_close_stdout() == -1)

@@ -7,6 +7,10 @@
  * goes with the test, for the report. Refused (exit 1), nothing changes
  * and the failure stands: record it, output included, with
  * ciq-ack --failed --output.
+ *
+ * With --junit, the runner's own JUnit report of the test goes with it
+ * too, read before anything is sent; the report lists its testcases
+ * until a later attempt brings its own.
  */
 #include <err.h>
 #include <errno.h>
@@ -15,11 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "capture.h"
+#include "cases.h"
 #include "cli.h"
 #include "exit.h"
 #include "heartbeat.h"
+#include "junitxml.h"
 #include "session.h"
+
+/* Options without a short form. */
+enum { OPT_JUNIT = 0x80 };
 
 static void
 usage(int status)
@@ -28,6 +38,8 @@ usage(int status)
 
 	fprintf(f, "usage: ciq-requeue [--output FILE] [--max-requeues N] [--requeue-tolerance RATIO]\n"
 	    "                   [options] [--] TEST...\n"
+	    "       ciq-requeue [--output FILE] --junit FILE [--max-requeues N]\n"
+	    "                   [--requeue-tolerance RATIO] [options] [--] TEST\n"
 	    "See ciq-requeue(1).\n");
 	if (status == 0 && ciq_cli_close_stdout() == -1)
 		err(CIQ_EX_SOFTWARE, "cannot write the usage");
@@ -39,6 +51,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "output", 1, NULL, 'o' },
+		{ "junit", 1, NULL, OPT_JUNIT },
 		{ "help", 0, NULL, 'h' },
 		{ "version", 0, NULL, 'V' },
 		CIQ_CONF_LONGOPTS,
@@ -46,9 +59,10 @@ main(int argc, char **argv)
 	};
 	struct ciq_conf conf;
 	struct ciq_session s;
-	const char *output_path = NULL, **args, **requeued;
-	char msg[CIQ_ERRLEN], *output = NULL, max[32], tol[32];
-	size_t output_len = 0, *lens;
+	const char *output_path = NULL, *junit_path = NULL, **args, **requeued;
+	char msg[CIQ_ERRLEN], *output = NULL, *encoded = NULL, max[32], tol[32];
+	size_t output_len = 0, encoded_len = 0, *lens;
+	struct ciq_cases cases;
 	redisReply *r;
 	int c, rc, nargs, nrequeued = 0;
 
@@ -59,6 +73,9 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'o':
 			output_path = optarg;
+			break;
+		case OPT_JUNIT:
+			junit_path = optarg;
 			break;
 		case 'h':
 			usage(0);
@@ -77,14 +94,33 @@ main(int argc, char **argv)
 		warnx("no test given");
 		usage(CIQ_EX_USAGE);
 	}
+	/* One report describes one run: it cannot be shared out among tests. */
+	if (junit_path != NULL && argc - optind > 1) {
+		warnx("--junit takes one test, not %d", argc - optind);
+		usage(CIQ_EX_USAGE);
+	}
+	if (junit_path != NULL && output_path != NULL && strcmp(junit_path, "-") == 0 &&
+	    strcmp(output_path, "-") == 0) {
+		warnx("--output and --junit cannot both read standard input");
+		usage(CIQ_EX_USAGE);
+	}
+	memset(&cases, 0, sizeof cases);
 	if (output_path != NULL && ciq_capture_read(output_path, &output, &output_len, msg) == -1)
+		errx(CIQ_EX_DATAERR, "%s: nothing was requeued", msg);
+	if (junit_path != NULL && ciq_junitxml_read(junit_path, &cases, msg) == -1)
 		errx(CIQ_EX_DATAERR, "%s: nothing was requeued", msg);
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
+	if (junit_path != NULL) {
+		cases.result = 'r';
+		cases.worker = ciq_strdup(s.worker);
+		encoded = ciq_cases_encode(&cases, &encoded_len);
+		ciq_cases_free(&cases);
+	}
 
 	snprintf(max, sizeof max, "%lld", ciq_conf_int(&conf, CIQ_K_MAX_REQUEUES));
 	snprintf(tol, sizeof tol, "%.17g", ciq_conf_double(&conf, CIQ_K_REQUEUE_TOLERANCE));
-	nargs = 4 + argc - optind;
+	nargs = 6 + argc - optind;
 	args = calloc((size_t)nargs, sizeof *args);
 	lens = calloc((size_t)nargs, sizeof *lens);
 	requeued = calloc((size_t)nargs, sizeof *requeued);
@@ -94,10 +130,12 @@ main(int argc, char **argv)
 	args[1] = tol;
 	args[2] = output != NULL ? output : "";
 	args[3] = output != NULL ? "1" : "0";
+	args[4] = encoded != NULL ? encoded : "";
+	args[5] = encoded != NULL ? "1" : "0";
 	for (int i = optind; i < argc; i++)
-		args[4 + i - optind] = argv[i];
+		args[6 + i - optind] = argv[i];
 	for (int i = 0; i < nargs; i++)
-		lens[i] = i == 2 ? output_len : strlen(args[i]);
+		lens[i] = i == 2 ? output_len : i == 4 ? encoded_len : strlen(args[i]);
 	if ((r = ciq_session_run(&s, CIQ_S_REQUEUE, nargs, args, lens, &rc, msg)) == NULL)
 		errx(rc, "%s", msg);
 	if (strcmp(ciq_reply_str(r, 0), "ok") != 0)
@@ -140,6 +178,7 @@ main(int argc, char **argv)
 	free(requeued);
 	freeReplyObject(r);
 	free(output);
+	free(encoded);
 	ciq_session_close(&s);
 	ciq_conf_free(&conf);
 	if (ciq_cli_close_stdout() == -1)

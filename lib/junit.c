@@ -201,36 +201,234 @@ testcase(FILE *f, const struct ciq_test *t, const char *suite)
 	fputs("    </testcase>\n", f);
 }
 
+/* Counts of a <testsuite>. */
+struct counts {
+	long long tests, failures, errors, skipped;
+};
+
+/*
+ * A unit with the runner's testcases: their failures are the history of
+ * a unit that passed in the end when they come from a failed attempt (a
+ * requeue, or a failure before the pass), so they show as flaky.
+ */
+static int
+cases_flaky(const struct ciq_test *t)
+{
+	return t->outcome == CIQ_PASSED && (t->cases->result == 'f' || t->cases->result == 'r');
+}
+
+/*
+ * Whether a unit with testcases also gets a testcase of its own, named
+ * after it, for a result its testcases do not carry: no result yet, or a
+ * failure none of its testcases shows (the runner crashed after writing
+ * its report, a coverage threshold, a leak check...).
+ */
+static int
+verdict_case(const struct ciq_test *t)
+{
+	return t->outcome == CIQ_NONE || (t->outcome == CIQ_FAILED &&
+	    ciq_cases_count(t->cases, CIQ_CASE_FAILED) + ciq_cases_count(t->cases, CIQ_CASE_ERROR) == 0);
+}
+
+static struct counts
+unit_counts(const struct ciq_test *t)
+{
+	struct counts c = { 0, 0, 0, 0 };
+	int flaky = cases_flaky(t), verdict = verdict_case(t);
+
+	c.tests = (long long)t->cases->n + verdict;
+	c.failures = (flaky ? 0 : (long long)ciq_cases_count(t->cases, CIQ_CASE_FAILED)) +
+	    (verdict && t->outcome == CIQ_FAILED);
+	c.errors = (flaky ? 0 : (long long)ciq_cases_count(t->cases, CIQ_CASE_ERROR)) +
+	    (verdict && t->outcome == CIQ_NONE);
+	c.skipped = (long long)ciq_cases_count(t->cases, CIQ_CASE_SKIPPED);
+	return c;
+}
+
+/* The type and message attributes of a failure, error or skip, when set. */
+static void
+result_attrs(FILE *f, const struct ciq_case *k, const char *default_type)
+{
+	if (*k->type != '\0')
+		cattr(f, "type", k->type);
+	else if (default_type != NULL)
+		cattr(f, "type", default_type);
+	if (*k->message != '\0')
+		cattr(f, "message", k->message);
+}
+
+/* One testcase of the runner's report, under its unit t. */
+static void
+runner_case(FILE *f, const struct ciq_case *k, const struct ciq_test *t, int flaky)
+{
+	char sec[32];
+	const char *el;
+
+	fputs("    <testcase", f);
+	cattr(f, "name", k->name);
+	/* The unit (often the file) groups testcases that name no class. */
+	if (*k->classname != '\0')
+		cattr(f, "classname", k->classname);
+	else
+		attr(f, "classname", t->id, t->len);
+	if (k->ms >= 0)
+		cattr(f, "time", ciq_report_seconds(sec, sizeof sec, k->ms));
+	switch (k->outcome) {
+	case CIQ_CASE_PASSED:
+		fputs("/>\n", f);
+		return;
+	case CIQ_CASE_SKIPPED:
+		fputs(">\n      <skipped", f);
+		result_attrs(f, k, NULL);
+		if (*k->output != '\0') {
+			putc('>', f);
+			cdata(f, k->output, strlen(k->output));
+			fputs("</skipped>\n", f);
+		} else {
+			fputs("/>\n", f);
+		}
+		break;
+	case CIQ_CASE_FAILED:
+	case CIQ_CASE_ERROR:
+		if (flaky)
+			el = k->outcome == CIQ_CASE_FAILED ? "flakyFailure" : "flakyError";
+		else
+			el = k->outcome == CIQ_CASE_FAILED ? "failure" : "error";
+		fprintf(f, ">\n      <%s", el);
+		/* The schema wants a type on flakyFailure and flakyError. */
+		result_attrs(f, k, flaky ? ciq_case_outcome_name(k->outcome) : NULL);
+		if (*k->output == '\0') {
+			fputs("/>\n", f);
+		} else if (flaky) {
+			fputs("><stackTrace>", f);
+			cdata(f, k->output, strlen(k->output));
+			fprintf(f, "</stackTrace></%s>\n", el);
+		} else {
+			putc('>', f);
+			cdata(f, k->output, strlen(k->output));
+			fprintf(f, "</%s>\n", el);
+		}
+		break;
+	}
+	fputs("    </testcase>\n", f);
+}
+
+/* What a unit's result is: passed, failed, skipped, running, queued, lost. */
+static const char *
+unit_outcome(const struct ciq_test *t)
+{
+	const char *o = ciq_outcome_name(t->outcome);
+
+	return o != NULL ? o : t->running ? "running" : t->queued ? "queued" : "lost";
+}
+
+/*
+ * A unit with the runner's testcases, as a <testsuite> of its own named
+ * after it: its result and history as properties, the testcases, and
+ * the unit's own output.
+ */
+static void
+unit_suite(FILE *f, const struct ciq_test *t, const char *suite)
+{
+	struct counts c = unit_counts(t);
+	const char *w = t->outcome == CIQ_NONE && t->running ? t->holder : t->worker;
+	int flaky = cases_flaky(t), verdict = verdict_case(t);
+	char buf[64];
+
+	fputs("  <testsuite", f);
+	attr(f, "name", t->id, t->len);
+	fprintf(f, " tests=\"%lld\" failures=\"%lld\" errors=\"%lld\" skipped=\"%lld\"", c.tests,
+	    c.failures, c.errors, c.skipped);
+	if (t->outcome != CIQ_NONE && t->ms >= 0)
+		fprintf(f, " time=\"%s\"", ciq_report_seconds(buf, sizeof buf, t->ms));
+	fputs(">\n    <properties>\n", f);
+	property(f, "ciq.outcome", unit_outcome(t));
+	if (*w != '\0')
+		property(f, "ciq.worker", w);
+	snprintf(buf, sizeof buf, "%lld", ciq_test_attempts(t));
+	property(f, "ciq.attempts", buf);
+	if (t->requeues > 0) {
+		snprintf(buf, sizeof buf, "%lld", t->requeues);
+		property(f, "ciq.requeues", buf);
+	}
+	if (t->reclaims > 0) {
+		snprintf(buf, sizeof buf, "%lld", t->reclaims);
+		property(f, "ciq.reclaims", buf);
+	}
+	if (t->flaky)
+		property(f, "ciq.flaky", "true");
+	property(f, "ciq.cases.worker", t->cases->worker != NULL ? t->cases->worker : "");
+	property(f, "ciq.cases.result", t->cases->result == 'f' ? "failed" :
+	    t->cases->result == 's' ? "skipped" : t->cases->result == 'r' ? "requeued" : "passed");
+	if (t->cases->omitted > 0) {
+		snprintf(buf, sizeof buf, "%lld", t->cases->omitted);
+		property(f, "ciq.cases.omitted", buf);
+	}
+	fputs("    </properties>\n", f);
+	for (size_t i = 0; i < t->cases->n; i++)
+		runner_case(f, &t->cases->v[i], t, flaky);
+	if (verdict)
+		testcase(f, t, suite);
+	/* A failed unit's own testcase holds the output already. */
+	if (t->output != NULL && !(verdict && t->outcome == CIQ_FAILED)) {
+		fputs("    <system-out>", f);
+		cdata(f, t->output, t->outlen);
+		fputs("</system-out>\n", f);
+	}
+	fputs("  </testsuite>\n", f);
+}
+
 void
 ciq_junit_write(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict *v)
 {
 	const char *suite = v->ns != NULL && *v->ns != '\0' ? v->ns : "ciq";
-	long long failures = 0, errors = 0, skipped = 0, tests = (long long)sum->ntests, lost = 0;
+	struct counts own = { 0, 0, 0, 0 }, all;
+	long long lost = 0;
 	char buf[64], wall[32] = "";
 
+	/* The build's own suite holds the units without the runner's
+	 * testcases; the others get suites of their own. */
 	for (size_t i = 0; i < sum->ntests; i++) {
-		failures += sum->tests[i].outcome == CIQ_FAILED;
-		skipped += sum->tests[i].outcome == CIQ_SKIPPED;
-		errors += sum->tests[i].outcome == CIQ_NONE;
+		const struct ciq_test *t = &sum->tests[i];
+
+		if (t->cases != NULL)
+			continue;
+		own.tests++;
+		own.failures += t->outcome == CIQ_FAILED;
+		own.skipped += t->outcome == CIQ_SKIPPED;
+		own.errors += t->outcome == CIQ_NONE;
 	}
 	/* Tests whose every trace is gone cannot be named: one case says so. */
-	if (sum->total > tests) {
-		lost = sum->total - tests;
-		tests++;
-		errors++;
+	if (sum->total > (long long)sum->ntests) {
+		lost = sum->total - (long long)sum->ntests;
+		own.tests++;
+		own.errors++;
+	}
+	all = own;
+	for (size_t i = 0; i < sum->ntests; i++) {
+		struct counts c;
+
+		if (sum->tests[i].cases == NULL)
+			continue;
+		c = unit_counts(&sum->tests[i]);
+		all.tests += c.tests;
+		all.failures += c.failures;
+		all.errors += c.errors;
+		all.skipped += c.skipped;
 	}
 	if (sum->wall_ms >= 0)
 		ciq_report_seconds(wall, sizeof wall, sum->wall_ms);
 
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites", f);
 	cattr(f, "name", suite);
-	fprintf(f, " tests=\"%lld\" failures=\"%lld\" errors=\"%lld\"", tests, failures, errors);
+	fprintf(f, " tests=\"%lld\" failures=\"%lld\" errors=\"%lld\"", all.tests, all.failures,
+	    all.errors);
 	if (*wall)
 		fprintf(f, " time=\"%s\"", wall);
 	fputs(">\n  <testsuite", f);
 	cattr(f, "name", suite);
-	fprintf(f, " tests=\"%lld\" failures=\"%lld\" errors=\"%lld\" skipped=\"%lld\"", tests,
-	    failures, errors, skipped);
+	fprintf(f, " tests=\"%lld\" failures=\"%lld\" errors=\"%lld\" skipped=\"%lld\"", own.tests,
+	    own.failures, own.errors, own.skipped);
 	if (*wall)
 		fprintf(f, " time=\"%s\"", wall);
 	if (sum->created_ms >= 0) {
@@ -281,7 +479,8 @@ ciq_junit_write(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 	}
 	fputs("    </properties>\n", f);
 	for (size_t i = 0; i < sum->ntests; i++)
-		testcase(f, &sum->tests[i], suite);
+		if (sum->tests[i].cases == NULL)
+			testcase(f, &sum->tests[i], suite);
 	if (lost > 0) {
 		fprintf(f, "    <testcase name=\"%lld test%s without a result\"", lost, lost == 1 ? "" : "s");
 		cattr(f, "classname", suite);
@@ -289,5 +488,9 @@ ciq_junit_write(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 		    "yet nothing is left to run: keys were evicted or flushed\"/>\n    </testcase>\n",
 		    lost, sum->total);
 	}
-	fputs("  </testsuite>\n</testsuites>\n", f);
+	fputs("  </testsuite>\n", f);
+	for (size_t i = 0; i < sum->ntests; i++)
+		if (sum->tests[i].cases != NULL)
+			unit_suite(f, &sum->tests[i], suite);
+	fputs("</testsuites>\n", f);
 }

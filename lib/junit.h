@@ -5,7 +5,9 @@
  *
  * The document validates against the JUnit schema of the Jenkins xUnit
  * plugin (tests/junit/junit-10.xsd): one <testsuite> with a <testcase>
- * per test, whatever worker ran it. ciq-report(1) describes the layout.
+ * per test, whatever worker ran it, and one more <testsuite> per unit of
+ * work that carries its runner's own testcases (ciq-ack --junit).
+ * ciq-report(1) describes the layout.
  */
 #ifndef CIQ_JUNIT_H
 #define CIQ_JUNIT_H

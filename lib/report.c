@@ -182,6 +182,40 @@ json_items(FILE *f, const char *name, const struct ciq_list *l, int output, int 
 	fprintf(f, "%s]", l->n ? "\n  " : "");
 }
 
+/* A string of the runner's report; absent attributes ("") are null. */
+static void
+json_opt(FILE *f, const char *s)
+{
+	ciq_json_cstr(f, s != NULL && *s != '\0' ? s : NULL);
+}
+
+/* The runner's testcases of a unit, one a line, and how many were left out. */
+static void
+json_cases(FILE *f, const struct ciq_cases *c)
+{
+	fputs(", \"cases\": [", f);
+	for (size_t i = 0; c != NULL && i < c->n; i++) {
+		const struct ciq_case *k = &c->v[i];
+
+		fprintf(f, "%s\n      {\"classname\": ", i ? "," : "");
+		ciq_json_cstr(f, k->classname);
+		fputs(", \"name\": ", f);
+		ciq_json_cstr(f, k->name);
+		fputs(", \"file\": ", f);
+		json_opt(f, k->file);
+		fprintf(f, ", \"outcome\": \"%s\", ", ciq_case_outcome_name(k->outcome));
+		json_ms(f, "duration_ms", k->ms);
+		fputs(", \"type\": ", f);
+		json_opt(f, k->type);
+		fputs(", \"message\": ", f);
+		json_opt(f, k->message);
+		fputs(", \"output\": ", f);
+		json_opt(f, k->output);
+		putc('}', f);
+	}
+	fprintf(f, "], \"cases_omitted\": %lld", c != NULL ? c->omitted : 0);
+}
+
 /* passed, failed, skipped, or for a test without a result: running, queued. */
 static const char *
 outcome(const struct ciq_test *t)
@@ -248,8 +282,10 @@ ciq_report_json(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 		ciq_json_cstr(f, *w ? w : NULL);
 		fputs(", ", f);
 		json_ms(f, "duration_ms", t->ms);
-		fprintf(f, ", \"requeues\": %lld, \"reclaims\": %lld, \"attempts\": %lld, \"flaky\": %s}",
+		fprintf(f, ", \"requeues\": %lld, \"reclaims\": %lld, \"attempts\": %lld, \"flaky\": %s",
 		    t->requeues, t->reclaims, ciq_test_attempts(t), t->flaky ? "true" : "false");
+		json_cases(f, t->cases);
+		putc('}', f);
 	}
 	fprintf(f, "%s]\n}\n", sum->ntests ? "\n  " : "");
 }

@@ -227,6 +227,49 @@ find(const struct ciq_summary *sum, const redisReply *r)
 	return r->type == REDIS_REPLY_STRING ? ciq_summary_find(sum, r->str, r->len) : NULL;
 }
 
+/*
+ * Walk the cases hash a few entries at a time (each may be up to
+ * CIQ_CASES_MAX), decoding each page into the records before the next.
+ * A value that does not decode (written by another version) is passed
+ * over: the cases are detail, and the unit's result stands without them.
+ */
+static int
+read_cases(struct reader *rd, struct ciq_summary *sum)
+{
+	char cursor[32] = "0";
+
+	do {
+		const char *args[3] = { cursor, "COUNT", "10" };
+		redisReply *r = cmd(rd, "HSCAN", "cases", 3, args);
+		const redisReply *kv;
+
+		if (r == NULL)
+			return -1;
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[1]->type != REDIS_REPLY_ARRAY) {
+			snprintf(rd->err, CIQ_ERRLEN, "HSCAN cases: unexpected reply");
+			rd->rc = CIQ_EX_SOFTWARE;
+			freeReplyObject(r);
+			return -1;
+		}
+		kv = r->element[1];
+		for (size_t i = 0; i + 1 < kv->elements; i += 2) {
+			struct ciq_test *rec = find(sum, kv->element[i]);
+			const redisReply *v = kv->element[i + 1];
+			struct ciq_cases c;
+
+			memset(&c, 0, sizeof c);
+			if (rec == NULL || rec->cases != NULL || v->type != REDIS_REPLY_STRING ||
+			    ciq_cases_decode(v->str, v->len, &c) == -1)
+				continue;
+			rec->cases = ciq_memdup(&c, sizeof c);
+		}
+		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+		freeReplyObject(r);
+	} while (strcmp(cursor, "0") != 0);
+	return 0;
+}
+
 /* Workers in a natural order: 2 before 10. */
 static int
 cmp_worker(const void *a, const void *b)
@@ -420,6 +463,8 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 		}
 	}
 	free_pages(&outputs);
+	if (read_cases(&rd, sum) == -1)
+		goto out;
 
 	for (size_t i = 0; i < sum->ntests; i++) {
 		struct ciq_test *rec = &sum->tests[i];
@@ -477,6 +522,9 @@ ciq_summary_free(struct ciq_summary *sum)
 		free(sum->tests[i].worker);
 		free(sum->tests[i].holder);
 		free(sum->tests[i].output);
+		if (sum->tests[i].cases != NULL)
+			ciq_cases_free(sum->tests[i].cases);
+		free(sum->tests[i].cases);
 	}
 	free(sum->tests);
 	free(sum->failures.v);

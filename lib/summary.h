@@ -11,6 +11,7 @@
 #ifndef CIQ_SUMMARY_H
 #define CIQ_SUMMARY_H
 
+#include "cases.h"
 #include "session.h"
 
 /* The result recorded for a test, from the results hash. */
@@ -22,9 +23,11 @@ enum ciq_outcome {
 };
 
 /*
- * One test. Later, the JUnit testcases a worker attaches to its result
- * (ciq-ack --junit) belong here too, so the JUnit report can merge them
- * under the test's own record.
+ * One test: one unit of work, as the queue hands it out. When it is a file
+ * that runs many tests, cases holds the testcases of the runner's JUnit
+ * report that a worker attached (ciq-ack --junit, ciq-requeue --junit):
+ * those of the latest attempt that brought some. They are detail; the
+ * unit's result is outcome.
  */
 struct ciq_test {
 	char *id;
@@ -39,6 +42,7 @@ struct ciq_test {
 	char *holder;          /* the worker holding a running test, else "" */
 	char *output;          /* stored output (of the last failure), or NULL */
 	size_t outlen;
+	struct ciq_cases *cases;  /* the runner's testcases, or NULL */
 };
 
 /* An ordered list of tests; the records belong to the summary. */

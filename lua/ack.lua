@@ -3,19 +3,23 @@
 -- after a failure makes the test flaky and its result a pass. A worker
 -- whose reservation was reclaimed may still record the first result, but
 -- only the current owner's ack ends the reservation.
--- KEYS: meta running owner results output flaky requeues stats wstats replies workers w:
--- ARGV: nonce worker status output has_output id...
+-- The runner's testcases (cases, from ciq-ack --junit) describe one
+-- attempt: they are stored when this call records the test's result or
+-- ends this worker's own run of it, replacing those of an earlier attempt
+-- (a requeue's); a repeated ack of one run changes nothing.
+-- KEYS: meta running owner results output flaky requeues stats wstats replies workers cases w:
+-- ARGV: nonce worker status output has_output cases has_cases id...
 -- status is pass, fail or skip. Returns {"ok", id, outcome, held, ...}:
 -- outcome is "recorded", "duplicate" (a result was already there),
 -- "flaky" (this result disagrees with an earlier one) or "notmine" (this
 -- worker never reserved the test); held is "1" when this call ended the
 -- worker's own reservation. {"gone"} when the build's keys do not exist.
 local meta, running, owner, results, output, flaky, requeues, stats, wstats,
-  replies, workers, mine =
+  replies, workers, cases, mine =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
-  KEYS[9], KEYS[10], KEYS[11], KEYS[12]
-local nonce, worker, status, text, has_output =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1'
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
+local nonce, worker, status, text, has_output, testcases, has_cases =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6], ARGV[7] == '1'
 
 local expire_at = redis.call('HGET', meta, 'expire_at')
 if not expire_at then return {'gone'} end
@@ -34,9 +38,9 @@ local function mark_flaky(id)
   end
 end
 
-for i = 6, #ARGV do
+for i = 8, #ARGV do
   local id = ARGV[i]
-  local outcome, held = 'recorded', '0'
+  local outcome, held, wrote = 'recorded', '0', false
   if redis.call('SISMEMBER', mine, id) == 0 then
     outcome = 'notmine'
   else
@@ -60,6 +64,7 @@ for i = 6, #ARGV do
     local prev = redis.call('HGET', results, id)
     if not prev then
       redis.call('HSET', results, id, code .. ' ' .. ms .. ' ' .. worker)
+      wrote = true
       redis.call('HINCRBY', stats, field, 1)
       redis.call('HINCRBY', wstats, worker .. ':' .. field, 1)
       if code == 'f' and has_output then redis.call('HSET', output, id, text) end
@@ -71,6 +76,7 @@ for i = 6, #ARGV do
         mark_flaky(id)
         if code == 'p' then
           redis.call('HSET', results, id, code .. ' ' .. ms .. ' ' .. worker)
+          wrote = true
           redis.call('HINCRBY', stats, 'failed', -1)
           redis.call('HINCRBY', stats, 'passed', 1)
           redis.call('HINCRBY', wstats, worker .. ':passed', 1)
@@ -86,10 +92,13 @@ for i = 6, #ARGV do
         end
       end
     end
+    if has_cases and (wrote or held == '1') then
+      redis.call('HSET', cases, id, testcases)
+    end
   end
   out[#out + 1] = id
   out[#out + 1] = outcome
   out[#out + 1] = held
 end
-touch(expire_at, running, owner, results, output, flaky, stats, wstats, workers)
+touch(expire_at, running, owner, results, output, flaky, stats, wstats, workers, cases)
 return remember(replies, worker, nonce, expire_at, out)

@@ -1,20 +1,23 @@
 -- requeue.lua: put failed tests back at the head of the queue for another
 -- worker, within the per-test limit and the build's tolerance. Only the
 -- current owner may requeue; a refused requeue changes nothing for that
--- test (the caller then records the failure with ack).
--- KEYS: meta queue running owner results output requeues requeued_by stats wstats replies workers w:
--- ARGV: nonce worker max_requeues tolerance output has_output id...
+-- test (the caller then records the failure with ack). A requeued test
+-- keeps its output and the runner's testcases (cases, from ciq-requeue
+-- --junit) until a later attempt's replace them.
+-- KEYS: meta queue running owner results output requeues requeued_by stats wstats replies workers cases w:
+-- ARGV: nonce worker max_requeues tolerance output has_output cases has_cases id...
 -- Returns {"ok", id, verdict, detail, ...} per id: verdict "requeued"
 -- (detail: the test's requeues so far), "notmine", or a refusal:
 -- "reclaimed" (detail: the owner now), "recorded", "max-requeues"
 -- (detail: requeues so far), "tolerance" (detail: used/allowed); or
 -- {"gone"}.
 local meta, queue, running, owner, results, output, requeues, requeued_by,
-  stats, wstats, replies, workers, mine =
+  stats, wstats, replies, workers, cases, mine =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
-  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
-local nonce, worker, max_requeues, tolerance, text, has_output =
-  ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6] == '1'
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14]
+local nonce, worker, max_requeues, tolerance, text, has_output, testcases, has_cases =
+  ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6] == '1',
+  ARGV[7], ARGV[8] == '1'
 
 local m = redis.call('HMGET', meta, 'expire_at', 'total')
 local expire_at, total = m[1], tonumber(m[2] or '0')
@@ -45,6 +48,7 @@ local function requeue(id)
   redis.call('HINCRBY', wstats, worker .. ':streak', 1)
   redis.call('HINCRBY', wstats, worker .. ':busy_ms', now - tonumber(started))
   if has_output then redis.call('HSET', output, id, text) end
+  if has_cases then redis.call('HSET', cases, id, testcases) end
   redis.call('ZREM', running, id)
   redis.call('HDEL', owner, id)
   redis.call('HSET', requeued_by, id, worker)
@@ -53,11 +57,11 @@ local function requeue(id)
 end
 
 local out = {'ok'}
-for i = 7, #ARGV do
+for i = 9, #ARGV do
   local verdict, detail = requeue(ARGV[i])
   out[#out + 1] = ARGV[i]
   out[#out + 1] = verdict
   out[#out + 1] = detail
 end
-touch(expire_at, queue, requeues, stats, wstats, output, requeued_by, workers)
+touch(expire_at, queue, requeues, stats, wstats, output, requeued_by, workers, cases)
 return remember(replies, worker, nonce, expire_at, out)

@@ -54,7 +54,7 @@ all: $(PROGS) tests/exit_codes.bash $(if $(HAVE_SCDOC),man)
 
 man: $(MANPAGES)
 
-$(BIN)/%: $(OUT)/cmd/%.o $(OUT)/libciq.a
+$(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/libciq.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -120,6 +120,6 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz bin bin-san $(MANPAGES) tests/exit_codes.bash
 
-.PHONY: all man check fuzz demo deps install uninstall clean
+.PHONY: all man check fuzz stress demo deps install uninstall clean
 
--include $(LIBOBJ:.o=.d) $(TOOLS:%=$(OUT)/cmd/%.d)
+-include $(LIBOBJ:.o=.d) $(TOOLS:%=$(OUT)/cmd/%.d) $(OUT)/cmd/tool.d

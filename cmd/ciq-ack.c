@@ -21,27 +21,21 @@
 #include "alloc.h"
 #include "capture.h"
 #include "cases.h"
-#include "cli.h"
 #include "exit.h"
 #include "heartbeat.h"
 #include "junitxml.h"
 #include "session.h"
+#include "tool.h"
 
 /* Options without a short form. */
 enum { OPT_JUNIT = 0x80 };
 
-static void
-usage(int status)
-{
-	FILE *f = status == 0 ? stdout : stderr;
-
-	fprintf(f, "usage: ciq-ack [--failed | --skipped] [--output FILE] [options] [--] TEST...\n"
-	    "       ciq-ack [--failed | --skipped] [--output FILE] --junit FILE [options] [--] TEST\n"
-	    "See ciq-ack(1).\n");
-	if (status == 0 && ciq_cli_close_stdout() == -1)
-		err(CIQ_EX_SOFTWARE, "cannot write the usage");
-	exit(status);
-}
+static const struct ciq_tool tool = {
+	"ciq-ack",
+	"usage: ciq-ack [--failed | --skipped] [--output FILE] [options] [--] TEST...\n"
+	    "       ciq-ack [--failed | --skipped] [--output FILE] --junit FILE [options] [--] TEST\n",
+	NULL
+};
 
 int
 main(int argc, char **argv)
@@ -51,9 +45,7 @@ main(int argc, char **argv)
 		{ "skipped", 0, NULL, 's' },
 		{ "output", 1, NULL, 'o' },
 		{ "junit", 1, NULL, OPT_JUNIT },
-		{ "help", 0, NULL, 'h' },
-		{ "version", 0, NULL, 'V' },
-		CIQ_CONF_LONGOPTS,
+		CIQ_TOOL_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ciq_conf conf;
@@ -65,8 +57,7 @@ main(int argc, char **argv)
 	redisReply *r;
 	int c, rc, nargs, nended = 0, exit_status = CIQ_EX_OK;
 
-	/* getopt names the program in its messages as err(3) does. */
-	argv[0] = program_invocation_short_name;
+	ciq_tool_start(argv);
 	ciq_conf_init(&conf);
 	while ((c = getopt_long(argc, argv, "fho:s", longopts, NULL)) != -1) {
 		switch (c) {
@@ -76,7 +67,7 @@ main(int argc, char **argv)
 
 			if (strcmp(status, "pass") != 0 && strcmp(status, want) != 0) {
 				warnx("--failed and --skipped exclude each other");
-				usage(CIQ_EX_USAGE);
+				ciq_tool_usage(&tool, CIQ_EX_USAGE);
 			}
 			status = want;
 			break;
@@ -87,32 +78,23 @@ main(int argc, char **argv)
 		case OPT_JUNIT:
 			junit_path = optarg;
 			break;
-		case 'h':
-			usage(0);
-			break;
-		case 'V':
-			printf("ciq-ack %s\n", CIQ_VERSION);
-			if (ciq_cli_close_stdout() == -1)
-				err(CIQ_EX_SOFTWARE, "cannot write the version");
-			return 0;
 		default:
-			if (ciq_conf_flag(&conf, c, optarg) == -1)
-				usage(CIQ_EX_USAGE);
+			ciq_tool_option(&tool, &conf, c, optarg);
 		}
 	}
 	if (optind == argc) {
 		warnx("no test given");
-		usage(CIQ_EX_USAGE);
+		ciq_tool_usage(&tool, CIQ_EX_USAGE);
 	}
 	/* One report describes one run: it cannot be shared out among tests. */
 	if (junit_path != NULL && argc - optind > 1) {
 		warnx("--junit takes one test, not %d", argc - optind);
-		usage(CIQ_EX_USAGE);
+		ciq_tool_usage(&tool, CIQ_EX_USAGE);
 	}
 	if (junit_path != NULL && output_path != NULL && strcmp(junit_path, "-") == 0 &&
 	    strcmp(output_path, "-") == 0) {
 		warnx("--output and --junit cannot both read standard input");
-		usage(CIQ_EX_USAGE);
+		ciq_tool_usage(&tool, CIQ_EX_USAGE);
 	}
 	memset(&cases, 0, sizeof cases);
 	if (output_path != NULL && ciq_capture_read(output_path, &output, &output_len, msg) == -1)
@@ -178,7 +160,5 @@ main(int argc, char **argv)
 	free(encoded);
 	ciq_session_close(&s);
 	ciq_conf_free(&conf);
-	if (ciq_cli_close_stdout() == -1)
-		err(CIQ_EX_SOFTWARE, "cannot write to stdout");
-	return exit_status;
+	return ciq_tool_exit(&tool, exit_status);
 }

@@ -23,25 +23,20 @@
 #include <unistd.h>
 
 #include "backoff.h"
-#include "cli.h"
 #include "alloc.h"
+#include "cli.h"
 #include "exit.h"
 #include "heartbeat.h"
 #include "session.h"
+#include "tool.h"
 #include "transport.h"
 
-static void
-usage(int status)
-{
-	FILE *f = status == 0 ? stdout : stderr;
-
-	fprintf(f, "usage: ciq-pop [-n count] [--queue URL] [--build ID] [--worker ID]\n"
-	    "               [--timeout SECONDS] [--init-timeout SECONDS] [options]\n"
-	    "See ciq-pop(1).\n");
-	if (status == 0 && ciq_cli_close_stdout() == -1)
-		err(CIQ_EX_SOFTWARE, "cannot write the usage");
-	exit(status);
-}
+static const struct ciq_tool tool = {
+	"ciq-pop",
+	"usage: ciq-pop [-n count] [--queue URL] [--build ID] [--worker ID]\n"
+	    "               [--timeout SECONDS] [--init-timeout SECONDS] [options]\n",
+	NULL
+};
 
 /*
  * Leave the heartbeat process behind: double fork, so it is nobody's
@@ -100,9 +95,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "count", 1, NULL, 'n' },
-		{ "help", 0, NULL, 'h' },
-		{ "version", 0, NULL, 'V' },
-		CIQ_CONF_LONGOPTS,
+		CIQ_TOOL_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ciq_conf conf;
@@ -115,8 +108,7 @@ main(int argc, char **argv)
 	long n = 1;
 	int c, rc;
 
-	/* getopt names the program in its messages as err(3) does. */
-	argv[0] = program_invocation_short_name;
+	ciq_tool_start(argv);
 	/* Found now, while the loop certainly lives (it is waiting on us). */
 	if (ciq_watch_init(&loop, ciq_watch_loop()) == -1)
 		loop.pid = -1;
@@ -129,26 +121,17 @@ main(int argc, char **argv)
 			n = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || n < 1 || n > 100000) {
 				warnx("invalid count '%s': expected 1 to 100000", optarg);
-				usage(CIQ_EX_USAGE);
+				ciq_tool_usage(&tool, CIQ_EX_USAGE);
 			}
 			break;
 		}
-		case 'h':
-			usage(0);
-			break;
-		case 'V':
-			printf("ciq-pop %s\n", CIQ_VERSION);
-			if (ciq_cli_close_stdout() == -1)
-				err(CIQ_EX_SOFTWARE, "cannot write the version");
-			return 0;
 		default:
-			if (ciq_conf_flag(&conf, c, optarg) == -1)
-				usage(CIQ_EX_USAGE);
+			ciq_tool_option(&tool, &conf, c, optarg);
 		}
 	}
 	if (optind != argc) {
 		warnx("unexpected argument '%s'", argv[optind]);
-		usage(CIQ_EX_USAGE);
+		ciq_tool_usage(&tool, CIQ_EX_USAGE);
 	}
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);

@@ -24,10 +24,10 @@
 #include <unistd.h>
 
 #include "backoff.h"
-#include "cli.h"
 #include "exit.h"
 #include "idlist.h"
 #include "session.h"
+#include "tool.h"
 #include "timing.h"
 #include "transport.h"
 
@@ -37,19 +37,13 @@
 #define WINDOW       16
 #define MAX_WARNINGS 10
 
-static void
-usage(int status)
-{
-	FILE *f = status == 0 ? stdout : stderr;
-
-	fprintf(f, "usage: ciq-populate [--queue URL] [--build ID] [--worker ID] [--seed SEED]\n"
+static const struct ciq_tool tool = {
+	"ciq-populate",
+	"usage: ciq-populate [--queue URL] [--build ID] [--worker ID] [--seed SEED]\n"
 	    "                    [--order random|timing|given] [--init-timeout SECONDS] [--ttl SECONDS]\n"
-	    "                    [options] [FILE...]\n"
-	    "See ciq-populate(1).\n");
-	if (status == 0 && ciq_cli_close_stdout() == -1)
-		err(CIQ_EX_SOFTWARE, "cannot write the usage");
-	exit(status);
-}
+	    "                    [options] [FILE...]\n",
+	NULL
+};
 
 static void
 read_inputs(struct ciq_idlist *l, int argc, char **argv)
@@ -283,9 +277,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "help", 0, NULL, 'h' },
-		{ "version", 0, NULL, 'V' },
-		CIQ_CONF_LONGOPTS,
+		CIQ_TOOL_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ciq_conf conf;
@@ -296,22 +288,12 @@ main(int argc, char **argv)
 	redisReply *r;
 	int c, rc;
 
-	/* getopt names the program in its messages as err(3) does. */
-	argv[0] = program_invocation_short_name;
+	ciq_tool_start(argv);
 	ciq_conf_init(&conf);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			usage(0);
-			break;
-		case 'V':
-			printf("ciq-populate %s\n", CIQ_VERSION);
-			if (ciq_cli_close_stdout() == -1)
-				err(CIQ_EX_SOFTWARE, "cannot write the version");
-			return 0;
 		default:
-			if (ciq_conf_flag(&conf, c, optarg) == -1)
-				usage(CIQ_EX_USAGE);
+			ciq_tool_option(&tool, &conf, c, optarg);
 		}
 	}
 	ciq_conf_resolve(&conf);
@@ -350,7 +332,5 @@ main(int argc, char **argv)
 	ciq_session_close(&s);
 	ciq_idlist_free(&list);
 	ciq_conf_free(&conf);
-	if (ciq_cli_close_stdout() == -1)
-		err(CIQ_EX_SOFTWARE, "cannot write to stdout");
-	return CIQ_EX_OK;
+	return ciq_tool_exit(&tool, CIQ_EX_OK);
 }

@@ -24,7 +24,6 @@
 
 #include "alloc.h"
 #include "backoff.h"
-#include "cli.h"
 #include "exit.h"
 #include "junit.h"
 #include "markdown.h"
@@ -32,6 +31,7 @@
 #include "progress.h"
 #include "report.h"
 #include "session.h"
+#include "tool.h"
 #include "summary.h"
 #include "timing.h"
 #include "transport.h"
@@ -58,21 +58,15 @@ struct options {
 	long long progress_ms;
 };
 
-static void
-usage(int status)
-{
-	FILE *f = status == 0 ? stdout : stderr;
-
-	fprintf(f, "usage: ciq-report [--no-wait] [--json] [--junit FILE] [--markdown FILE]\n"
+static const struct ciq_tool tool = {
+	"ciq-report",
+	"usage: ciq-report [--no-wait] [--json] [--junit FILE] [--markdown FILE]\n"
 	    "                  [--flaky-file FILE] [--webhook URL]... [--slowest N]\n"
 	    "                  [--progress auto|line|plain|none] [--queue URL] [--build ID]\n"
 	    "                  [--init-timeout S] [--report-timeout S] [--inactive-timeout S]\n"
-	    "                  [options]\n"
-	    "See ciq-report(1).\n");
-	if (status == 0 && ciq_cli_close_stdout() == -1)
-		err(CIQ_EX_SOFTWARE, "cannot write the usage");
-	exit(status);
-}
+	    "                  [options]\n",
+	"the report"
+};
 
 /* Seconds as ms, above 0 (or at 0 when zero_ok), at most a year. */
 static long long
@@ -86,7 +80,7 @@ seconds(const char *opt, const char *v, int zero_ok)
 	if (*v == '\0' || *end != '\0' || errno != 0 || !isfinite(d) || d < 0 ||
 	    (!zero_ok && d == 0) || d > 31536000) {
 		warnx("invalid --%s '%s': expected seconds%s", opt, v, zero_ok ? "" : " above 0");
-		usage(CIQ_EX_USAGE);
+		ciq_tool_usage(&tool, CIQ_EX_USAGE);
 	}
 	return (long long)(d * 1000 + 0.5);
 }
@@ -101,7 +95,7 @@ whole(const char *opt, const char *v, long long max)
 	n = strtoll(v, &end, 10);
 	if (*v == '\0' || *end != '\0' || errno != 0 || n < 0 || n > max) {
 		warnx("invalid --%s '%s': expected a whole number from 0 to %lld", opt, v, max);
-		usage(CIQ_EX_USAGE);
+		ciq_tool_usage(&tool, CIQ_EX_USAGE);
 	}
 	return n;
 }
@@ -353,7 +347,7 @@ parse(int argc, char **argv, struct options *o, struct ciq_conf *conf)
 					warnx("invalid --webhook: %s", msg);
 				else
 					warnx("invalid --webhook '%s': %s", shown, msg);
-				usage(CIQ_EX_USAGE);
+				ciq_tool_usage(&tool, CIQ_EX_USAGE);
 			}
 			o->webhooks = ciq_realloc(o->webhooks, (o->nwebhooks + 1) * sizeof *o->webhooks);
 			o->webhooks[o->nwebhooks++] = optarg;
@@ -371,29 +365,23 @@ parse(int argc, char **argv, struct options *o, struct ciq_conf *conf)
 			if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "line") != 0 &&
 			    strcmp(optarg, "plain") != 0 && strcmp(optarg, "none") != 0) {
 				warnx("invalid --progress '%s': expected auto, line, plain or none", optarg);
-				usage(CIQ_EX_USAGE);
+				ciq_tool_usage(&tool, CIQ_EX_USAGE);
 			}
 			o->progress = optarg;
 			break;
 		case OPT_PROGRESS_INTERVAL:
 			o->progress_ms = seconds("progress-interval", optarg, 0);
 			break;
-		case 'h':
-			usage(0);
-			break;
 		case OPT_VERSION:
-			printf("ciq-report %s\n", CIQ_VERSION);
-			if (ciq_cli_close_stdout() == -1)
-				err(CIQ_EX_SOFTWARE, "cannot write the version");
-			exit(0);
+			ciq_tool_option(&tool, conf, 'V', optarg);
+			break;
 		default:
-			if (ciq_conf_flag(conf, c, optarg) == -1)
-				usage(CIQ_EX_USAGE);
+			ciq_tool_option(&tool, conf, c, optarg);
 		}
 	}
 	if (optind != argc) {
 		warnx("unexpected argument '%s'", argv[optind]);
-		usage(CIQ_EX_USAGE);
+		ciq_tool_usage(&tool, CIQ_EX_USAGE);
 	}
 }
 
@@ -415,8 +403,7 @@ main(int argc, char **argv)
 	size_t doclen = 0;
 	int rc, bad_write = 0;
 
-	/* getopt names the program in its messages as err(3) does. */
-	argv[0] = program_invocation_short_name;
+	ciq_tool_start(argv);
 	ciq_conf_init(&conf);
 	parse(argc, argv, &o, &conf);
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_QUEUE, msg)) != CIQ_EX_OK)
@@ -473,7 +460,5 @@ main(int argc, char **argv)
 	ciq_summary_free(&sum);
 	ciq_session_close(&s);
 	ciq_conf_free(&conf);
-	if (ciq_cli_close_stdout() == -1)
-		err(CIQ_EX_SOFTWARE, "cannot write the report");
-	return bad_write ? CIQ_EX_SOFTWARE : v.status;
+	return ciq_tool_exit(&tool, bad_write ? CIQ_EX_SOFTWARE : v.status);
 }

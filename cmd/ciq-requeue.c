@@ -22,29 +22,23 @@
 #include "alloc.h"
 #include "capture.h"
 #include "cases.h"
-#include "cli.h"
 #include "exit.h"
 #include "heartbeat.h"
 #include "junitxml.h"
 #include "session.h"
+#include "tool.h"
 
 /* Options without a short form. */
 enum { OPT_JUNIT = 0x80 };
 
-static void
-usage(int status)
-{
-	FILE *f = status == 0 ? stdout : stderr;
-
-	fprintf(f, "usage: ciq-requeue [--output FILE] [--max-requeues N] [--requeue-tolerance RATIO]\n"
+static const struct ciq_tool tool = {
+	"ciq-requeue",
+	"usage: ciq-requeue [--output FILE] [--max-requeues N] [--requeue-tolerance RATIO]\n"
 	    "                   [options] [--] TEST...\n"
 	    "       ciq-requeue [--output FILE] --junit FILE [--max-requeues N]\n"
-	    "                   [--requeue-tolerance RATIO] [options] [--] TEST\n"
-	    "See ciq-requeue(1).\n");
-	if (status == 0 && ciq_cli_close_stdout() == -1)
-		err(CIQ_EX_SOFTWARE, "cannot write the usage");
-	exit(status);
-}
+	    "                   [--requeue-tolerance RATIO] [options] [--] TEST\n",
+	NULL
+};
 
 int
 main(int argc, char **argv)
@@ -52,9 +46,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "output", 1, NULL, 'o' },
 		{ "junit", 1, NULL, OPT_JUNIT },
-		{ "help", 0, NULL, 'h' },
-		{ "version", 0, NULL, 'V' },
-		CIQ_CONF_LONGOPTS,
+		CIQ_TOOL_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ciq_conf conf;
@@ -66,8 +58,7 @@ main(int argc, char **argv)
 	redisReply *r;
 	int c, rc, nargs, nrequeued = 0;
 
-	/* getopt names the program in its messages as err(3) does. */
-	argv[0] = program_invocation_short_name;
+	ciq_tool_start(argv);
 	ciq_conf_init(&conf);
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -77,32 +68,23 @@ main(int argc, char **argv)
 		case OPT_JUNIT:
 			junit_path = optarg;
 			break;
-		case 'h':
-			usage(0);
-			break;
-		case 'V':
-			printf("ciq-requeue %s\n", CIQ_VERSION);
-			if (ciq_cli_close_stdout() == -1)
-				err(CIQ_EX_SOFTWARE, "cannot write the version");
-			return 0;
 		default:
-			if (ciq_conf_flag(&conf, c, optarg) == -1)
-				usage(CIQ_EX_USAGE);
+			ciq_tool_option(&tool, &conf, c, optarg);
 		}
 	}
 	if (optind == argc) {
 		warnx("no test given");
-		usage(CIQ_EX_USAGE);
+		ciq_tool_usage(&tool, CIQ_EX_USAGE);
 	}
 	/* One report describes one run: it cannot be shared out among tests. */
 	if (junit_path != NULL && argc - optind > 1) {
 		warnx("--junit takes one test, not %d", argc - optind);
-		usage(CIQ_EX_USAGE);
+		ciq_tool_usage(&tool, CIQ_EX_USAGE);
 	}
 	if (junit_path != NULL && output_path != NULL && strcmp(junit_path, "-") == 0 &&
 	    strcmp(output_path, "-") == 0) {
 		warnx("--output and --junit cannot both read standard input");
-		usage(CIQ_EX_USAGE);
+		ciq_tool_usage(&tool, CIQ_EX_USAGE);
 	}
 	memset(&cases, 0, sizeof cases);
 	if (output_path != NULL && ciq_capture_read(output_path, &output, &output_len, msg) == -1)
@@ -181,7 +163,5 @@ main(int argc, char **argv)
 	free(encoded);
 	ciq_session_close(&s);
 	ciq_conf_free(&conf);
-	if (ciq_cli_close_stdout() == -1)
-		err(CIQ_EX_SOFTWARE, "cannot write to stdout");
-	return rc;
+	return ciq_tool_exit(&tool, rc);
 }

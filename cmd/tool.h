@@ -1,0 +1,45 @@
+/*
+ * tool.h - what every ciq main does the same way.
+ *
+ * This is the mains' side of the line: unlike lib/, it prints usage and
+ * versions and exits. Each main keeps its own options and its one job.
+ */
+#ifndef CIQ_TOOL_H
+#define CIQ_TOOL_H
+
+#include <stdnoreturn.h>
+
+#include "conf.h"
+
+struct ciq_tool {
+	const char *name;   /* "ciq-pop" */
+	const char *usage;  /* the synopsis, "usage: ciq-pop ...\n", as in the man page */
+	const char *output; /* what stdout carries, for "cannot write ...": "the report" */
+};
+
+/* The long options every tool takes: --help, --version, the settings. */
+#define CIQ_TOOL_LONGOPTS \
+	{ "help", 0, NULL, 'h' }, \
+	{ "version", 0, NULL, 'V' }, \
+	CIQ_CONF_LONGOPTS
+
+/* Set up the process: getopt and err(3) name the tool the same way. */
+void ciq_tool_start(char **argv);
+
+/* Print the usage (stdout when status is 0, else stderr) and exit. */
+noreturn void ciq_tool_usage(const struct ciq_tool *t, int status);
+
+/*
+ * Handle an option every tool shares: -h/--help, --version, a setting.
+ * Anything else is a usage error: the usage is printed and the tool
+ * exits 64. Call it from the default case of the getopt loop.
+ */
+void ciq_tool_option(const struct ciq_tool *t, struct ciq_conf *conf, int c, const char *arg);
+
+/*
+ * The end of a main: stdout is flushed and checked, so lost output is
+ * never a success (exit 70 then). Returns status.
+ */
+int ciq_tool_exit(const struct ciq_tool *t, int status);
+
+#endif

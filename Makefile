@@ -8,6 +8,7 @@
 #   make deps         install missing Debian packages (as root)
 #   make stress       16 workers, 5000 ids, random SIGKILLs, a server restart
 #   make fuzz         the libFuzzer harnesses, FUZZ_SECONDS each
+#   make bench        the benchmarks B1-B6 (bench/RESULTS.md)
 
 VERSION  = 0.1.0
 PREFIX  ?= /usr/local
@@ -92,6 +93,10 @@ fuzz:
 stress: all
 	bash tests/stress.sh 16 5000 20
 
+# the benchmarks B1-B6 (bench/RESULTS.md), about 3 minutes
+bench: all
+	sh bench/run.sh
+
 demo: deps
 	$(MAKE) all
 	sh tests/demo.sh
@@ -120,6 +125,6 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz bin bin-san $(MANPAGES) tests/exit_codes.bash
 
-.PHONY: all man check fuzz stress demo deps install uninstall clean
+.PHONY: all man check fuzz stress bench demo deps install uninstall clean
 
 -include $(LIBOBJ:.o=.d) $(TOOLS:%=$(OUT)/cmd/%.d) $(OUT)/cmd/tool.d

@@ -7,7 +7,7 @@
 -- attempt: they are stored when this call records the test's result or
 -- ends this worker's own run of it, replacing those of an earlier attempt
 -- (a requeue's); a repeated ack of one run changes nothing.
--- KEYS: meta running owner results output flaky requeues stats wstats replies workers cases w:
+-- KEYS: meta running owner results output flaky requeues stats wstats replies workers cases w: started
 -- ARGV: nonce worker status output has_output cases has_cases id...
 -- status is pass, fail or skip. Returns {"ok", id, outcome, held, ...}:
 -- outcome is "recorded", "duplicate" (a result was already there),
@@ -15,9 +15,9 @@
 -- worker never reserved the test); held is "1" when this call ended the
 -- worker's own reservation. {"gone"} when the build's keys do not exist.
 local meta, running, owner, results, output, flaky, requeues, stats, wstats,
-  replies, workers, cases, mine =
+  replies, workers, cases, mine, started_at =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
-  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14]
 local nonce, worker, status, text, has_output, testcases, has_cases =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6], ARGV[7] == '1'
 
@@ -44,13 +44,15 @@ for i = 8, #ARGV do
   if redis.call('SISMEMBER', mine, id) == 0 then
     outcome = 'notmine'
   else
-    local started = redis.call('ZSCORE', running, id)
     local ms = ''
-    if started and redis.call('HGET', owner, id) == worker then
+    if redis.call('ZSCORE', running, id) and redis.call('HGET', owner, id) == worker then
+      -- From the reservation, not the last heartbeat.
+      local started = tonumber(redis.call('HGET', started_at, id) or now)
       redis.call('ZREM', running, id)
       redis.call('HDEL', owner, id)
-      ms = tostring(now - tonumber(started))
-      redis.call('HINCRBY', wstats, worker .. ':busy_ms', now - tonumber(started))
+      redis.call('HDEL', started_at, id)
+      ms = tostring(now - started)
+      redis.call('HINCRBY', wstats, worker .. ':busy_ms', now - started)
       held = '1'
     end
     -- A run of failures on one worker points at the worker.

@@ -2,7 +2,7 @@
 -- longer ago than the timeout, by the server's clock) come first, then the
 -- queue. A worker is not handed back a test it requeued itself while
 -- another worker is alive, so a retry runs elsewhere.
--- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results w: leader retry: retrying
+-- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results w: leader retry: retrying started
 -- ARGV: nonce worker timeout_ms count max_consecutive_failures
 -- Returns {"ok", id, from, id, from, ...} where from is "" for a fresh
 -- test and the previous owner for a reclaimed one; or {"wait"} (nothing
@@ -11,9 +11,9 @@
 -- {"stopped", failed, max} (the build reached its --max-failures) or
 -- {"sick", streak} (this worker failed that many tests in a row).
 local meta, queue, running, owner, workers, requeued_by, reclaims, stats,
-  wstats, replies, results, mine, leader, retry_list, retrying =
+  wstats, replies, results, mine, leader, retry_list, retrying, started =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
-  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16]
 local nonce, worker, timeout, count, max_streak =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5] or '0')
 
@@ -46,8 +46,11 @@ end
 redis.call('ZADD', workers, now, worker)
 local out, taken = {'ok'}, 0
 
+-- running holds the last sign of life (heartbeats move it); started keeps
+-- the reservation time, from which the duration is measured.
 local function claim(id, from)
   redis.call('ZADD', running, now, id)
+  redis.call('HSET', started, id, now)
   redis.call('HSET', owner, id, worker)
   redis.call('SADD', mine, id)
   out[#out + 1] = id
@@ -68,6 +71,7 @@ for _ = 1, 100 do
     -- the later owner vanished: nothing is left to run.
     redis.call('ZREM', running, id)
     redis.call('HDEL', owner, id)
+    redis.call('HDEL', started, id)
   else
     redis.call('HINCRBY', reclaims, id, 1)
     redis.call('HINCRBY', stats, 'reclaimed', 1)
@@ -120,5 +124,5 @@ if taken == 0 then
 else
   redis.call('HINCRBY', wstats, worker .. ':reserved', taken)
 end
-touch(expire_at, queue, running, owner, workers, reclaims, stats, wstats, mine)
+touch(expire_at, queue, running, owner, workers, reclaims, stats, wstats, mine, started)
 return remember(replies, worker, nonce, expire_at, out)

@@ -2,11 +2,11 @@
 -- queue at once (all of them, or the ids given), and mark the worker as
 -- gone. Used from a TERM/INT trap, so another worker need not wait for
 -- the timeout.
--- KEYS: meta queue running owner stats workers replies
+-- KEYS: meta queue running owner stats workers replies started
 -- ARGV: nonce worker id...
 -- Returns {"released", n} or {"gone"}.
-local meta, queue, running, owner, stats, workers, replies =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local meta, queue, running, owner, stats, workers, replies, started =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local nonce, worker = ARGV[1], ARGV[2]
 
 local expire_at = redis.call('HGET', meta, 'expire_at')
@@ -22,6 +22,7 @@ for _, id in ipairs(ids) do
   if redis.call('HGET', owner, id) == worker and redis.call('ZSCORE', running, id) then
     redis.call('ZREM', running, id)
     redis.call('HDEL', owner, id)
+    redis.call('HDEL', started, id)
     redis.call('LPUSH', queue, id)
     n = n + 1
   end

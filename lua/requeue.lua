@@ -4,7 +4,7 @@
 -- test (the caller then records the failure with ack). A requeued test
 -- keeps its output and the runner's testcases (cases, from ciq-requeue
 -- --junit) until a later attempt's replace them.
--- KEYS: meta queue running owner results output requeues requeued_by stats wstats replies workers cases w:
+-- KEYS: meta queue running owner results output requeues requeued_by stats wstats replies workers cases w: started
 -- ARGV: nonce worker max_requeues tolerance output has_output cases has_cases id...
 -- Returns {"ok", id, verdict, detail, ...} per id: verdict "requeued"
 -- (detail: the test's requeues so far), "notmine", or a refusal:
@@ -12,9 +12,9 @@
 -- (detail: requeues so far), "tolerance" (detail: used/allowed); or
 -- {"gone"}.
 local meta, queue, running, owner, results, output, requeues, requeued_by,
-  stats, wstats, replies, workers, cases, mine =
+  stats, wstats, replies, workers, cases, mine, started_at =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
-  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14]
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
 local nonce, worker, max_requeues, tolerance, text, has_output, testcases, has_cases =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6] == '1',
   ARGV[7], ARGV[8] == '1'
@@ -46,7 +46,10 @@ local function requeue(id)
   redis.call('HINCRBY', stats, 'requeued', 1)
   redis.call('HINCRBY', wstats, worker .. ':requeued', 1)
   redis.call('HINCRBY', wstats, worker .. ':streak', 1)
-  redis.call('HINCRBY', wstats, worker .. ':busy_ms', now - tonumber(started))
+  -- Busy from the reservation, not from the last heartbeat.
+  redis.call('HINCRBY', wstats, worker .. ':busy_ms',
+    now - tonumber(redis.call('HGET', started_at, id) or now))
+  redis.call('HDEL', started_at, id)
   if has_output then redis.call('HSET', output, id, text) end
   if has_cases then redis.call('HSET', cases, id, testcases) end
   redis.call('ZREM', running, id)

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backoff.h"
@@ -39,37 +38,31 @@ static const struct ciq_tool tool = {
 };
 
 /*
- * Leave the heartbeat process behind: double fork, so it is nobody's
- * child, in its own session, with /dev/null for every descriptor (a
- * descriptor held open would keep $(...) or a test harness waiting).
+ * Leave the heartbeat process behind, in its own session, with /dev/null
+ * for every descriptor (a descriptor held open would keep $(...) or a
+ * test harness waiting). It outlives ciq-pop, whose exit hands it to
+ * init. It connects only when its first beat is due, so a short test
+ * costs the server nothing more.
  */
 static void
 spawn_heartbeat(struct ciq_conf *conf, const struct ciq_watch *loop, int n, const char **ids)
 {
-	struct ciq_session hs;
-	char msg[CIQ_ERRLEN];
+	struct ciq_watch hb;
 	long long beat;
 	pid_t pid;
-	int fd, status;
+	int fd;
 
 	if ((pid = fork()) == -1) {
 		warn("cannot start the heartbeat: the tests may be reclaimed after --timeout");
 		return;
 	}
 	if (pid > 0) {
-		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-			;
+		/* Written before ciq-pop returns, so the next ack finds it. */
+		if (ciq_watch_init(&hb, pid) == 0)
+			ciq_heartbeat_announce(conf, &hb, n, ids);
 		return;
 	}
 	setsid();
-	if ((pid = fork()) != 0) {
-		struct ciq_watch hb;
-
-		/* Written before ciq-pop returns, so the next ack finds it. */
-		if (pid > 0 && ciq_watch_init(&hb, pid) == 0)
-			ciq_heartbeat_announce(conf, &hb, n, ids);
-		_exit(0);
-	}
 	if ((fd = open("/dev/null", O_RDWR)) != -1) {
 		dup2(fd, 0);
 		dup2(fd, 1);
@@ -83,9 +76,7 @@ spawn_heartbeat(struct ciq_conf *conf, const struct ciq_watch *loop, int n, cons
 	beat = ciq_conf_ms(conf, CIQ_K_HEARTBEAT);
 	if (beat > ciq_conf_ms(conf, CIQ_K_TIMEOUT) / 3)
 		beat = ciq_conf_ms(conf, CIQ_K_TIMEOUT) / 3;
-	if (ciq_session_open(&hs, conf, CIQ_NEED_WORKER, msg) == CIQ_EX_OK)
-		ciq_heartbeat_run(&hs, loop, beat > 10 ? beat : 10, n, ids);
-	ciq_session_close(&hs);
+	ciq_heartbeat_run(conf, loop, beat > 10 ? beat : 10, n, ids);
 	/* No exit handlers: they belong to the process that forked. */
 	_exit(0);
 }

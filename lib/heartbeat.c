@@ -106,13 +106,19 @@ ciq_watch_loop(void)
 	return proc_stat(parent, &state, &grandparent, &start) == 0 ? grandparent : -1;
 }
 
-/* Run script sc for the ids; the reply, or NULL. */
+/* Run script sc for the ids, connecting first if need be; NULL on failure. */
 static redisReply *
-call(struct ciq_session *s, enum ciq_script sc, int n, const char **ids)
+call(struct ciq_session *s, int *open, struct ciq_conf *conf, enum ciq_script sc, int n,
+    const char **ids)
 {
 	char msg[CIQ_ERRLEN];
 	int rc;
 
+	if (!*open) {
+		if (ciq_session_open(s, conf, CIQ_NEED_WORKER, msg) != 0)
+			return NULL;
+		*open = 1;
+	}
 	return ciq_session_run(s, sc, n, ids, NULL, &rc, msg);
 }
 
@@ -231,9 +237,11 @@ ciq_heartbeat_stop(const struct ciq_conf *c, int n, const char **ids)
 }
 
 int
-ciq_heartbeat_run(struct ciq_session *s, const struct ciq_watch *loop,
+ciq_heartbeat_run(struct ciq_conf *conf, const struct ciq_watch *loop,
     long long beat_ms, int n, const char **ids)
 {
+	struct ciq_session session, *s = &session;
+	int open = 0;
 	long long next = ciq_now_ms() + beat_ms;
 	const char **held = ciq_calloc((size_t)n + 1, sizeof *held);
 	struct sigaction sa;
@@ -249,14 +257,14 @@ ciq_heartbeat_run(struct ciq_session *s, const struct ciq_watch *loop,
 		/* Without /proc the loop cannot be watched: beat only. */
 		if (loop->pid > 0 && !ciq_watch_alive(loop)) {
 			/* The loop is gone: its tests must not wait for the timeout. */
-			if ((r = call(s, CIQ_S_RELEASE, nheld, held)) != NULL)
+			if ((r = call(s, &open, conf, CIQ_S_RELEASE, nheld, held)) != NULL)
 				freeReplyObject(r);
 			else
 				ret = -1;
 			break;
 		}
 		if (ciq_now_ms() >= next) {
-			if ((r = call(s, CIQ_S_HEARTBEAT, nheld, held)) == NULL) {
+			if ((r = call(s, &open, conf, CIQ_S_HEARTBEAT, nheld, held)) == NULL) {
 				ret = -1;
 				break;
 			}
@@ -275,5 +283,7 @@ ciq_heartbeat_run(struct ciq_session *s, const struct ciq_watch *loop,
 		ciq_sleep_ms(WATCH_MS);
 	}
 	free(held);
+	if (open)
+		ciq_session_close(s);
 	return ret;
 }

@@ -41,11 +41,12 @@ pid_t ciq_watch_loop(void);
 /*
  * Beat for ids[0..n) every beat_ms until none is held any more, the loop
  * dies, or SIGTERM comes (from ciq_heartbeat_stop); then return. A dead
- * loop's tests are released at once. Returns 0, or -1 when the server
+ * loop's tests are released at once. The connection (as conf says) is
+ * opened when first needed. Returns 0, or -1 when the server
  * could not be reached (the reservations then age out as for a lost
  * machine).
  */
-int ciq_heartbeat_run(struct ciq_session *s, const struct ciq_watch *loop,
+int ciq_heartbeat_run(struct ciq_conf *conf, const struct ciq_watch *loop,
     long long beat_ms, int n, const char **ids);
 
 /*

@@ -114,15 +114,16 @@ while not retried and taken < count do
 end
 
 if taken == 0 then
+  -- Nothing changed but this worker's sign of life, and asking again is
+  -- harmless: an idle poll stays cheap for the server.
+  touch(expire_at, workers)
   if not retried and (redis.call('LLEN', queue) > 0 or redis.call('ZCARD', running) > 0) then
-    out = {'wait'}
-  else
-    -- A negative score marks a worker that saw the end: not alive, not lost.
-    redis.call('ZADD', workers, -now, worker)
-    out = {'done'}
+    return {'wait'}
   end
-else
-  redis.call('HINCRBY', wstats, worker .. ':reserved', taken)
+  -- A negative score marks a worker that saw the end: not alive, not lost.
+  redis.call('ZADD', workers, -now, worker)
+  return {'done'}
 end
+redis.call('HINCRBY', wstats, worker .. ':reserved', taken)
 touch(expire_at, queue, running, owner, workers, reclaims, stats, wstats, mine, started)
 return remember(replies, worker, nonce, expire_at, out)

@@ -20,12 +20,16 @@ lost() {
 	[ -n "$score" ] && [ $((now - ${score%.*})) -gt "$2" ]
 }
 
-# last_reply_is WORKER STATUS: the last pop of WORKER answered STATUS
-# (pop remembers each worker's last reply as "NONCE LEN:STATUS...").
-last_reply_is() {
-	local v
-	v=$(rcli HGET "$(key replies)" "$1")
-	[[ $v == *" ${#2}:$2"* ]]
+# polling WORKER: WORKER's ciq-pop is polling the server: its sign of
+# life moved since the first call (a condition for wait_for).
+polling() {
+	local now seen="$BATS_TEST_TMPDIR/seen.$1"
+	now=$(rcli ZSCORE "$(key workers)" "$1")
+	if [ ! -e "$seen" ]; then
+		echo "$now" >"$seen"
+		return 1
+	fi
+	[ "$now" != "$(cat "$seen")" ]
 }
 
 # bg_pop NAME ARGS...: start ciq-pop ARGS in the background, for at most
@@ -137,7 +141,7 @@ client_ran_script() {
 	ciq-ack -- a
 	bg_pop w0
 	local pid=$BG_PID rc=0
-	wait_for 100 last_reply_is 0 wait
+	wait_for 100 polling 0
 	# Still waiting.
 	kill -0 "$pid"
 	ciq-ack --worker 1 -- b
@@ -156,7 +160,7 @@ client_ran_script() {
 	ciq-ack -- a
 	bg_pop w0
 	local pid=$BG_PID rc=0
-	wait_for 100 last_reply_is 0 wait
+	wait_for 100 polling 0
 	run ciq-requeue --worker 1 --max-requeues 1 --requeue-tolerance 1 -- b
 	assert_success
 	wait "$pid" || rc=$?
@@ -232,7 +236,7 @@ client_ran_script() {
 	ciq-requeue --max-requeues 1 --requeue-tolerance 1 -- a
 	bg_pop w0
 	local pid=$BG_PID rc=0
-	wait_for 100 last_reply_is 0 wait
+	wait_for 100 polling 0
 	run ciq-pop --worker 1
 	assert_output a
 	ciq-ack --worker 1 -- a b

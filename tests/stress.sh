@@ -56,10 +56,22 @@ start() {
 }
 for w in $(seq 0 $((workers - 1))); do start "$w"; done
 
-restarted=0 killed=0
+restarted=0 killed=0 deadline=$((SECONDS + 60 + ids / 50))
 while :; do
 	done_=$(results)
 	[ "$done_" -ge "$ids" ] && break
+	if [ "$SECONDS" -ge "$deadline" ]; then
+		# Stuck: say where, for the log, and fail.
+		echo "stress: stuck at $done_ of $ids results" >&2
+		for k in queue running; do
+			echo "stress: $k: $(redis-cli -s "$dir/sock" TYPE "ciq:{stress}:$k")" \
+				"$(redis-cli -s "$dir/sock" LLEN "ciq:{stress}:$k" 2>/dev/null)" \
+				"$(redis-cli -s "$dir/sock" ZRANGE "ciq:{stress}:$k" 0 -1 WITHSCORES 2>/dev/null | tr '\n' ' ')" >&2
+		done
+		redis-cli -s "$dir/sock" ZRANGE "ciq:{stress}:workers" 0 -1 WITHSCORES | tr '\n' ' ' >&2
+		tail -n 3 "$dir"/worker.*.log >&2
+		exit 1
+	fi
 	if [ "$killed" -lt "$kills" ] && [ $((RANDOM % 4)) -eq 0 ]; then
 		w=$((RANDOM % workers))
 		if kill -9 "${pid[$w]}" 2>/dev/null; then

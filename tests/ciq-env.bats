@@ -56,7 +56,7 @@ assert_defaults() {
 	assert_field max_requeues 0
 	assert_field requeue_tolerance 0
 	assert_field ttl 28800
-	assert_field order '"random"'
+	assert_field order '"timing"'
 }
 
 DEFAULT_SOURCES='"namespace":"default","timeout":"default","init_timeout":"default","max_requeues":"default","requeue_tolerance":"default","ttl":"default","order":"default"'
@@ -341,7 +341,7 @@ CIQ_INACTIVE_TIMEOUT=300  # default
 CIQ_MAX_REQUEUES=0  # default
 CIQ_REQUEUE_TOLERANCE=0  # default
 CIQ_TTL=28800  # default
-CIQ_ORDER=random  # default
+CIQ_ORDER=timing  # default
 CIQ_CONNECT_TIMEOUT=5  # default
 CIQ_COMMAND_TIMEOUT=10  # default
 CIQ_RECONNECT_TIMEOUT=30  # default
@@ -377,7 +377,7 @@ CIQ_INACTIVE_TIMEOUT=300  # default
 CIQ_MAX_REQUEUES=0  # default
 CIQ_REQUEUE_TOLERANCE=0  # default
 CIQ_TTL=28800  # default
-CIQ_ORDER=random  # default
+CIQ_ORDER=timing  # default
 CIQ_CONNECT_TIMEOUT=5  # default
 CIQ_COMMAND_TIMEOUT=10  # default
 CIQ_RECONNECT_TIMEOUT=30  # default
@@ -477,7 +477,7 @@ export CIQ_INACTIVE_TIMEOUT='300'
 export CIQ_MAX_REQUEUES='0'
 export CIQ_REQUEUE_TOLERANCE='0'
 export CIQ_TTL='60'
-export CIQ_ORDER='random'
+export CIQ_ORDER='timing'
 export CIQ_CONNECT_TIMEOUT='5'
 export CIQ_COMMAND_TIMEOUT='10'
 export CIQ_RECONNECT_TIMEOUT='30'

@@ -68,7 +68,7 @@ digest() {
 	assert_equal "$(rcli HGET "$(key meta)" status)" ready
 	assert_equal "$(rcli HGET "$(key meta)" total)" 10
 	assert_equal "$(rcli HGET "$(key meta)" seed)" s1
-	assert_equal "$(rcli HGET "$(key meta)" order)" random
+	assert_equal "$(rcli HGET "$(key meta)" order)" timing
 	assert_equal "$(rcli HGET "$(key meta)" leader)" 0
 	assert_equal "$(rcli GET "$(key leader)")" 0
 	# The leader is the first registered worker.

@@ -19,11 +19,9 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "capture.h"
 #include "cases.h"
 #include "exit.h"
 #include "heartbeat.h"
-#include "junitxml.h"
 #include "session.h"
 #include "tool.h"
 
@@ -82,25 +80,8 @@ main(int argc, char **argv)
 			ciq_tool_option(&tool, &conf, c, optarg);
 		}
 	}
-	if (optind == argc) {
-		warnx("no test given");
-		ciq_tool_usage(&tool, CIQ_EX_USAGE);
-	}
-	/* One report describes one run: it cannot be shared out among tests. */
-	if (junit_path != NULL && argc - optind > 1) {
-		warnx("--junit takes one test, not %d", argc - optind);
-		ciq_tool_usage(&tool, CIQ_EX_USAGE);
-	}
-	if (junit_path != NULL && output_path != NULL && strcmp(junit_path, "-") == 0 &&
-	    strcmp(output_path, "-") == 0) {
-		warnx("--output and --junit cannot both read standard input");
-		ciq_tool_usage(&tool, CIQ_EX_USAGE);
-	}
-	memset(&cases, 0, sizeof cases);
-	if (output_path != NULL && ciq_capture_read(output_path, &output, &output_len, msg) == -1)
-		errx(CIQ_EX_DATAERR, "%s: nothing was recorded", msg);
-	if (junit_path != NULL && ciq_junitxml_read(junit_path, &cases, msg) == -1)
-		errx(CIQ_EX_DATAERR, "%s: nothing was recorded", msg);
+	ciq_tool_attachments(&tool, argc - optind, output_path, junit_path, "recorded",
+	    &output, &output_len, &cases);
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
 	if (junit_path != NULL) {

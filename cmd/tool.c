@@ -5,9 +5,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "capture.h"
+#include "cases.h"
 #include "cli.h"
 #include "exit.h"
+#include "junitxml.h"
 #include "tool.h"
 
 void
@@ -38,6 +42,34 @@ ciq_tool_option(const struct ciq_tool *t, struct ciq_conf *conf, int c, const ch
 	}
 	if (ciq_conf_flag(conf, c, arg) == -1)
 		ciq_tool_usage(t, CIQ_EX_USAGE);
+}
+
+void
+ciq_tool_attachments(const struct ciq_tool *t, int ntests, const char *output_path,
+    const char *junit_path, const char *done, char **out, size_t *outlen,
+    struct ciq_cases *cases)
+{
+	char msg[CIQ_ERRLEN];
+
+	if (ntests == 0) {
+		warnx("no test given");
+		ciq_tool_usage(t, CIQ_EX_USAGE);
+	}
+	/* One report describes one run: it cannot be shared out among tests. */
+	if (junit_path != NULL && ntests > 1) {
+		warnx("--junit takes one test, not %d", ntests);
+		ciq_tool_usage(t, CIQ_EX_USAGE);
+	}
+	if (junit_path != NULL && output_path != NULL && strcmp(junit_path, "-") == 0 &&
+	    strcmp(output_path, "-") == 0) {
+		warnx("--output and --junit cannot both read standard input");
+		ciq_tool_usage(t, CIQ_EX_USAGE);
+	}
+	memset(cases, 0, sizeof *cases);
+	if (output_path != NULL && ciq_capture_read(output_path, out, outlen, msg) == -1)
+		errx(CIQ_EX_DATAERR, "%s: nothing was %s", msg, done);
+	if (junit_path != NULL && ciq_junitxml_read(junit_path, cases, msg) == -1)
+		errx(CIQ_EX_DATAERR, "%s: nothing was %s", msg, done);
 }
 
 int

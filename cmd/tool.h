@@ -37,6 +37,18 @@ noreturn void ciq_tool_usage(const struct ciq_tool *t, int status);
 void ciq_tool_option(const struct ciq_tool *t, struct ciq_conf *conf, int c, const char *arg);
 
 /*
+ * Check and read what ciq-ack and ciq-requeue attach to results: the
+ * output (--output) and the runner's JUnit report (--junit, one test
+ * only). A usage error exits 64; a file that cannot be read or is not
+ * JUnit exits 65 saying "nothing was <done>". *out (may stay NULL) and
+ * *cases are the caller's to free.
+ */
+struct ciq_cases;
+void ciq_tool_attachments(const struct ciq_tool *t, int ntests, const char *output_path,
+    const char *junit_path, const char *done, char **out, size_t *outlen,
+    struct ciq_cases *cases);
+
+/*
  * The end of a main: stdout is flushed and checked, so lost output is
  * never a success (exit 70 then). Returns status.
  */

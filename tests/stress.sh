@@ -72,7 +72,9 @@ while :; do
 		tail -n 3 "$dir"/worker.*.log >&2
 		exit 1
 	fi
-	if [ "$killed" -lt "$kills" ] && [ $((RANDOM % 4)) -eq 0 ]; then
+	# The k-th kill comes once k/(kills+1) of the results are in, so every
+	# kill happens, whatever the speed of the machine; the victim is random.
+	if [ "$killed" -lt "$kills" ] && [ "$done_" -ge $(((killed + 1) * ids / (kills + 1))) ]; then
 		w=$((RANDOM % workers))
 		if kill -9 "${pid[$w]}" 2>/dev/null; then
 			killed=$((killed + 1))

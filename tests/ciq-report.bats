@@ -8,21 +8,6 @@ setup_file() { redis_start; }
 teardown_file() { redis_stop; }
 setup() { ciq_setup; }
 
-# work W [FAILING...]: worker W pops and acks until the queue is
-# exhausted; the ids named fail, with a two-line output.
-work() {
-	local w=$1 t
-	shift
-	while t=$(ciq-pop --worker "$w"); do
-		if [[ " $* " == *" $t "* ]]; then
-			printf 'out of %s\nsecond line\n' "$t" |
-				ciq-ack --worker "$w" --failed --output - -- "$t"
-		else
-			ciq-ack --worker "$w" -- "$t"
-		fi
-	done
-}
-
 # report_bg ARGS...: start ciq-report in the background; its output goes
 # to $REPORT_OUT, its pid to $REPORT_PID.
 # shellcheck disable=SC2120

@@ -34,21 +34,6 @@ teardown() {
 	done
 }
 
-# work W [FAILING...]: worker W pops and acks until the queue is
-# exhausted; the ids named fail, with a two-line output.
-work() {
-	local w=$1 t
-	shift
-	while t=$(ciq-pop --worker "$w"); do
-		if [[ " $* " == *" $t "* ]]; then
-			printf 'out of %s\nsecond line\n' "$t" |
-				ciq-ack --worker "$w" --failed --output - -- "$t"
-		else
-			ciq-ack --worker "$w" -- "$t"
-		fi
-	done
-}
-
 # drain W...: each worker finds the queue exhausted.
 drain() {
 	local w

@@ -129,3 +129,18 @@ result() {
 counter() {
 	rcli HGET "$(key stats)" "$1"
 }
+
+# work W [FAILING...]: worker W pops and acks until the queue is
+# exhausted; the ids named fail, with a two-line output.
+work() {
+	local w=$1 t
+	shift
+	while t=$(ciq-pop --worker "$w"); do
+		if [[ " $* " == *" $t "* ]]; then
+			printf 'out of %s\nsecond line\n' "$t" |
+				ciq-ack --worker "$w" --failed --output - -- "$t"
+		else
+			ciq-ack --worker "$w" -- "$t"
+		fi
+	done
+}

@@ -7,8 +7,8 @@
 
 #include "alloc.h"
 
-static void
-oom(size_t n)
+void
+ciq_oom(size_t n)
 {
 	/* The one place the library writes to stderr: there is no caller
 	 * left to tell. */
@@ -22,7 +22,7 @@ ciq_malloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (p == NULL)
-		oom(n);
+		ciq_oom(n);
 	return p;
 }
 
@@ -32,7 +32,7 @@ ciq_calloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (p == NULL)
-		oom(n * size);
+		ciq_oom(n * size);
 	return p;
 }
 
@@ -42,7 +42,7 @@ ciq_realloc(void *p, size_t n)
 	void *q = realloc(p, n ? n : 1);
 
 	if (q == NULL)
-		oom(n);
+		ciq_oom(n);
 	return q;
 }
 

@@ -15,4 +15,8 @@ void *ciq_realloc(void *p, size_t n);
 char *ciq_strdup(const char *s);
 void *ciq_memdup(const void *p, size_t n);
 
+/* Report that n bytes could not be had, and abort: for allocations made
+ * by other libraries (hiredis, OpenSSL). */
+_Noreturn void ciq_oom(size_t n);
+
 #endif

@@ -68,11 +68,8 @@ ciq_conn_append(struct ciq_conn *c, int argc, const char **argv, const size_t *l
 	char *cmd;
 	int n = redisFormatCommandArgv(&cmd, argc, argv, lens);
 
-	if (n < 0) {
-		/* Only an allocation can fail here. */
-		fprintf(stderr, "ciq: out of memory formatting a command\n");
-		abort();
-	}
+	if (n < 0)
+		ciq_oom(0);  /* only an allocation can fail here */
 	append_raw(c, cmd, (size_t)n);
 	redisFreeCommand(cmd);
 	c->pending++;
@@ -188,10 +185,8 @@ connect_once(struct ciq_conn *c)
 		return -1;
 	}
 	c->reader = redisReaderCreate();
-	if (c->reader == NULL) {
-		fprintf(stderr, "ciq: out of memory creating a reply reader\n");
-		abort();
-	}
+	if (c->reader == NULL)
+		ciq_oom(sizeof *c->reader);
 	if (handshake(c) == -1)
 		return -1;
 	c->generation++;

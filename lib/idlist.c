@@ -176,10 +176,8 @@ ciq_idlist_digest(const struct ciq_idlist *l, char out[65])
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
-	if (ctx == NULL) {
-		fprintf(stderr, "ciq: out of memory creating a digest\n");
-		abort();
-	}
+	if (ctx == NULL)
+		ciq_oom(0);
 	/* An empty list has no ids array to copy from. */
 	if (l->n > 0)
 		memcpy(sorted, l->ids, l->n * sizeof *sorted);

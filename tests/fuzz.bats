@@ -40,6 +40,10 @@ replay() {
 	replay json
 }
 
+@test "fuzz_junitxml passes on its corpus: pytest, Jest, Surefire, RSpec, entities, cut short" {
+	replay junitxml
+}
+
 @test "an empty id list gets a digest and a shuffle (fuzz_idlist found a crash)" {
 	run "$CIQ_ROOT/build-fuzz/fuzz_idlist" "$CIQ_ROOT/tests/fuzz/corpus/idlist/empty-list-crash.txt" \
 		"$CIQ_ROOT/tests/fuzz/corpus/idlist/only-blanks.txt"

@@ -9,7 +9,8 @@
 #                                           file of its seed corpus
 #
 # Targets: idlist (lib/idlist.c), url (lib/url.c), provider (lib/conf.c and
-# lib/provider.c), json (lib/json.c); the seed corpus of each is
+# lib/provider.c), json (lib/json.c), junitxml (lib/junitxml.c and
+# lib/cases.c); the seed corpus of each is
 # tests/fuzz/corpus/TARGET/. Fuzzing never writes into tests/: new inputs
 # go to a temporary directory, and a crashing input is saved as
 # build-fuzz/crashes/TARGET-crash-SHA1. To keep it, copy it into the
@@ -23,9 +24,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 1
 out=build-fuzz
 cc=${FUZZ_CC:-clang}
-targets="idlist url provider json"
+targets="idlist url provider json junitxml"
 # Every target links the same few modules: none of them needs Redis.
-libsrc="alloc conf idlist json prng provider url utf8"
+libsrc="alloc cases conf idlist json junitxml prng provider url utf8"
 
 die() {
 	echo "fuzz: $*" >&2
@@ -118,6 +119,7 @@ options() {
 	case $1 in
 	idlist) echo "-dict=tests/fuzz/idlist.dict -max_len=140000" ;;
 	url) echo "-dict=tests/fuzz/url.dict" ;;
+	junitxml) echo "-dict=tests/fuzz/junitxml.dict -max_len=65536" ;;
 	provider) echo "-dict=$out/provider.dict" ;;
 	json) echo "" ;;
 	esac

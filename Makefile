@@ -28,7 +28,14 @@ PKGS     = hiredis libcurl libssl libcrypto
 CPPFLAGS += -D_GNU_SOURCE -DCIQ_VERSION='"$(VERSION)"' -Ilib -I$(OUT)
 CFLAGS  ?= $(OPT)
 CFLAGS  += -std=c11 $(WARN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# STATIC_SSL=1 links hiredis and OpenSSL statically: each tool starts in
+# about half the time (bench B1), but is 5 MB and no longer follows the
+# system's OpenSSL updates. Off by default.
+ifeq ($(STATIC_SSL),1)
+LDLIBS  += -Wl,-Bstatic -lhiredis -lssl -lcrypto -Wl,-Bdynamic -lcurl -ldl -pthread -lm
+else
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lcurl -lssl -lcrypto) -lm
+endif
 
 # SAN=1 builds a sanitized copy into build-san/ and bin-san/.
 ifeq ($(SAN),1)

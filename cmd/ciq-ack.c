@@ -18,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "cases.h"
 #include "exit.h"
 #include "heartbeat.h"
 #include "session.h"
@@ -51,7 +49,6 @@ main(int argc, char **argv)
 	const char *status = "pass", *output_path = NULL, *junit_path = NULL, **args, **ended;
 	char msg[CIQ_ERRLEN], *output = NULL, *encoded = NULL;
 	size_t output_len = 0, encoded_len = 0, *lens;
-	struct ciq_cases cases;
 	redisReply *r;
 	int c, rc, nargs, nended = 0, exit_status = CIQ_EX_OK;
 
@@ -80,16 +77,10 @@ main(int argc, char **argv)
 			ciq_tool_option(&tool, &conf, c, optarg);
 		}
 	}
-	ciq_tool_attachments(&tool, argc - optind, output_path, junit_path, "recorded",
-	    &output, &output_len, &cases);
+	ciq_tool_attachments(&tool, &conf, argc - optind, output_path, junit_path, status[0],
+	    "recorded", &output, &output_len, &encoded, &encoded_len);
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
-	if (junit_path != NULL) {
-		cases.result = status[0];
-		cases.worker = ciq_strdup(s.worker);
-		encoded = ciq_cases_encode(&cases, &encoded_len);
-		ciq_cases_free(&cases);
-	}
 
 	nargs = 5 + argc - optind;
 	args = calloc((size_t)nargs, sizeof *args);

@@ -19,8 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "cases.h"
 #include "exit.h"
 #include "heartbeat.h"
 #include "session.h"
@@ -52,7 +50,6 @@ main(int argc, char **argv)
 	const char *output_path = NULL, *junit_path = NULL, **args, **requeued;
 	char msg[CIQ_ERRLEN], *output = NULL, *encoded = NULL, max[32], tol[32];
 	size_t output_len = 0, encoded_len = 0, *lens;
-	struct ciq_cases cases;
 	redisReply *r;
 	int c, rc, nargs, nrequeued = 0;
 
@@ -70,16 +67,10 @@ main(int argc, char **argv)
 			ciq_tool_option(&tool, &conf, c, optarg);
 		}
 	}
-	ciq_tool_attachments(&tool, argc - optind, output_path, junit_path, "requeued",
-	    &output, &output_len, &cases);
+	ciq_tool_attachments(&tool, &conf, argc - optind, output_path, junit_path, 'r',
+	    "requeued", &output, &output_len, &encoded, &encoded_len);
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
-	if (junit_path != NULL) {
-		cases.result = 'r';
-		cases.worker = ciq_strdup(s.worker);
-		encoded = ciq_cases_encode(&cases, &encoded_len);
-		ciq_cases_free(&cases);
-	}
 
 	snprintf(max, sizeof max, "%lld", ciq_conf_int(&conf, CIQ_K_MAX_REQUEUES));
 	snprintf(tol, sizeof tol, "%.17g", ciq_conf_double(&conf, CIQ_K_REQUEUE_TOLERANCE));

@@ -9,6 +9,7 @@
 
 #include "capture.h"
 #include "cases.h"
+#include "alloc.h"
 #include "cli.h"
 #include "exit.h"
 #include "junitxml.h"
@@ -45,10 +46,12 @@ ciq_tool_option(const struct ciq_tool *t, struct ciq_conf *conf, int c, const ch
 }
 
 void
-ciq_tool_attachments(const struct ciq_tool *t, int ntests, const char *output_path,
-    const char *junit_path, const char *done, char **out, size_t *outlen,
-    struct ciq_cases *cases)
+ciq_tool_attachments(const struct ciq_tool *t, struct ciq_conf *conf, int ntests,
+    const char *output_path, const char *junit_path, char result, const char *done,
+    char **out, size_t *outlen, char **cases, size_t *caseslen)
 {
+	struct ciq_cases read;
+	const char *worker;
 	char msg[CIQ_ERRLEN];
 
 	if (ntests == 0) {
@@ -65,11 +68,20 @@ ciq_tool_attachments(const struct ciq_tool *t, int ntests, const char *output_pa
 		warnx("--output and --junit cannot both read standard input");
 		ciq_tool_usage(t, CIQ_EX_USAGE);
 	}
-	memset(cases, 0, sizeof *cases);
 	if (output_path != NULL && ciq_capture_read(output_path, out, outlen, msg) == -1)
 		errx(CIQ_EX_DATAERR, "%s: nothing was %s", msg, done);
-	if (junit_path != NULL && ciq_junitxml_read(junit_path, cases, msg) == -1)
+	if (junit_path == NULL)
+		return;
+	memset(&read, 0, sizeof read);
+	if (ciq_junitxml_read(junit_path, &read, msg) == -1)
 		errx(CIQ_EX_DATAERR, "%s: nothing was %s", msg, done);
+	/* A missing worker id is reported when the tool connects. */
+	ciq_conf_resolve(conf);
+	worker = ciq_conf_get(conf, CIQ_K_WORKER);
+	read.result = result;
+	read.worker = ciq_strdup(worker != NULL ? worker : "");
+	*cases = ciq_cases_encode(&read, caseslen);
+	ciq_cases_free(&read);
 }
 
 int

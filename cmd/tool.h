@@ -39,14 +39,15 @@ void ciq_tool_option(const struct ciq_tool *t, struct ciq_conf *conf, int c, con
 /*
  * Check and read what ciq-ack and ciq-requeue attach to results: the
  * output (--output) and the runner's JUnit report (--junit, one test
- * only). A usage error exits 64; a file that cannot be read or is not
- * JUnit exits 65 saying "nothing was <done>". *out (may stay NULL) and
- * *cases are the caller's to free.
+ * only), its testcases encoded for the server with the attempt's result
+ * (p, f, s, or r for a requeue) and this worker's id. A usage error
+ * exits 64; a file that cannot be read or is not JUnit exits 65 saying
+ * "nothing was <done>". *out and *cases stay NULL without their option;
+ * the caller frees them.
  */
-struct ciq_cases;
-void ciq_tool_attachments(const struct ciq_tool *t, int ntests, const char *output_path,
-    const char *junit_path, const char *done, char **out, size_t *outlen,
-    struct ciq_cases *cases);
+void ciq_tool_attachments(const struct ciq_tool *t, struct ciq_conf *conf, int ntests,
+    const char *output_path, const char *junit_path, char result, const char *done,
+    char **out, size_t *outlen, char **cases, size_t *caseslen);
 
 /*
  * The end of a main: stdout is flushed and checked, so lost output is

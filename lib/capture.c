@@ -12,6 +12,43 @@
 #include "capture.h"
 
 int
+ciq_capture_all(int fd, const char *name, size_t max, char **out, size_t *len,
+    char err[CIQ_ERRLEN])
+{
+	size_t n = 0, cap = 65536;
+	char *buf = ciq_malloc(cap + 1);
+
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			if (cap >= max) {
+				snprintf(err, CIQ_ERRLEN, "'%s' is larger than %zu MiB: not read", name,
+				    max / (1024 * 1024));
+				free(buf);
+				return -1;
+			}
+			cap *= 2;
+			buf = ciq_realloc(buf, cap + 1);
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, CIQ_ERRLEN, "cannot read '%s': %s", name, strerror(errno));
+			free(buf);
+			return -1;
+		}
+		n += (size_t)r;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+int
 ciq_capture_read(const char *path, char **out, size_t *len, char err[CIQ_ERRLEN])
 {
 	/* A ring of twice the cap keeps the tail while reading a stream. */

@@ -20,4 +20,12 @@
  */
 int ciq_capture_read(const char *path, char **out, size_t *len, char err[CIQ_ERRLEN]);
 
+/*
+ * Read all of fd (name is for messages) into a new buffer (*out, *len,
+ * with one spare byte after the data; the caller frees *out). More than
+ * max bytes is an error. Returns 0, or -1 with err filled. fd stays open.
+ */
+int ciq_capture_all(int fd, const char *name, size_t max, char **out, size_t *len,
+    char err[CIQ_ERRLEN]);
+
 #endif

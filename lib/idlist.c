@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "capture.h"
 #include "idlist.h"
 #include "prng.h"
 
@@ -105,32 +106,15 @@ blank(const char *s, size_t n)
 int
 ciq_idlist_read(struct ciq_idlist *l, int fd, const char *name, char err[CIQ_ERRLEN])
 {
-	size_t len = 0, cap = 65536, line = 0;
-	char *buf = ciq_malloc(cap), *p, *end, *nl;
+	size_t len, line = 0;
+	char *buf, *p, *end, *nl;
 
-	for (;;) {
-		ssize_t r;
-
-		if (len == cap)
-			buf = ciq_realloc(buf, cap *= 2);
-		r = read(fd, buf + len, cap - len);
-		if (r == 0)
-			break;
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, CIQ_ERRLEN, "cannot read '%s': %s", name, strerror(errno));
-			free(buf);
-			return -1;
-		}
-		len += (size_t)r;
-	}
-	/* A last line without a newline gets one, so every id ends in place. */
-	if (len > 0 && buf[len - 1] != '\n') {
-		if (len == cap)
-			buf = ciq_realloc(buf, cap + 1);
+	if (ciq_capture_all(fd, name, SIZE_MAX, &buf, &len, err) == -1)
+		return -1;
+	/* A last line without a newline gets one (the spare byte), so every
+	 * id ends in place. */
+	if (len > 0 && buf[len - 1] != '\n')
 		buf[len++] = '\n';
-	}
 	l->bufs = ciq_realloc(l->bufs, (l->nbufs + 1) * sizeof *l->bufs);
 	l->bufs[l->nbufs++] = buf;
 

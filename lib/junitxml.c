@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "capture.h"
 #include "junitxml.h"
 
 /* What an open element is to the reader. */
@@ -670,48 +671,22 @@ int
 ciq_junitxml_read(const char *path, struct ciq_cases *out, char err[CIQ_ERRLEN])
 {
 	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-	size_t n = 0, cap = 65536;
 	char *buf, msg[CIQ_ERRLEN];
+	size_t n;
 	int rc;
 
 	if (fd == -1) {
 		snprintf(err, CIQ_ERRLEN, "cannot open '%s': %s", path, strerror(errno));
 		return -1;
 	}
-	buf = ciq_malloc(cap);
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			if (cap >= (size_t)CIQ_JUNITXML_FILE_MAX) {
-				snprintf(err, CIQ_ERRLEN, "'%s' is larger than %ld MiB: not read", path,
-				    CIQ_JUNITXML_FILE_MAX / (1024 * 1024));
-				goto fail;
-			}
-			cap *= 2;
-			buf = ciq_realloc(buf, cap);
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r == 0)
-			break;
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, CIQ_ERRLEN, "cannot read '%s': %s", path, strerror(errno));
-			goto fail;
-		}
-		n += (size_t)r;
-	}
+	rc = ciq_capture_all(fd, path, CIQ_JUNITXML_FILE_MAX, &buf, &n, err);
 	if (fd != 0)
 		close(fd);
+	if (rc == -1)
+		return -1;
 	rc = ciq_junitxml_parse(buf, n, out, msg);
 	free(buf);
 	if (rc == -1)
 		snprintf(err, CIQ_ERRLEN, "'%s' %s", path, msg);
 	return rc;
-fail:
-	if (fd != 0)
-		close(fd);
-	free(buf);
-	return -1;
 }

@@ -70,8 +70,10 @@ spawn_heartbeat(struct ciq_conf *conf, const struct ciq_watch *loop, int n, cons
 		if (fd > 2)
 			close(fd);
 	}
-	for (int i = 3; i < 1024; i++)
-		close(i);
+	/* One call where the kernel has it (Linux 5.9), not a thousand. */
+	if (close_range(3, ~0u, 0) == -1)
+		for (int i = 3; i < 1024; i++)
+			close(i);
 	/* Three beats fit in a timeout, so one late beat loses nothing. */
 	beat = ciq_conf_ms(conf, CIQ_K_HEARTBEAT);
 	if (beat > ciq_conf_ms(conf, CIQ_K_TIMEOUT) / 3)

@@ -268,7 +268,9 @@ ciq_conf_ms(const struct ciq_conf *c, enum ciq_key k)
 
 	if (c->set[k].value != NULL)
 		parse_double(c->set[k].value, &d);
-	return llround(d * 1000.0);
+	/* Rounded half away from zero, as llround() would, without libm. */
+	d *= 1000.0;
+	return d < 0 ? -(long long)(0.5 - d) : (long long)(d + 0.5);
 }
 
 long long

@@ -2,7 +2,6 @@
  * idlist.c - read, validate, deduplicate, digest and shuffle test ids.
  */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "capture.h"
 #include "idlist.h"
 #include "prng.h"
+#include "sha256.h"
 
 void
 ciq_idlist_init(struct ciq_idlist *l)
@@ -156,29 +156,25 @@ void
 ciq_idlist_digest(const struct ciq_idlist *l, char out[65])
 {
 	struct ciq_id *sorted = ciq_calloc(l->n ? l->n : 1, sizeof *l->ids);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	struct ciq_sha256 ctx;
+	unsigned char md[CIQ_SHA256_LEN];
 
-	if (ctx == NULL)
-		ciq_oom(0);
 	/* An empty list has no ids array to copy from. */
 	if (l->n > 0)
 		memcpy(sorted, l->ids, l->n * sizeof *sorted);
 	qsort(sorted, l->n, sizeof *sorted, cmp_id);
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	ciq_sha256_init(&ctx);
 	for (size_t i = 0; i < l->n; i++) {
 		unsigned char be[8];
 
 		for (int b = 0; b < 8; b++)
 			be[b] = (unsigned char)((uint64_t)sorted[i].len >> (56 - 8 * b));
-		EVP_DigestUpdate(ctx, be, sizeof be);
-		EVP_DigestUpdate(ctx, sorted[i].s, sorted[i].len);
+		ciq_sha256_update(&ctx, be, sizeof be);
+		ciq_sha256_update(&ctx, sorted[i].s, sorted[i].len);
 	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
+	ciq_sha256_final(&ctx, md);
 	free(sorted);
-	for (unsigned int i = 0; i < mdlen && i < 32; i++)
+	for (int i = 0; i < CIQ_SHA256_LEN; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 

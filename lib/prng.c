@@ -1,18 +1,21 @@
 /*
  * prng.c - splitmix64 and unbiased bounded draws.
  */
-#include <openssl/sha.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "prng.h"
+#include "sha256.h"
 
 void
 ciq_prng_seed_string(struct ciq_prng *r, const char *seed, size_t len)
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
+	struct ciq_sha256 ctx;
+	unsigned char md[CIQ_SHA256_LEN];
 
-	SHA256((const unsigned char *)seed, len, md);
+	ciq_sha256_init(&ctx);
+	ciq_sha256_update(&ctx, seed, len);
+	ciq_sha256_final(&ctx, md);
 	r->state = 0;
 	for (int i = 0; i < 8; i++)
 		r->state = (r->state << 8) | md[i];

@@ -302,6 +302,26 @@ green_build() {
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" a
 }
 
+@test "OpenSSL is loaded for rediss:// only: a plain tool never maps libssl" {
+	# The dynamic loader names every library it loads, dlopen() included.
+	export CIQ_QUEUE="redis://localhost:$PLAIN_PORT" CIQ_PASSWORD=$PW
+	run --separate-stderr env LD_DEBUG=files ciq-populate --order given < <(printf '%s\n' a b)
+	assert_equal "$status" 0
+	assert_output ''
+	[[ $stderr == *'file=libc.so.6 [0];  needed by'* ]]
+	[[ $stderr != *libssl* && $stderr != *libcrypto* ]]
+	run --separate-stderr env LD_DEBUG=files ciq-pop
+	assert_equal "$status" 0
+	assert_output a
+	[[ $stderr != *libssl* && $stderr != *libcrypto* ]]
+	export CIQ_QUEUE="rediss://localhost:$TLS_PORT" CIQ_TLS_CA_FILE=$TLS_DIR/ca.crt
+	run --separate-stderr env LD_DEBUG=files ciq-pop
+	assert_equal "$status" 0
+	assert_output b
+	# (by the tool, or by ASan's dlopen interceptor in the sanitized build)
+	[[ $stderr == *'file=libssl.so.3 [0];  dynamically loaded by '* ]]
+}
+
 @test "a server that requires a client certificate is refused once, saying so" {
 	rcli CONFIG SET tls-auth-clients yes >/dev/null
 	export CIQ_QUEUE="rediss://localhost:$TLS_PORT" CIQ_PASSWORD=$PW

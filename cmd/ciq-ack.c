@@ -123,7 +123,7 @@ main(int argc, char **argv)
 		}
 	}
 	/* Their heartbeat has nothing left to do. */
-	ciq_heartbeat_stop(&conf, nended, ended);
+	ciq_heartbeat_done(&conf, nended, ended);
 	free(ended);
 	freeReplyObject(r);
 	free(args);

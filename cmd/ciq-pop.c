@@ -7,10 +7,11 @@
  * jittered exponential backoff capped at 1.5 s, because those tests may
  * come back (requeued, released, or reclaimed from a dead worker).
  *
- * Unless --heartbeat is 0 it leaves a heartbeat process behind (see
- * heartbeat.h) that keeps the reservations fresh while the test runs and
- * gives them back at once if the worker loop dies. That process holds
- * none of ciq-pop's descriptors, so t=$(ciq-pop) returns at once.
+ * Unless --heartbeat is 0 the worker loop has a heartbeat process (see
+ * heartbeat.h), started by its first ciq-pop, that keeps the
+ * reservations fresh while a test runs and gives them back at once if
+ * the loop dies. That process holds none of ciq-pop's descriptors, so
+ * t=$(ciq-pop) returns at once.
  */
 #include <err.h>
 #include <errno.h>
@@ -38,47 +39,55 @@ static const struct ciq_tool tool = {
 };
 
 /*
- * Leave the heartbeat process behind, in its own session, with /dev/null
- * for every descriptor (a descriptor held open would keep $(...) or a
- * test harness waiting). It outlives ciq-pop, whose exit hands it to
- * init. It connects only when its first beat is due, so a short test
- * costs the server nothing more.
+ * Tell the loop's heartbeat about the ids, and start it if none runs: in
+ * its own session, with /dev/null for every descriptor but the log it
+ * holds locked (a descriptor held open would keep $(...) or a test
+ * harness waiting). It outlives ciq-pop, whose exit hands it to init,
+ * and connects only when its first beat is due, so a short test costs
+ * the server nothing more.
  */
 static void
-spawn_heartbeat(struct ciq_conf *conf, const struct ciq_watch *loop, int n, const char **ids)
+heartbeat(struct ciq_conf *conf, pid_t loop_pid, int n, const char **ids)
 {
-	struct ciq_watch hb;
+	struct ciq_watch loop;
 	long long beat;
 	pid_t pid;
-	int fd;
+	int lock, fd;
 
-	if ((pid = fork()) == -1) {
+	switch (ciq_heartbeat_hold(conf, loop_pid, n, ids, &lock)) {
+	case 1:
+		return;
+	case -1:
+		warn("cannot tell the heartbeat: the tests may be reclaimed after --timeout");
+		return;
+	}
+	/* The loop is waiting on us: it lives, and its start time is read. */
+	if (ciq_watch_init(&loop, loop_pid) == -1 || (pid = fork()) == -1) {
 		warn("cannot start the heartbeat: the tests may be reclaimed after --timeout");
+		close(lock);
 		return;
 	}
 	if (pid > 0) {
-		/* Written before ciq-pop returns, so the next ack finds it. */
-		if (ciq_watch_init(&hb, pid) == 0)
-			ciq_heartbeat_announce(conf, &hb, n, ids);
+		close(lock);
 		return;
 	}
 	setsid();
+	if (dup2(lock, 3) == -1)
+		_exit(1);
 	if ((fd = open("/dev/null", O_RDWR)) != -1) {
 		dup2(fd, 0);
 		dup2(fd, 1);
 		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
 	}
 	/* One call where the kernel has it (Linux 5.9), not a thousand. */
-	if (close_range(3, ~0u, 0) == -1)
-		for (int i = 3; i < 1024; i++)
+	if (close_range(4, ~0u, 0) == -1)
+		for (int i = 4; i < 1024; i++)
 			close(i);
 	/* Three beats fit in a timeout, so one late beat loses nothing. */
 	beat = ciq_conf_ms(conf, CIQ_K_HEARTBEAT);
 	if (beat > ciq_conf_ms(conf, CIQ_K_TIMEOUT) / 3)
 		beat = ciq_conf_ms(conf, CIQ_K_TIMEOUT) / 3;
-	ciq_heartbeat_run(conf, loop, beat > 10 ? beat : 10, n, ids);
+	ciq_heartbeat_run(conf, &loop, beat > 10 ? beat : 10, 3);
 	/* No exit handlers: they belong to the process that forked. */
 	_exit(0);
 }
@@ -95,16 +104,17 @@ main(int argc, char **argv)
 	struct ciq_session s;
 	struct ciq_backoff wait;
 	char msg[CIQ_ERRLEN], timeout[32], count[16], **ids = NULL;
-	struct ciq_watch loop;
+	pid_t loop;
 	int nids = 0;
 	long long deadline;
 	long n = 1;
 	int c, rc;
 
 	ciq_tool_start(argv);
-	/* Found now, while the loop certainly lives (it is waiting on us). */
-	if (ciq_watch_init(&loop, ciq_watch_loop()) == -1)
-		loop.pid = -1;
+	/* Found by our standard output, so before it is closed; without
+	 * /proc, the parent is taken for the loop. */
+	if ((loop = ciq_watch_loop()) <= 0)
+		loop = getppid();
 	ciq_conf_init(&conf);
 	while ((c = getopt_long(argc, argv, "hn:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -181,7 +191,7 @@ main(int argc, char **argv)
 	if (ciq_cli_close_stdout() == -1)
 		err(CIQ_EX_SOFTWARE, "cannot write the test ids");
 	if (ciq_conf_ms(&conf, CIQ_K_HEARTBEAT) > 0)
-		spawn_heartbeat(&conf, &loop, nids, (const char **)ids);
+		heartbeat(&conf, loop, nids, (const char **)ids);
 	for (int i = 0; i < nids; i++)
 		free(ids[i]);
 	free(ids);

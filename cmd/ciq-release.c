@@ -51,7 +51,7 @@ main(int argc, char **argv)
 	if (r == NULL)
 		errx(rc, "%s", msg);
 	freeReplyObject(r);
-	ciq_heartbeat_stop(&conf, argc - optind > 0 ? argc - optind : -1, (const char **)argv + optind);
+	ciq_heartbeat_done(&conf, argc - optind > 0 ? argc - optind : -1, (const char **)argv + optind);
 	ciq_session_close(&s);
 	ciq_conf_free(&conf);
 	return ciq_tool_exit(&tool, CIQ_EX_OK);

@@ -126,7 +126,7 @@ main(int argc, char **argv)
 			warnx("the build used its requeues (%s, --requeue-tolerance %s): '%s' not requeued",
 			    detail, ciq_conf_get(&conf, CIQ_K_REQUEUE_TOLERANCE), id);
 	}
-	ciq_heartbeat_stop(&conf, nrequeued, requeued);
+	ciq_heartbeat_done(&conf, nrequeued, requeued);
 	free(args);
 	free(lens);
 	free(requeued);

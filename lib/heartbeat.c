@@ -1,125 +1,348 @@
 /*
- * heartbeat.c - refresh reservations, watch the worker loop.
+ * heartbeat.c - the loop's log, and the process that beats for it.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <search.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
-#include "backoff.h"
+#include "exit.h"
 #include "heartbeat.h"
+#include "session.h"
 #include "transport.h"
 
-/* How often the loop is looked at. */
+/* How often the loop and the log are looked at. */
 #define WATCH_MS 100
+/* Read bytes of the log are given back to the file system in chunks of
+ * at least this much, once nothing read is held any more. */
+#define PUNCH_MIN 16384
 
 /*
- * Read /proc/PID/stat: the state (field 3), the parent (4) and the start
- * time (22). The command name (2) may hold spaces and parentheses, so
- * parsing starts after its last ')'.
+ * The directory of the logs, made if need be. It must be ours and closed
+ * to others: a directory someone else made under /tmp is not used.
+ * NULL when there is no such directory.
  */
-static int
-proc_stat(pid_t pid, char *state, pid_t *ppid, unsigned long long *start)
+static char *
+log_dir(int make)
 {
-	char path[64], buf[1024], *p;
-	FILE *f;
-	size_t n;
-	int field;
+	const char *base = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	char *dir;
 
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL)
-		return -1;
-	p++;
-	for (field = 3; field <= 22 && *p; field++) {
-		while (*p == ' ')
-			p++;
-		if (field == 3)
-			*state = *p;
-		else if (field == 4)
-			*ppid = (pid_t)strtol(p, NULL, 10);
-		else if (field == 22)
-			*start = strtoull(p, NULL, 10);
-		while (*p && *p != ' ')
-			p++;
+	if (base == NULL || *base == '\0')
+		base = getenv("TMPDIR");
+	if (base == NULL || *base == '\0')
+		base = "/tmp";
+	dir = ciq_malloc(strlen(base) + 32);
+	sprintf(dir, "%s/ciq-%u", base, (unsigned)getuid());
+	if (make && mkdir(dir, 0700) == -1 && errno != EEXIST)
+		goto fail;
+	if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+	    (st.st_mode & 077) != 0) {
+		errno = EPERM;
+		goto fail;
 	}
-	return field > 22 ? 0 : -1;
+	return dir;
+fail:
+	free(dir);
+	return NULL;
+}
+
+/* The log of this worker's loop with pid loop, in a new string; NULL
+ * (errno set) when its directory is unusable. */
+static char *
+log_path(const struct ciq_conf *c, pid_t loop, int make)
+{
+	const char *parts[4];
+	unsigned long long h = 0xcbf29ce484222325ull;   /* FNV-1a */
+	char *dir = log_dir(make), *path;
+
+	if (dir == NULL)
+		return NULL;
+	parts[0] = ciq_conf_get(c, CIQ_K_QUEUE);
+	parts[1] = ciq_conf_get(c, CIQ_K_NAMESPACE);
+	parts[2] = ciq_conf_get(c, CIQ_K_BUILD);
+	parts[3] = ciq_conf_get(c, CIQ_K_WORKER);
+	for (int i = 0; i < 4; i++) {
+		for (const char *p = parts[i] ? parts[i] : ""; *p; p++)
+			h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+		h = (h ^ '\n') * 0x100000001b3ull;
+	}
+	path = ciq_malloc(strlen(dir) + 48);
+	sprintf(path, "%s/hb-%016llx-%d", dir, h, (int)loop);
+	free(dir);
+	return path;
+}
+
+/* Append one line per id, mark then the id (a lone mark when n < 0), in
+ * one write: appends from several processes never interleave. */
+static int
+append(int fd, char mark, int n, const char **ids)
+{
+	size_t len = n < 0 ? 2 : 0, at = 0;
+	char *buf;
+	ssize_t w;
+
+	for (int i = 0; i < n; i++)
+		len += strlen(ids[i]) + 2;
+	buf = ciq_malloc(len ? len : 1);
+	if (n < 0) {
+		buf[at++] = mark;
+		buf[at++] = '\n';
+	}
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(ids[i]);
+
+		buf[at++] = mark;
+		memcpy(buf + at, ids[i], l);
+		at += l;
+		buf[at++] = '\n';
+	}
+	w = write(fd, buf, len);
+	free(buf);
+	return w == (ssize_t)len ? 0 : -1;
 }
 
 int
-ciq_watch_init(struct ciq_watch *w, pid_t pid)
+ciq_heartbeat_hold(const struct ciq_conf *c, pid_t loop, int n, const char **ids,
+    int *lock)
 {
-	char state;
-	pid_t ppid;
+	char *path = log_path(c, loop, 1);
+	int fd, saved;
 
-	w->pid = pid;
-	w->start = 0;
-	return pid > 0 ? proc_stat(pid, &state, &ppid, &w->start) : -1;
-}
-
-int
-ciq_watch_alive(const struct ciq_watch *w)
-{
-	unsigned long long start = 0;
-	char state = 0;
-	pid_t ppid;
-
-	if (w->pid <= 0 || proc_stat(w->pid, &state, &ppid, &start) == -1)
+	if (path == NULL)
+		return -1;
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	saved = errno;
+	free(path);
+	if (fd == -1) {
+		errno = saved;
+		return -1;
+	}
+	/* The ids first: a heartbeat started now reads them from the log. */
+	if (append(fd, '+', n, ids) == -1)
+		goto fail;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		*lock = fd;
 		return 0;
-	return start == w->start && state != 'Z' && state != 'X';
+	}
+	if (errno == EWOULDBLOCK) {
+		close(fd);
+		return 1;
+	}
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
 }
 
-/* The target of /proc/PID/fd/FD ("pipe:[1234]"), or "" on failure. */
+void
+ciq_heartbeat_done(const struct ciq_conf *c, int n, const char **ids)
+{
+	char *path = log_path(c, getppid(), 0);
+	int fd;
+
+	if (path == NULL)
+		return;
+	/* No log, no heartbeat: nothing to tell. */
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) != -1) {
+		append(fd, '-', n, ids);
+		close(fd);
+	}
+	free(path);
+}
+
+/* The heartbeat's state. The held ids are a search tree of strings. */
+struct beat {
+	struct ciq_conf *conf;
+	struct ciq_session session;
+	int open;                 /* session is connected */
+	int fd;                   /* the log, locked */
+	off_t off;                /* read up to here */
+	off_t punched;            /* given back below here */
+	char *buf;                /* a line not yet whole */
+	size_t have, cap;
+	void *held;
+	size_t nheld;
+};
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 static void
-fd_target(pid_t pid, int fd, char *out, size_t len)
+hold(struct beat *b, const char *id)
 {
-	char path[64];
-	ssize_t n;
+	char *copy = ciq_strdup(id);
+	void *node = tsearch(copy, &b->held, cmp_id);
 
-	snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)pid, fd);
-	n = readlink(path, out, len - 1);
-	out[n > 0 ? n : 0] = '\0';
+	if (node == NULL)
+		ciq_oom(strlen(id));
+	if (*(char **)node == copy)
+		b->nheld++;
+	else
+		free(copy);
 }
 
-pid_t
-ciq_watch_loop(void)
+static void
+let_go(struct beat *b, const char *id)
 {
-	pid_t parent = getppid(), grandparent;
-	unsigned long long start;
-	char ours[128], theirs[128], state;
+	void *node = tfind(id, &b->held, cmp_id);
 
-	fd_target(getpid(), 1, ours, sizeof ours);
-	if (strncmp(ours, "pipe:", 5) != 0)
-		return parent;
-	fd_target(parent, 1, theirs, sizeof theirs);
-	if (strcmp(ours, theirs) != 0)
-		return parent;
-	return proc_stat(parent, &state, &grandparent, &start) == 0 ? grandparent : -1;
+	if (node != NULL) {
+		char *stored = *(char **)node;
+
+		tdelete(id, &b->held, cmp_id);
+		free(stored);
+		b->nheld--;
+	}
 }
 
-/* Run script sc for the ids, connecting first if need be; NULL on failure. */
+static void
+let_go_all(struct beat *b)
+{
+	tdestroy(b->held, free);
+	b->held = NULL;
+	b->nheld = 0;
+}
+
+/* twalk() passes no context: the list it fills is a file-level one, the
+ * process being the heartbeat alone. */
+static const char **walked;
+static int nwalked;
+
+static void
+walk_one(const void *node, VISIT which, int depth)
+{
+	(void)depth;
+	if (which == postorder || which == leaf)
+		walked[nwalked++] = *(char *const *)node;
+}
+
+/* The held ids, in a new array (the strings stay the tree's). */
+static const char **
+held_ids(struct beat *b)
+{
+	walked = ciq_calloc(b->nheld + 1, sizeof *walked);
+	nwalked = 0;
+	twalk(b->held, walk_one);
+	return walked;
+}
+
+/* Apply one line of the log. Lines that are neither are skipped: the
+ * tail of a line cut by a punched hole, or an id with a newline. */
+static void
+apply(struct beat *b, const char *line)
+{
+	if (line[0] == '+' && line[1] != '\0')
+		hold(b, line + 1);
+	else if (line[0] == '-' && line[1] != '\0')
+		let_go(b, line + 1);
+	else if (line[0] == '-')
+		let_go_all(b);
+}
+
+/* Apply every whole line appended since the last call. */
+static void
+consume(struct beat *b)
+{
+	for (;;) {
+		char *p, *nl;
+		ssize_t r;
+
+		if (b->have == b->cap) {
+			b->cap *= 2;
+			b->buf = ciq_realloc(b->buf, b->cap);
+		}
+		r = pread(b->fd, b->buf + b->have, b->cap - b->have, b->off + (off_t)b->have);
+		if (r <= 0)
+			return;
+		b->have += (size_t)r;
+		p = b->buf;
+		while ((nl = memchr(p, '\n', b->have - (size_t)(p - b->buf))) != NULL) {
+			*nl = '\0';
+			apply(b, p);
+			p = nl + 1;
+		}
+		b->off += p - b->buf;
+		b->have -= (size_t)(p - b->buf);
+		memmove(b->buf, p, b->have);
+	}
+}
+
+/*
+ * Once nothing read is held, the read part of the log is of no more use:
+ * its blocks go back to the file system (a hole reads as zeros, and the
+ * offsets of what is appended later stay as they are).
+ */
+static void
+punch(struct beat *b)
+{
+	off_t upto = b->off & ~(off_t)4095;
+
+	if (b->nheld > 0 || upto - b->punched < PUNCH_MIN)
+		return;
+	/* Where the file system cannot, the log just grows. */
+	(void)fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, b->punched,
+	    upto - b->punched);
+	b->punched = upto;
+}
+
+/* Run script sc for the held ids, connecting first if need be. NULL on
+ * failure: the connection is closed, to be opened again next time. */
 static redisReply *
-call(struct ciq_session *s, int *open, struct ciq_conf *conf, enum ciq_script sc, int n,
-    const char **ids)
+call(struct beat *b, enum ciq_script sc, int *rc)
 {
 	char msg[CIQ_ERRLEN];
+	const char **ids;
+	redisReply *r;
+
+	if (!b->open) {
+		if ((*rc = ciq_session_open(&b->session, b->conf, CIQ_NEED_WORKER, msg)) != 0) {
+			ciq_session_close(&b->session);
+			return NULL;
+		}
+		b->open = 1;
+	}
+	ids = held_ids(b);
+	r = ciq_session_run(&b->session, sc, (int)b->nheld, ids, NULL, rc, msg);
+	free(ids);
+	if (r == NULL && *rc != CIQ_EX_VANISHED) {
+		ciq_session_close(&b->session);
+		b->open = 0;
+	}
+	return r;
+}
+
+/* Refresh the held tests; keep holding only those the server says are
+ * still this worker's (the others were acked elsewhere, or reclaimed). */
+static void
+beat(struct beat *b)
+{
+	redisReply *r;
 	int rc;
 
-	if (!*open) {
-		if (ciq_session_open(s, conf, CIQ_NEED_WORKER, msg) != 0)
-			return NULL;
-		*open = 1;
+	if ((r = call(b, CIQ_S_HEARTBEAT, &rc)) == NULL) {
+		/* The build is gone: nothing is held. Else try again next beat. */
+		if (rc == CIQ_EX_VANISHED)
+			let_go_all(b);
+		return;
 	}
-	return ciq_session_run(s, sc, n, ids, NULL, &rc, msg);
+	let_go_all(b);
+	for (size_t i = 1; i < r->elements; i++)
+		hold(b, r->element[i]->str);
+	freeReplyObject(r);
 }
 
 static volatile sig_atomic_t stopped;
@@ -131,159 +354,79 @@ on_term(int sig)
 	stopped = 1;
 }
 
-/* The note's path, in a new string; NULL when no directory can be made. */
-static char *
-note_path(const struct ciq_conf *c)
+/* Sleep ms, or less when a signal comes. */
+static void
+nap(long long ms)
 {
-	const char *base = getenv("XDG_RUNTIME_DIR"), *parts[4];
-	char dir[512], *path;
-	unsigned long long h = 0xcbf29ce484222325ull;   /* FNV-1a */
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
 
-	if (base == NULL || *base == '\0')
-		base = getenv("TMPDIR");
-	if (base == NULL || *base == '\0')
-		base = "/tmp";
-	snprintf(dir, sizeof dir, "%s/ciq-%u", base, (unsigned)getuid());
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		return NULL;
-	parts[0] = ciq_conf_get(c, CIQ_K_QUEUE);
-	parts[1] = ciq_conf_get(c, CIQ_K_NAMESPACE);
-	parts[2] = ciq_conf_get(c, CIQ_K_BUILD);
-	parts[3] = ciq_conf_get(c, CIQ_K_WORKER);
-	for (int i = 0; i < 4; i++) {
-		for (const char *p = parts[i] ? parts[i] : ""; *p; p++)
-			h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-		h = (h ^ '\n') * 0x100000001b3ull;
-	}
-	path = ciq_malloc(strlen(dir) + 32);
-	sprintf(path, "%s/hb-%016llx", dir, h);
-	return path;
-}
-
-int
-ciq_heartbeat_announce(const struct ciq_conf *c, const struct ciq_watch *hb,
-    int n, const char **ids)
-{
-	char *path = note_path(c), *tmp;
-	FILE *f;
-	int ok;
-
-	if (path == NULL)
-		return -1;
-	tmp = ciq_malloc(strlen(path) + 8);
-	sprintf(tmp, "%s.%d", path, (int)getpid());
-	if ((f = fopen(tmp, "we")) == NULL) {
-		free(tmp);
-		free(path);
-		return -1;
-	}
-	fprintf(f, "%d %llu\n", (int)hb->pid, hb->start);
-	for (int i = 0; i < n; i++)
-		fprintf(f, "%s\n", ids[i]);
-	ok = fclose(f) == 0 && rename(tmp, path) == 0;
-	if (!ok)
-		unlink(tmp);
-	free(tmp);
-	free(path);
-	return ok ? 0 : -1;
-}
-
-/* Whether line (without its newline) is one of ids[0..n). */
-static int
-among(const char *line, int n, const char **ids)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(line, ids[i]) == 0)
-			return 1;
-	return 0;
-}
-
-void
-ciq_heartbeat_stop(const struct ciq_conf *c, int n, const char **ids)
-{
-	char *path = note_path(c), *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	struct ciq_watch hb;
-	int pid, all = 1;
-	FILE *f;
-
-	if (path == NULL)
-		return;
-	if ((f = fopen(path, "re")) == NULL) {
-		free(path);
-		return;
-	}
-	if (fscanf(f, "%d %llu\n", &pid, &hb.start) != 2)
-		all = 0;
-	while (all && n >= 0 && (len = getline(&line, &cap, f)) > 0) {
-		if (line[len - 1] == '\n')
-			line[len - 1] = '\0';
-		all = among(line, n, ids);
-	}
-	fclose(f);
-	free(line);
-	hb.pid = pid;
-	/* The start time tells our heartbeat from a process that got its pid. */
-	if (all && ciq_watch_alive(&hb)) {
-		unsigned long long start = hb.start;
-
-		if (ciq_watch_init(&hb, pid) == 0 && hb.start == start) {
-			kill(pid, SIGTERM);
-			unlink(path);
-		}
-	}
-	free(path);
+	if (ms > 0)
+		nanosleep(&ts, NULL);
 }
 
 int
 ciq_heartbeat_run(struct ciq_conf *conf, const struct ciq_watch *loop,
-    long long beat_ms, int n, const char **ids)
+    long long beat_ms, int lock)
 {
-	struct ciq_session session, *s = &session;
-	int open = 0;
-	long long next = ciq_now_ms() + beat_ms;
-	const char **held = ciq_calloc((size_t)n + 1, sizeof *held);
+	struct beat b = { .conf = conf, .fd = lock, .cap = 4096 };
+	long long due = 0;
 	struct sigaction sa;
-	int nheld = n, ret = 0;
+	char *path;
+	int ret = 0;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
-	memcpy(held, ids, (size_t)n * sizeof *ids);
-	while (nheld > 0 && !stopped) {
-		redisReply *r;
+	b.buf = ciq_malloc(b.cap);
+	/* A heartbeat after one that died reads from the first bytes kept. */
+	if ((b.off = lseek(lock, 0, SEEK_DATA)) == -1)
+		b.off = 0;
+	b.punched = b.off;
+	for (;;) {
+		long long now, wait;
+		int alive = ciq_watch_alive(loop);
 
-		/* Without /proc the loop cannot be watched: beat only. */
-		if (loop->pid > 0 && !ciq_watch_alive(loop)) {
+		consume(&b);
+		if (!alive || stopped) {
 			/* The loop is gone: its tests must not wait for the timeout. */
-			if ((r = call(s, &open, conf, CIQ_S_RELEASE, nheld, held)) != NULL)
-				freeReplyObject(r);
-			else
-				ret = -1;
+			if (b.nheld > 0) {
+				redisReply *r;
+				int rc;
+
+				if ((r = call(&b, CIQ_S_RELEASE, &rc)) != NULL)
+					freeReplyObject(r);
+				else if (rc != CIQ_EX_VANISHED)
+					ret = -1;
+			}
 			break;
 		}
-		if (ciq_now_ms() >= next) {
-			if ((r = call(s, &open, conf, CIQ_S_HEARTBEAT, nheld, held)) == NULL) {
-				ret = -1;
-				break;
+		now = ciq_now_ms();
+		if (b.nheld == 0) {
+			due = 0;
+			punch(&b);
+			if (b.open) {
+				ciq_session_close(&b.session);
+				b.open = 0;
 			}
-			/* Keep only the ids the server says are still ours. */
-			nheld = 0;
-			for (size_t i = 1; i < r->elements; i++)
-				for (int j = 0; j < n; j++)
-					if (strcmp(ids[j], r->element[i]->str) == 0) {
-						held[nheld++] = ids[j];
-						break;
-					}
-			freeReplyObject(r);
-			next = ciq_now_ms() + beat_ms;
+		} else if (due == 0) {
+			due = now + beat_ms;
+		} else if (now >= due) {
+			beat(&b);
+			due = ciq_now_ms() + beat_ms;
 			continue;
 		}
-		ciq_sleep_ms(WATCH_MS);
+		wait = due > 0 && due - now < WATCH_MS ? due - now : WATCH_MS;
+		nap(wait);
 	}
-	free(held);
-	if (open)
-		ciq_session_close(s);
+	let_go_all(&b);
+	if (b.open)
+		ciq_session_close(&b.session);
+	/* Removed while the lock is held: no pop of this loop can come now. */
+	if ((path = log_path(conf, loop->pid, 0)) != NULL) {
+		unlink(path);
+		free(path);
+	}
+	free(b.buf);
+	close(lock);
 	return ret;
 }

@@ -34,18 +34,27 @@ local out = {'ok'}
 
 local function mark_flaky(id)
   if redis.call('SADD', flaky, id) == 1 then
+    wrote(flaky)
     redis.call('HINCRBY', stats, 'flaky', 1)
   end
 end
 
+local function set_output(id)
+  redis.call('HSET', output, id, text)
+  wrote(output)
+end
+
 for i = 8, #ARGV do
   local id = ARGV[i]
-  local outcome, held, wrote = 'recorded', '0', false
-  if redis.call('SISMEMBER', mine, id) == 0 then
+  local outcome, held, recorded = 'recorded', '0', false
+  -- owner and running change together: an owner means a reservation, and
+  -- this worker's reservation means the test is its own.
+  local mine_now = redis.call('HGET', owner, id) == worker
+  if not mine_now and redis.call('SISMEMBER', mine, id) == 0 then
     outcome = 'notmine'
   else
     local ms = ''
-    if redis.call('ZSCORE', running, id) and redis.call('HGET', owner, id) == worker then
+    if mine_now then
       -- From the reservation, not the last heartbeat.
       local started = tonumber(redis.call('HGET', started_at, id) or now)
       redis.call('ZREM', running, id)
@@ -66,10 +75,11 @@ for i = 8, #ARGV do
     local prev = redis.call('HGET', results, id)
     if not prev then
       redis.call('HSET', results, id, code .. ' ' .. ms .. ' ' .. worker)
-      wrote = true
+      recorded = true
+      wrote(results)
       redis.call('HINCRBY', stats, field, 1)
       redis.call('HINCRBY', wstats, worker .. ':' .. field, 1)
-      if code == 'f' and has_output then redis.call('HSET', output, id, text) end
+      if code == 'f' and has_output then set_output(id) end
       if code == 'p' and redis.call('HEXISTS', requeues, id) == 1 then mark_flaky(id) end
     else
       local pcode = string.sub(prev, 1, 1)
@@ -78,29 +88,30 @@ for i = 8, #ARGV do
         mark_flaky(id)
         if code == 'p' then
           redis.call('HSET', results, id, code .. ' ' .. ms .. ' ' .. worker)
-          wrote = true
+          recorded = true
           redis.call('HINCRBY', stats, 'failed', -1)
           redis.call('HINCRBY', stats, 'passed', 1)
           redis.call('HINCRBY', wstats, worker .. ':passed', 1)
         elseif has_output then
-          redis.call('HSET', output, id, text)
+          set_output(id)
         end
       else
         outcome = 'duplicate'
         -- A test run again (a retry) that fails again keeps its latest
         -- output; a repeated ack of one run changes nothing.
         if code == 'f' and pcode == 'f' and has_output and held == '1' then
-          redis.call('HSET', output, id, text)
+          set_output(id)
         end
       end
     end
-    if has_cases and (wrote or held == '1') then
+    if has_cases and (recorded or held == '1') then
       redis.call('HSET', cases, id, testcases)
+      wrote(cases)
     end
   end
   out[#out + 1] = id
   out[#out + 1] = outcome
   out[#out + 1] = held
 end
-touch(expire_at, running, owner, results, output, flaky, stats, wstats, workers, cases)
+touch_written(expire_at)
 return remember(replies, worker, nonce, expire_at, out)

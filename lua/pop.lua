@@ -17,7 +17,7 @@ local meta, queue, running, owner, workers, requeued_by, reclaims, stats,
 local nonce, worker, timeout, count, max_streak =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5] or '0')
 
-local m = redis.call('HMGET', meta, 'status', 'expire_at', 'max_failures')
+local m = redis.call('HMGET', meta, 'status', 'expire_at', 'max_failures', 'retrying')
 if not m[2] then
   -- A leader that won the election but has not published yet: wait.
   if redis.call('EXISTS', leader) == 1 then return {'notready'} end
@@ -30,13 +30,17 @@ if again then return again end
 
 local now = now_ms()
 
--- Circuit breakers: the build's, then this worker's own.
+-- Circuit breakers, when set: the build's, then this worker's own.
 local max_failures = tonumber(m[3] or '0')
-local failed = tonumber(redis.call('HGET', stats, 'failed') or '0')
-local streak = tonumber(redis.call('HGET', wstats, worker .. ':streak') or '0')
+local failed, streak = 0, 0
+if max_failures > 0 then
+  failed = tonumber(redis.call('HGET', stats, 'failed') or '0')
+end
+if max_streak > 0 then
+  streak = tonumber(redis.call('HGET', wstats, worker .. ':streak') or '0')
+end
 if (max_failures > 0 and failed >= max_failures) or (max_streak > 0 and streak >= max_streak) then
   redis.call('ZADD', workers, -now, worker)
-  touch(expire_at, workers)
   if max_failures > 0 and failed >= max_failures then
     return remember(replies, worker, nonce, expire_at, {'stopped', tostring(failed), tostring(max_failures)})
   end
@@ -53,6 +57,9 @@ local function claim(id, from)
   redis.call('HSET', started, id, now)
   redis.call('HSET', owner, id, worker)
   redis.call('SADD', mine, id)
+  wrote(running)
+  wrote(started)
+  wrote(owner)
   out[#out + 1] = id
   out[#out + 1] = from
   taken = taken + 1
@@ -74,6 +81,7 @@ for _ = 1, 100 do
     redis.call('HDEL', started, id)
   else
     redis.call('HINCRBY', reclaims, id, 1)
+    wrote(reclaims)
     redis.call('HINCRBY', stats, 'reclaimed', 1)
     redis.call('HINCRBY', wstats, worker .. ':reclaimed', 1)
     claim(id, from == '' and '?' or from)
@@ -81,7 +89,7 @@ for _ = 1, 100 do
 end
 
 -- A retried job (see retry.lua) takes its own list, and nothing else.
-local retried = redis.call('SISMEMBER', retrying, worker) == 1
+local retried = m[4] == '1' and redis.call('SISMEMBER', retrying, worker) == 1
 while retried and taken < count do
   local id = redis.call('LPOP', retry_list)
   if not id then break end
@@ -90,33 +98,40 @@ while retried and taken < count do
 end
 
 -- Then the queue. Only the head is looked at unless it is this worker's
--- own requeue; then a few more, and the requeue stays for someone else.
-local others = redis.call('ZCOUNT', workers, now - timeout, '+inf') - 1
+-- own requeue and another worker is alive; then it goes back, a few more
+-- are looked at, and the requeue stays for someone else.
+local others = nil
 while not retried and taken < count do
-  local head = redis.call('LINDEX', queue, 0)
+  local head = redis.call('LPOP', queue)
   if not head then break end
-  local pick = nil
-  if others < 1 or redis.call('HGET', requeued_by, head) ~= worker then
-    pick = head
-    redis.call('LPOP', queue)
-  else
-    for _, id in ipairs(redis.call('LRANGE', queue, 1, 16)) do
-      if redis.call('HGET', requeued_by, id) ~= worker then
-        pick = id
-        redis.call('LREM', queue, 1, id)
-        break
+  local pick, by = head, redis.call('HGET', requeued_by, head)
+  if by == worker then
+    others = others or redis.call('ZCOUNT', workers, now - timeout, '+inf') - 1
+    if others >= 1 then
+      -- (The pop may have emptied the queue, and so removed the key.)
+      redis.call('LPUSH', queue, head)
+      wrote(queue)
+      pick, by = nil, nil
+      for _, id in ipairs(redis.call('LRANGE', queue, 1, 16)) do
+        local id_by = redis.call('HGET', requeued_by, id)
+        if id_by ~= worker then
+          pick, by = id, id_by
+          redis.call('LREM', queue, 1, id)
+          break
+        end
       end
     end
   end
   if not pick then break end
-  redis.call('HDEL', requeued_by, pick)
+  if by then redis.call('HDEL', requeued_by, pick) end
   claim(pick, '')
 end
 
 if taken == 0 then
-  -- Nothing changed but this worker's sign of life, and asking again is
-  -- harmless: an idle poll stays cheap for the server.
-  touch(expire_at, workers)
+  -- Nothing changed but this worker's sign of life (and the queue, if its
+  -- head went back), and asking again is harmless: an idle poll stays
+  -- cheap for the server.
+  touch_written(expire_at)
   if not retried and (redis.call('LLEN', queue) > 0 or redis.call('ZCARD', running) > 0) then
     return {'wait'}
   end
@@ -124,6 +139,10 @@ if taken == 0 then
   redis.call('ZADD', workers, -now, worker)
   return {'done'}
 end
-redis.call('HINCRBY', wstats, worker .. ':reserved', taken)
-touch(expire_at, queue, running, owner, workers, reclaims, stats, wstats, mine, started)
+-- This worker's first reservation made its w: set and maybe wstats.
+if redis.call('HINCRBY', wstats, worker .. ':reserved', taken) == taken then
+  wrote(mine)
+  wrote(wstats)
+end
+touch_written(expire_at)
 return remember(replies, worker, nonce, expire_at, out)

@@ -19,6 +19,20 @@ local function touch(expire_at, ...)
   end
 end
 
+-- A key that a write may have created needs the deadline; one that exists
+-- keeps it. meta, workers and stats exist from publish on and are never
+-- emptied; wstats and a worker's w: set from its first reservation on. Scripts note the other keys they write
+-- with wrote() and give them the deadline once, at the end, with
+-- touch_written(): a call costs the server one EXPIREAT per key written,
+-- not one per key it names.
+local written = {}
+local function wrote(key) written[key] = true end
+local function touch_written(expire_at)
+  for key in pairs(written) do
+    redis.call('EXPIREAT', key, expire_at)
+  end
+end
+
 -- Replies are flat lists of strings; stored as "len:bytes" runs so that
 -- any byte, NUL included, survives.
 local function encode(list)
@@ -49,8 +63,10 @@ local function replayed(replies, worker, nonce)
 end
 
 local function remember(replies, worker, nonce, expire_at, reply)
-  redis.call('HSET', replies, worker, nonce .. ' ' .. encode(reply))
-  redis.call('EXPIREAT', replies, expire_at)
+  -- A new field may be a new key; an overwritten one is not.
+  if redis.call('HSET', replies, worker, nonce .. ' ' .. encode(reply)) == 1 then
+    redis.call('EXPIREAT', replies, expire_at)
+  end
   return reply
 end
 

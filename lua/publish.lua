@@ -1,9 +1,9 @@
 -- publish.lua: the leader, having pushed every id to the queue, marks the
 -- build ready. Nothing is visible to workers before this runs.
--- KEYS: leader meta queue workers
+-- KEYS: leader meta queue workers stats
 -- ARGV: nonce worker total digest seed order ttl_seconds max_failures
 -- Returns {"ready"}, {"notleader", leader} or {"short", queued}.
-local leader_key, meta, queue, workers = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local leader_key, meta, queue, workers, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local worker, total, digest, seed, order, ttl, max_failures =
   ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
 
@@ -19,5 +19,7 @@ redis.call('HSET', meta, 'status', 'ready', 'total', total, 'digest', digest,
   'seed', seed, 'order', order, 'leader', worker, 'created_ms', now,
   'expire_at', expire_at, 'max_failures', max_failures)
 redis.call('ZADD', workers, now, worker)
-touch(expire_at, leader_key, meta, queue, workers)
+-- stats exists from here on (see wrote() in the prelude).
+redis.call('HSET', stats, 'total', total)
+touch(expire_at, leader_key, meta, queue, workers, stats)
 return {'ready'}

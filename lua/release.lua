@@ -24,10 +24,11 @@ for _, id in ipairs(ids) do
     redis.call('HDEL', owner, id)
     redis.call('HDEL', started, id)
     redis.call('LPUSH', queue, id)
+    wrote(queue)
     n = n + 1
   end
 end
 if n > 0 then redis.call('HINCRBY', stats, 'released', n) end
 redis.call('ZADD', workers, -now_ms(), worker)
-touch(expire_at, queue, stats, workers)
+touch_written(expire_at)
 return remember(replies, worker, nonce, expire_at, {'released', tostring(n)})

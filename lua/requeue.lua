@@ -43,6 +43,7 @@ local function requeue(id)
   if used >= allowed then return 'tolerance', used .. '/' .. allowed end
 
   redis.call('HINCRBY', requeues, id, 1)
+  wrote(requeues)
   redis.call('HINCRBY', stats, 'requeued', 1)
   redis.call('HINCRBY', wstats, worker .. ':requeued', 1)
   redis.call('HINCRBY', wstats, worker .. ':streak', 1)
@@ -50,12 +51,20 @@ local function requeue(id)
   redis.call('HINCRBY', wstats, worker .. ':busy_ms',
     now - tonumber(redis.call('HGET', started_at, id) or now))
   redis.call('HDEL', started_at, id)
-  if has_output then redis.call('HSET', output, id, text) end
-  if has_cases then redis.call('HSET', cases, id, testcases) end
+  if has_output then
+    redis.call('HSET', output, id, text)
+    wrote(output)
+  end
+  if has_cases then
+    redis.call('HSET', cases, id, testcases)
+    wrote(cases)
+  end
   redis.call('ZREM', running, id)
   redis.call('HDEL', owner, id)
   redis.call('HSET', requeued_by, id, worker)
   redis.call('LPUSH', queue, id)
+  wrote(requeued_by)
+  wrote(queue)
   return 'requeued', tostring(n + 1)
 end
 
@@ -66,5 +75,5 @@ for i = 9, #ARGV do
   out[#out + 1] = verdict
   out[#out + 1] = detail
 end
-touch(expire_at, queue, requeues, stats, wstats, output, requeued_by, workers, cases)
+touch_written(expire_at)
 return remember(replies, worker, nonce, expire_at, out)

@@ -46,5 +46,7 @@ for i = 1, #failed, 1000 do
   redis.call('RPUSH', list, unpack(failed, i, math.min(i + 999, #failed)))
 end
 redis.call('SADD', retrying, worker)
+-- Tells ciq-pop, which reads meta anyway, to look at retrying at all.
+redis.call('HSET', meta, 'retrying', '1')
 touch(expire_at, list, retrying, stats)
 return answer({'retry', tostring(#failed)})

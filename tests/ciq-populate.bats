@@ -493,10 +493,27 @@ follower_polling() {
 
 # --- TTLs and key names -----------------------------------------------------
 
+# assert_deadline: every key on the server dies at the build's deadline,
+# expire_at in meta, to the second.
+assert_deadline() {
+	local at k t n=0
+	at=$(rcli HGET "$(key meta)" expire_at)
+	while IFS= read -r k; do
+		t=$(rcli EXPIRETIME "$k")
+		if [ "$t" != "$at" ]; then
+			echo "key '$k' expires at $t, not at the deadline $at" >&2
+			return 1
+		fi
+		n=$((n + 1))
+	done < <(rcli --raw KEYS '*')
+	[ "$n" -gt 0 ] || { echo "no keys at all" >&2; return 1; }
+}
+
 @test "every key has a TTL within CIQ_TTL after publish" {
 	ids 5 | ciq-populate
-	assert_equal "$(rcli KEYS '*' | sort)" "$(printf '%s\n' "$(key leader)" "$(key meta)" "$(key queue)" "$(key workers)" | sort)"
+	assert_equal "$(rcli KEYS '*' | sort)" "$(printf '%s\n' "$(key leader)" "$(key meta)" "$(key queue)" "$(key stats)" "$(key workers)" | sort)"
 	assert_ttls 28800
+	assert_deadline
 	# expire_at is the deadline every key shares, CIQ_TTL from publish.
 	local d
 	d=$(($(rcli HGET "$(key meta)" expire_at) - $(rcli TIME | head -1) - 28800))
@@ -523,6 +540,45 @@ runner() {
 	assert_equal "$(rcli HGET "$(key reclaims)" a)" 1
 	assert_equal "$(rcli HEXISTS "$(key output)" b)" 1
 	assert_ttls 28800
+	assert_deadline
+}
+
+# queue_dated: the queue exists and dies at the build's deadline.
+queue_dated() {
+	[ "$(rcli EXPIRETIME "$(key queue)")" = "$(rcli HGET "$(key meta)" expire_at)" ]
+}
+
+@test "a key a call empties and makes again gets the deadline again" {
+	export CIQ_MAX_REQUEUES=1 CIQ_REQUEUE_TOLERANCE=1
+	printf '%s\n' a b c | ciq-populate --order given
+	assert_equal "$(ciq-pop --worker 1)" a
+	assert_equal "$(ciq-pop --worker 2)" b
+	assert_equal "$(ciq-pop --worker 3)" c
+	assert_equal "$(rcli EXISTS "$(key queue)")" 0
+	# The requeue makes the queue again.
+	echo 'a broke' >"$BATS_TEST_TMPDIR/out"
+	run -0 ciq-requeue --worker 1 --output "$BATS_TEST_TMPDIR/out" -- a
+	assert_deadline
+	# Worker 1 is offered its own requeue while others live: each poll
+	# takes it out (emptying the queue) and puts it back.
+	ciq-pop --worker 1 >/dev/null 2>&1 &
+	local pid=$!
+	wait_for 50 queue_dated
+	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" a
+	kill "$pid"
+	wait "$pid" || true
+	# A release pushes c back.
+	run -0 ciq-release --worker 3
+	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1 | tr '\n' ' ')" "c a "
+	echo 'b broke' >"$BATS_TEST_TMPDIR/out"
+	run -0 ciq-ack --worker 2 --failed --output "$BATS_TEST_TMPDIR/out" -- b
+	assert_equal "$(ciq-pop --worker 2)" c
+	run -0 ciq-ack --worker 2 -- c
+	assert_equal "$(ciq-pop --worker 2)" a
+	run -0 ciq-ack --worker 2 -- a
+	# a passed after a requeue: flaky.
+	assert_equal "$(rcli SISMEMBER "$(key flaky)" a)" 1
+	assert_deadline
 }
 
 # lost ID MS: ID has been reserved for more than MS by the server's clock.
@@ -568,7 +624,7 @@ lost() {
 @test "a namespace changes the key prefix to ciq:{NS:BUILD}:" {
 	export CIQ_NAMESPACE=unit
 	ids 3 | ciq-populate
-	assert_equal "$(rcli KEYS '*' | sort)" "$(printf 'ciq:{unit:%s}:%s\n' "$CIQ_BUILD" leader "$CIQ_BUILD" meta "$CIQ_BUILD" queue "$CIQ_BUILD" workers | sort)"
+	assert_equal "$(rcli KEYS '*' | sort)" "$(printf 'ciq:{unit:%s}:%s\n' "$CIQ_BUILD" leader "$CIQ_BUILD" meta "$CIQ_BUILD" queue "$CIQ_BUILD" stats "$CIQ_BUILD" workers | sort)"
 	assert_equal "$(key queue)" "ciq:{unit:$CIQ_BUILD}:queue"
 }
 

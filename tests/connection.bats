@@ -238,7 +238,7 @@ ms_since() {
 	export CIQ_QUEUE="unix://$REDIS_SOCK?db=3"
 	run ciq-populate < <(printf '%s\n' a b)
 	assert_success
-	assert_equal "$(rcli -n 3 KEYS '*' | sort)" "$(printf '%s\n' "$(key leader)" "$(key meta)" "$(key queue)" "$(key workers)" | sort)"
+	assert_equal "$(rcli -n 3 KEYS '*' | sort)" "$(printf '%s\n' "$(key leader)" "$(key meta)" "$(key queue)" "$(key stats)" "$(key workers)" | sort)"
 	assert_equal "$(rcli -n 0 DBSIZE)" 0
 	run ciq-pop
 	assert_success
@@ -252,7 +252,7 @@ ms_since() {
 	export CIQ_QUEUE="unix://$AUTH_SOCK?db=2&password=pw"
 	run ciq-populate < <(printf 'a\n')
 	assert_success
-	assert_equal "$(acli -n 2 DBSIZE)" 4
+	assert_equal "$(acli -n 2 DBSIZE)" 5
 	assert_equal "$(acli -n 0 DBSIZE)" 0
 }
 

@@ -69,6 +69,11 @@ loop() {
 	done
 }
 
+# beats_seen SCORE [ID]: the reservation of ID (a) was refreshed since SCORE.
+beats_seen() {
+	[ "$(rcli ZSCORE "$(key running)" "${2:-a}")" != "$1" ]
+}
+
 now_ms() {
 	echo $(($(date +%s%N) / 1000000))
 }
@@ -140,17 +145,80 @@ now_ms() {
 
 @test "no process of ours outlives a finished worker loop by more than a few seconds" {
 	populate a b c
-	HOLD=0 loop
+	# The loop is a process of its own, as in a CI job.
+	(HOLD=0 loop)
 	assert_equal "$(sort "$STATE/ran" | tr '\n' ' ')" "a b c "
 	wait_for 60 no_heartbeat
 }
 
-@test "the heartbeat stops once its test is acked" {
+@test "one heartbeat serves the whole loop: the tests after the first start no process" {
+	populate a b c
+	local first
+	t=$(ciq-pop --worker "$W")
+	first=$(heartbeats)
+	[ -n "$first" ]
+	ciq-ack --worker "$W" -- "$t"
+	t=$(ciq-pop --worker "$W")
+	ciq-ack --worker "$W" -- "$t"
+	t=$(ciq-pop --worker "$W")
+	assert_equal "$t" c
+	assert_equal "$(heartbeats)" "$first"
+}
+
+# clients N: the server has N client connections (the one asking included).
+clients() {
+	[ "$(rcli CLIENT LIST | wc -l)" = "$1" ]
+}
+
+# script_calls: the script calls the server has run (EVALSHA and EVAL).
+script_calls() {
+	rcli INFO commandstats | tr -d '\r' |
+		awk -F'[:=,]' '/^cmdstat_eval(sha)?:/ { n += $3 } END { print n + 0 }'
+}
+
+script_calls_above() {
+	[ "$(script_calls)" -gt "$1" ]
+}
+
+@test "an acked test is beaten no more: the heartbeat lets its connection go" {
 	populate a b
 	t=$(ciq-pop --worker "$W")
-	wait_for 40 has_heartbeat
+	local first
+	first=$(rcli ZSCORE "$(key running)" a)
+	wait_for 40 beats_seen "$first"
+	wait_for 40 clients 2
 	ciq-ack --worker "$W" -- "$t"
-	wait_for 60 no_heartbeat
+	wait_for 40 clients 1
+	assert_equal "$(heartbeats | wc -l)" 1
+}
+
+@test "an ack from outside the loop is found out at the next beat" {
+	populate a b
+	t=$(ciq-pop --worker "$W")
+	# Not a child of the loop: the heartbeat is not told.
+	sh -c 'ciq-ack --worker "$1" -- "$2"' sh "$W" "$t"
+	assert_equal "$(result a | cut -d' ' -f1)" p
+	local calls
+	calls=$(script_calls)
+	wait_for 40 script_calls_above "$calls"
+	wait_for 40 clients 1
+	assert_equal "$(counter released)" ""
+}
+
+@test "a heartbeat that was killed is replaced by the next pop, which it beats for" {
+	populate a b
+	t=$(ciq-pop --worker "$W")
+	local first
+	first=$(heartbeats)
+	kill -9 $first
+	wait_for 40 no_heartbeat
+	ciq-ack --worker "$W" -- "$t"
+	t=$(ciq-pop --worker "$W")
+	assert_equal "$t" b
+	wait_for 40 has_heartbeat
+	[ "$(heartbeats)" != "$first" ]
+	first=$(rcli ZSCORE "$(key running)" b)
+	wait_for 40 beats_seen "$first" b
 }
 
 @test "the heartbeat keeps the worker alive for the report" {
@@ -170,10 +238,6 @@ now_ms() {
 	assert_equal "$(heartbeats)" ""
 }
 
-# beats_seen SCORE: the reservation of a was refreshed since SCORE.
-beats_seen() {
-	[ "$(rcli ZSCORE "$(key running)" a)" != "$1" ]
-}
 
 @test "a \$(...) subshell that ends with ciq-pop is not taken for the loop" {
 	populate a

@@ -87,16 +87,20 @@ class Procs:
         return p
 
     def wait(self, p, timeout):
-        """Wait for p at most timeout seconds; kill its group after that."""
+        """Wait for p at most timeout seconds; kill its group after that.
+        A blocking wait, with a timer for the kill: Popen.wait(timeout)
+        polls, with naps of up to 50 ms, which would blur the timings."""
+        timer = threading.Timer(timeout, self.killgroup, (p,))
+        timer.start()
         try:
-            rc = p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.killgroup(p)
-            p.wait()
-            self.live.pop(p.pid, None)
+            rc = p.wait()
+        finally:
+            expired = not timer.is_alive()
+            timer.cancel()
+        self.live.pop(p.pid, None)
+        if expired:
             raise BenchError('%s still running after %.0f s: killed'
                              % (os.path.basename(str(p.args[0])), timeout))
-        self.live.pop(p.pid, None)
         return rc
 
     def killgroup(self, p, sig=signal.SIGKILL):

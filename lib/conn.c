@@ -11,6 +11,9 @@
 #include "backoff.h"
 #include "conn.h"
 
+/* The most bytes one read takes from the server. */
+#define CIQ_CONN_READ 16384
+
 /* First connection: a few quick tries, so "unreachable" is said in seconds. */
 #define FIRST_TRIES 3
 
@@ -78,7 +81,7 @@ ciq_conn_append(struct ciq_conn *c, int argc, const char **argv, const size_t *l
 redisReply *
 ciq_conn_reply(struct ciq_conn *c)
 {
-	char buf[16384], err[CIQ_ERRLEN];
+	char err[CIQ_ERRLEN];
 	void *reply = NULL;
 	long long deadline;
 
@@ -99,12 +102,16 @@ ciq_conn_reply(struct ciq_conn *c)
 		}
 		if (reply != NULL)
 			break;
-		if ((n = ciq_transport_read(&c->tr, buf, sizeof buf, deadline, err)) == -1) {
+		/* On the heap, not the stack: only the pages a reply fills are
+		 * ever touched (a large stack frame is probed page by page). */
+		if (c->in == NULL)
+			c->in = ciq_malloc(CIQ_CONN_READ);
+		if ((n = ciq_transport_read(&c->tr, c->in, CIQ_CONN_READ, deadline, err)) == -1) {
 			fail(c, CIQ_CONN_UNREACHABLE, err);
 			drop(c);
 			return NULL;
 		}
-		redisReaderFeed(c->reader, buf, (size_t)n);
+		redisReaderFeed(c->reader, c->in, (size_t)n);
 	}
 	c->pending--;
 	return reply;
@@ -256,6 +263,8 @@ ciq_conn_close(struct ciq_conn *c)
 	free(c->out);
 	c->out = NULL;
 	c->outcap = 0;
+	free(c->in);
+	c->in = NULL;
 	ciq_url_free(&c->url);
 }
 

@@ -36,6 +36,7 @@ struct ciq_conn {
 	struct ciq_transport tr;
 	redisReader *reader;
 	char *out;                 /* pipelined commands not yet sent */
+	char *in;                  /* what replies are read into, made at the first read */
 	size_t outlen, outcap;
 	size_t pending;            /* replies owed for sent commands */
 	long long connect_ms, command_ms, reconnect_ms;

@@ -34,19 +34,23 @@ static char *
 log_dir(int make)
 {
 	const char *base = getenv("XDG_RUNTIME_DIR");
+	uid_t uid = getuid();
 	struct stat st;
 	char *dir;
+	int r;
 
 	if (base == NULL || *base == '\0')
 		base = getenv("TMPDIR");
 	if (base == NULL || *base == '\0')
 		base = "/tmp";
 	dir = ciq_malloc(strlen(base) + 32);
-	sprintf(dir, "%s/ciq-%u", base, (unsigned)getuid());
-	if (make && mkdir(dir, 0700) == -1 && errno != EEXIST)
-		goto fail;
-	if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
-	    (st.st_mode & 077) != 0) {
+	sprintf(dir, "%s/ciq-%u", base, (unsigned)uid);
+	if ((r = lstat(dir, &st)) == -1 && errno == ENOENT && make) {
+		if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+			goto fail;
+		r = lstat(dir, &st);
+	}
+	if (r == -1 || !S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077) != 0) {
 		errno = EPERM;
 		goto fail;
 	}

@@ -245,6 +245,7 @@ ciq_transport_write(struct ciq_transport *t, const char *buf, size_t n,
 		if (w > 0) {
 			buf += w;
 			n -= (size_t)w;
+			t->asked = 1;
 			continue;
 		}
 		if (w == -1 && errno == EINTR)
@@ -267,6 +268,15 @@ ciq_transport_read(struct ciq_transport *t, char *buf, size_t cap,
 {
 	if (t->tls != NULL)
 		return tls_failed(t, ciq_tls_read(t->tls, buf, cap, deadline, err));
+	/* Just asked: the answer is a round trip away, so wait before reading
+	 * rather than read in vain. */
+	if (t->asked) {
+		t->asked = 0;
+		if (ciq_transport_wait(t->fd, POLLIN, deadline) != 1) {
+			snprintf(err, CIQ_ERRLEN, "no reply within the command timeout");
+			return -1;
+		}
+	}
 	for (;;) {
 		ssize_t r = recv(t->fd, buf, cap, 0);
 

@@ -22,6 +22,7 @@ struct ciq_transport {
 	int fd;                       /* -1 when closed */
 	struct ciq_tls *tls;          /* TLS session, NULL on plain streams */
 	int heard;                    /* the server sent something on this stream */
+	int asked;                    /* written to since the last read */
 	const char *refusal;          /* why no reopen can work (a redis:// URL for a
 	                                 TLS port...), kept across reopens; or NULL */
 	struct sockaddr_storage peer; /* TCP: the address connected to */

@@ -29,7 +29,6 @@ if again then return again end
 local field = ({pass = 'passed', fail = 'failed', skip = 'skipped'})[status]
 local code = string.sub(status, 1, 1)
 local now = now_ms()
-redis.call('ZADD', workers, now, worker)
 local out = {'ok'}
 
 local function mark_flaky(id)
@@ -72,9 +71,11 @@ for i = 8, #ARGV do
         redis.call('HSET', wstats, worker .. ':streak', 0)
       end
     end
-    local prev = redis.call('HGET', results, id)
+    local prev = nil
+    if redis.call('HSETNX', results, id, code .. ' ' .. ms .. ' ' .. worker) == 0 then
+      prev = redis.call('HGET', results, id)
+    end
     if not prev then
-      redis.call('HSET', results, id, code .. ' ' .. ms .. ' ' .. worker)
       recorded = true
       wrote(results)
       redis.call('HINCRBY', stats, field, 1)

@@ -435,7 +435,9 @@ class Monitor:
         self.c.sock.settimeout(5)
         if self.c.read() != 'OK':
             raise BenchError('MONITOR refused')
-        self.c.sock.settimeout(0.2)
+        # Blocking reads: a read that timed out would leave the socket's
+        # file unusable, and a quiet server is no error. close() ends them.
+        self.c.sock.settimeout(None)
         self.seen, self.counting, self.stopping, self.t0 = [], False, False, 0
         self.lock = threading.Lock()
         self.t = threading.Thread(target=self.run, daemon=True)
@@ -488,6 +490,10 @@ class Monitor:
 
     def close(self):
         self.stopping = True
+        try:
+            self.c.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.t.join(2)
         self.c.close()
 

@@ -3,9 +3,12 @@
  *
  * Prints one id per line and exits 0, or exits 1 when the queue is
  * exhausted: nothing queued and nothing in flight anywhere. While nothing
- * is queued but tests are still running elsewhere it waits, with
- * jittered exponential backoff capped at 1.5 s, because those tests may
- * come back (requeued, released, or reclaimed from a dead worker).
+ * is queued but tests are still running elsewhere it waits, because
+ * those tests may come back (requeued, released, or reclaimed from a
+ * dead worker): blocked on the build's wake list, which a requeue, a
+ * release and the build's last ack push to, at most until the oldest
+ * reservation could be reclaimed. An idle worker costs the server
+ * nothing while it waits.
  *
  * Unless --heartbeat is 0 the worker loop has a heartbeat process (see
  * heartbeat.h), started by its first ciq-pop, that keeps the
@@ -37,6 +40,41 @@ static const struct ciq_tool tool = {
 	    "               [--timeout SECONDS] [--init-timeout SECONDS] [options]\n",
 	NULL
 };
+
+/*
+ * Wait for a token on the wake list, at most ms (0: a short while), and
+ * within the command timeout. A server that cannot block (before Redis
+ * 6, a broken connection) is asked again after a backoff instead; the
+ * next call reconnects if need be.
+ */
+static void
+await_wake(struct ciq_session *s, long long ms, struct ciq_backoff *backoff)
+{
+	char secs[32], *key;
+	long long cap = s->conn.command_ms - 1000;
+	const char *argv[3];
+	redisReply *r;
+
+	if (ms <= 0) {
+		ciq_sleep_ms(ciq_backoff_next(backoff));
+		return;
+	}
+	if (cap < 100)
+		cap = 100;
+	if (ms > cap)
+		ms = cap;
+	key = ciq_key(&s->keys, "wake");
+	snprintf(secs, sizeof secs, "%lld.%03lld", ms / 1000, ms % 1000);
+	argv[0] = "BLPOP";
+	argv[1] = key;
+	argv[2] = secs;
+	r = ciq_conn_command(&s->conn, CIQ_ONCE, 3, argv, NULL);
+	if (r == NULL || r->type == REDIS_REPLY_ERROR)
+		ciq_sleep_ms(ciq_backoff_next(backoff));
+	if (r != NULL)
+		freeReplyObject(r);
+	free(key);
+}
 
 /*
  * Tell the loop's heartbeat about the ids, and start it if none runs: in
@@ -105,7 +143,7 @@ main(int argc, char **argv)
 	struct ciq_backoff wait;
 	char msg[CIQ_ERRLEN], timeout[32], count[16], **ids = NULL;
 	pid_t loop;
-	int nids = 0;
+	int nids = 0, waited = 0;
 	long long deadline;
 	long n = 1;
 	int c, rc;
@@ -144,13 +182,16 @@ main(int argc, char **argv)
 	ciq_backoff_init(&wait, 50, 1500);
 	deadline = ciq_now_ms() + ciq_conf_ms(&conf, CIQ_K_INIT_TIMEOUT);
 	for (;;) {
-		const char *args[3] = { timeout, count, ciq_conf_get(&conf, CIQ_K_MAX_CONSECUTIVE_FAILURES) };
-		redisReply *r = ciq_session_run(&s, CIQ_S_POP, 3, args, NULL, &rc, msg);
+		const char *args[4] = { timeout, count,
+		    ciq_conf_get(&conf, CIQ_K_MAX_CONSECUTIVE_FAILURES), waited ? "1" : "0" };
+		redisReply *r = ciq_session_run(&s, CIQ_S_POP, 4, args, NULL, &rc, msg);
+		long long wait_ms;
 		char status[16];
 
 		if (r == NULL)
 			errx(rc, "%s", msg);
 		snprintf(status, sizeof status, "%s", ciq_reply_str(r, 0));
+		wait_ms = strtoll(ciq_reply_str(r, 1), NULL, 10);
 		if (strcmp(status, "stopped") == 0)
 			warnx("the build stopped: %s tests failed (--max-failures %s)",
 			    ciq_reply_str(r, 1), ciq_reply_str(r, 2));
@@ -183,7 +224,12 @@ main(int argc, char **argv)
 		if (strcmp(status, "notready") == 0 && ciq_now_ms() >= deadline)
 			errx(CIQ_EX_TEMPFAIL, "build '%s' was not published within %s s "
 			    "(did ciq-populate run?)", s.build, ciq_conf_get(&conf, CIQ_K_INIT_TIMEOUT));
-		if (strcmp(status, "wait") != 0 && strcmp(status, "notready") != 0)
+		if (strcmp(status, "wait") == 0) {
+			waited = 1;
+			await_wake(&s, wait_ms, &wait);
+			continue;
+		}
+		if (strcmp(status, "notready") != 0)
 			errx(CIQ_EX_SOFTWARE, "unexpected reply from the server: '%s'", status);
 		ciq_sleep_ms(ciq_backoff_next(&wait));
 	}

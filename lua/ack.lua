@@ -7,7 +7,7 @@
 -- attempt: they are stored when this call records the test's result or
 -- ends this worker's own run of it, replacing those of an earlier attempt
 -- (a requeue's); a repeated ack of one run changes nothing.
--- KEYS: meta running owner results output flaky requeues stats wstats replies workers cases w: started
+-- KEYS: meta running owner results output flaky requeues stats wstats replies workers cases w: started queue wake
 -- ARGV: nonce worker status output has_output cases has_cases id...
 -- status is pass, fail or skip. Returns {"ok", id, outcome, held, ...}:
 -- outcome is "recorded", "duplicate" (a result was already there),
@@ -15,13 +15,14 @@
 -- worker never reserved the test); held is "1" when this call ended the
 -- worker's own reservation. {"gone"} when the build's keys do not exist.
 local meta, running, owner, results, output, flaky, requeues, stats, wstats,
-  replies, workers, cases, mine, started_at =
+  replies, workers, cases, mine, started_at, queue, wake_list =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
-  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14]
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16]
 local nonce, worker, status, text, has_output, testcases, has_cases =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6], ARGV[7] == '1'
 
-local expire_at = redis.call('HGET', meta, 'expire_at')
+local m = redis.call('HMGET', meta, 'expire_at', 'waiting')
+local expire_at = m[1]
 if not expire_at then return {'gone'} end
 local again = replayed(replies, worker, nonce)
 if again then return again end
@@ -29,7 +30,7 @@ if again then return again end
 local field = ({pass = 'passed', fail = 'failed', skip = 'skipped'})[status]
 local code = string.sub(status, 1, 1)
 local now = now_ms()
-local out = {'ok'}
+local out, ended = {'ok'}, false
 
 local function mark_flaky(id)
   if redis.call('SADD', flaky, id) == 1 then
@@ -62,6 +63,7 @@ for i = 8, #ARGV do
       ms = tostring(now - started)
       redis.call('HINCRBY', wstats, worker .. ':busy_ms', now - started)
       held = '1'
+      ended = true
     end
     -- A run of failures on one worker points at the worker.
     if held == '1' then
@@ -113,6 +115,12 @@ for i = 8, #ARGV do
   out[#out + 1] = id
   out[#out + 1] = outcome
   out[#out + 1] = held
+end
+-- Workers wait in ciq-pop while tests run elsewhere: the last one to end
+-- wakes them all, to find the build done.
+if tonumber(m[2] or '0') > 0 and ended and redis.call('ZCARD', running) == 0 and
+    redis.call('LLEN', queue) == 0 then
+  wake(wake_list, m[2])
 end
 touch_written(expire_at)
 return remember(replies, worker, nonce, expire_at, out)

@@ -2,20 +2,24 @@
 -- longer ago than the timeout, by the server's clock) come first, then the
 -- queue. A worker is not handed back a test it requeued itself while
 -- another worker is alive, so a retry runs elsewhere.
--- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results w: leader retry: retrying started
--- ARGV: nonce worker timeout_ms count max_consecutive_failures
+-- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results w: leader retry: retrying started waiting
+-- ARGV: nonce worker timeout_ms count max_consecutive_failures waited
+-- waited is "1" when this worker's last call answered "wait".
 -- Returns {"ok", id, from, id, from, ...} where from is "" for a fresh
--- test and the previous owner for a reclaimed one; or {"wait"} (nothing
--- queued, tests in flight elsewhere), {"done"} (exhausted), {"notready"},
+-- test and the previous owner for a reclaimed one; or {"wait", ms}
+-- (nothing queued, tests in flight elsewhere: wait on the wake list at
+-- most ms, "0" meaning a short while), {"done"} (exhausted), {"notready"},
 -- {"gone"} (the build's keys do not exist, and no leader is publishing),
 -- {"stopped", failed, max} (the build reached its --max-failures) or
 -- {"sick", streak} (this worker failed that many tests in a row).
 local meta, queue, running, owner, workers, requeued_by, reclaims, stats,
-  wstats, replies, results, mine, leader, retry_list, retrying, started =
+  wstats, replies, results, mine, leader, retry_list, retrying, started, waiting =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
-  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16]
-local nonce, worker, timeout, count, max_streak =
-  ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5] or '0')
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16],
+  KEYS[17]
+local nonce, worker, timeout, count, max_streak, waited =
+  ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5] or '0'),
+  ARGV[6] == '1'
 
 local m = redis.call('HMGET', meta, 'status', 'expire_at', 'max_failures', 'retrying')
 if not m[2] then
@@ -28,6 +32,18 @@ local expire_at = m[2]
 local again = replayed(replies, worker, nonce)
 if again then return again end
 
+-- The waiting set holds the workers waiting in ciq-pop; meta keeps its
+-- size, which the scripts that wake them read with meta (prelude).
+local function count_waiting()
+  redis.call('HSET', meta, 'waiting', redis.call('SCARD', waiting))
+end
+-- Every answer but "wait" ends this worker's wait.
+local function stop_waiting()
+  if waited then
+    redis.call('SREM', waiting, worker)
+    count_waiting()
+  end
+end
 local now = now_ms()
 
 -- Circuit breakers, when set: the build's, then this worker's own.
@@ -40,6 +56,7 @@ if max_streak > 0 then
   streak = tonumber(redis.call('HGET', wstats, worker .. ':streak') or '0')
 end
 if (max_failures > 0 and failed >= max_failures) or (max_streak > 0 and streak >= max_streak) then
+  stop_waiting()
   redis.call('ZADD', workers, -now, worker)
   if max_failures > 0 and failed >= max_failures then
     return remember(replies, worker, nonce, expire_at, {'stopped', tostring(failed), tostring(max_failures)})
@@ -100,7 +117,7 @@ end
 -- Then the queue. Only the head is looked at unless it is this worker's
 -- own requeue and another worker is alive; then it goes back, a few more
 -- are looked at, and the requeue stays for someone else.
-local others = nil
+local others, queued = nil, false
 while not retried and taken < count do
   local head = redis.call('LPOP', queue)
   if not head then break end
@@ -111,6 +128,7 @@ while not retried and taken < count do
       -- (The pop may have emptied the queue, and so removed the key.)
       redis.call('LPUSH', queue, head)
       wrote(queue)
+      queued = true
       pick, by = nil, nil
       for _, id in ipairs(redis.call('LRANGE', queue, 1, 16)) do
         local id_by = redis.call('HGET', requeued_by, id)
@@ -128,17 +146,32 @@ while not retried and taken < count do
 end
 
 if taken == 0 then
-  -- Nothing changed but this worker's sign of life (and the queue, if its
-  -- head went back), and asking again is harmless: an idle poll stays
-  -- cheap for the server.
-  touch_written(expire_at)
-  if not retried and (redis.call('LLEN', queue) > 0 or redis.call('ZCARD', running) > 0) then
-    return {'wait'}
+  -- Nothing was handed out (the queue's head may have gone back), and
+  -- asking again is harmless: no reply is kept.
+  local oldest = redis.call('ZRANGE', running, 0, 0, 'WITHSCORES')
+  if not retried and (queued or oldest[1]) then
+    -- Wait to be woken: by a requeue or a release (a test came back), or
+    -- by the end of the build; but no longer than until the oldest
+    -- reservation could be reclaimed. Only this worker's own requeue
+    -- queued: ask again shortly, as the other workers may die meanwhile.
+    local ms = 0
+    if oldest[2] and not queued then
+      ms = math.max(1, tonumber(oldest[2]) + timeout - now)
+    end
+    if redis.call('SADD', waiting, worker) == 1 then
+      wrote(waiting)
+      count_waiting()
+    end
+    touch_written(expire_at)
+    return {'wait', tostring(ms)}
   end
+  stop_waiting()
   -- A negative score marks a worker that saw the end: not alive, not lost.
   redis.call('ZADD', workers, -now, worker)
+  touch_written(expire_at)
   return {'done'}
 end
+stop_waiting()
 -- This worker's first reservation made its w: set and maybe wstats.
 if redis.call('HINCRBY', wstats, worker .. ':reserved', taken) == taken then
   wrote(mine)

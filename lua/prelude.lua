@@ -33,6 +33,23 @@ local function touch_written(expire_at)
   end
 end
 
+-- Wake up to n of the workers waiting in ciq-pop (see pop.lua), or all
+-- of them when n is nil; waiting is meta's count of them. Each waiter
+-- takes one token from the wake list; waking all first clears the list,
+-- so every waiter gets exactly one.
+local function wake(list, waiting, n)
+  waiting = tonumber(waiting or '0')
+  if n == nil then redis.call('DEL', list) end
+  n = math.min(n or waiting, waiting)
+  while n > 0 do
+    local tokens = {}
+    for i = 1, math.min(n, 1000) do tokens[i] = '1' end
+    redis.call('RPUSH', list, unpack(tokens))
+    n = n - #tokens
+    wrote(list)
+  end
+end
+
 -- Replies are flat lists of strings; stored as "len:bytes" runs so that
 -- any byte, NUL included, survives.
 local function encode(list)

@@ -2,14 +2,15 @@
 -- queue at once (all of them, or the ids given), and mark the worker as
 -- gone. Used from a TERM/INT trap, so another worker need not wait for
 -- the timeout.
--- KEYS: meta queue running owner stats workers replies started
+-- KEYS: meta queue running owner stats workers replies started wake
 -- ARGV: nonce worker id...
 -- Returns {"released", n} or {"gone"}.
-local meta, queue, running, owner, stats, workers, replies, started =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local meta, queue, running, owner, stats, workers, replies, started, wake_list =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local nonce, worker = ARGV[1], ARGV[2]
 
-local expire_at = redis.call('HGET', meta, 'expire_at')
+local m = redis.call('HMGET', meta, 'expire_at', 'waiting')
+local expire_at = m[1]
 if not expire_at then return {'gone'} end
 local again = replayed(replies, worker, nonce)
 if again then return again end
@@ -28,7 +29,11 @@ for _, id in ipairs(ids) do
     n = n + 1
   end
 end
-if n > 0 then redis.call('HINCRBY', stats, 'released', n) end
+if n > 0 then
+  redis.call('HINCRBY', stats, 'released', n)
+  -- A waiting worker per test given back takes it at once.
+  wake(wake_list, m[2], n)
+end
 redis.call('ZADD', workers, -now_ms(), worker)
 touch_written(expire_at)
 return remember(replies, worker, nonce, expire_at, {'released', tostring(n)})

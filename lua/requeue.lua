@@ -4,7 +4,7 @@
 -- test (the caller then records the failure with ack). A requeued test
 -- keeps its output and the runner's testcases (cases, from ciq-requeue
 -- --junit) until a later attempt's replace them.
--- KEYS: meta queue running owner results output requeues requeued_by stats wstats replies workers cases w: started
+-- KEYS: meta queue running owner results output requeues requeued_by stats wstats replies workers cases w: started wake
 -- ARGV: nonce worker max_requeues tolerance output has_output cases has_cases id...
 -- Returns {"ok", id, verdict, detail, ...} per id: verdict "requeued"
 -- (detail: the test's requeues so far), "notmine", or a refusal:
@@ -12,14 +12,14 @@
 -- (detail: requeues so far), "tolerance" (detail: used/allowed); or
 -- {"gone"}.
 local meta, queue, running, owner, results, output, requeues, requeued_by,
-  stats, wstats, replies, workers, cases, mine, started_at =
+  stats, wstats, replies, workers, cases, mine, started_at, wake_list =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
-  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16]
 local nonce, worker, max_requeues, tolerance, text, has_output, testcases, has_cases =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6] == '1',
   ARGV[7], ARGV[8] == '1'
 
-local m = redis.call('HMGET', meta, 'expire_at', 'total')
+local m = redis.call('HMGET', meta, 'expire_at', 'total', 'waiting')
 local expire_at, total = m[1], tonumber(m[2] or '0')
 if not expire_at then return {'gone'} end
 local again = replayed(replies, worker, nonce)
@@ -68,12 +68,15 @@ local function requeue(id)
   return 'requeued', tostring(n + 1)
 end
 
-local out = {'ok'}
+local out, n = {'ok'}, 0
 for i = 9, #ARGV do
   local verdict, detail = requeue(ARGV[i])
   out[#out + 1] = ARGV[i]
   out[#out + 1] = verdict
   out[#out + 1] = detail
+  if verdict == 'requeued' then n = n + 1 end
 end
+-- A waiting worker per test put back takes it at once.
+if n > 0 then wake(wake_list, m[3], n) end
 touch_written(expire_at)
 return remember(replies, worker, nonce, expire_at, out)

@@ -32,6 +32,19 @@ polling() {
 	[ "$now" != "$(cat "$seen")" ]
 }
 
+# blocked WORKER: WORKER's ciq-pop waits on the wake list (a condition
+# for wait_for): it is in the waiting set and a connection blocks.
+blocked() {
+	[ "$(rcli SISMEMBER "$(key waiting)" "$1")" = 1 ] &&
+		rcli CLIENT LIST | grep -q 'cmd=blpop'
+}
+
+# blocked_for SECONDS: a connection has been blocked on the wake list,
+# sending nothing, for SECONDS at least.
+blocked_for() {
+	rcli CLIENT LIST | grep 'cmd=blpop' | grep -q "idle=[$1-9]"
+}
+
 # bg_pop NAME ARGS...: start ciq-pop ARGS in the background, for at most
 # 10 s (a hang shows as status 124); its pid goes in BG_PID, its output in
 # $BATS_TEST_TMPDIR/NAME.out and .err.
@@ -141,8 +154,9 @@ client_ran_script() {
 	ciq-ack -- a
 	bg_pop w0
 	local pid=$BG_PID rc=0
-	wait_for 100 polling 0
-	# Still waiting.
+	wait_for 100 blocked 0
+	# Still waiting, and asking nothing meanwhile.
+	wait_for 60 blocked_for 1
 	kill -0 "$pid"
 	ciq-ack --worker 1 -- b
 	wait "$pid" || rc=$?
@@ -160,7 +174,7 @@ client_ran_script() {
 	ciq-ack -- a
 	bg_pop w0
 	local pid=$BG_PID rc=0
-	wait_for 100 polling 0
+	wait_for 100 blocked 0
 	run ciq-requeue --worker 1 --max-requeues 1 --requeue-tolerance 1 -- b
 	assert_success
 	wait "$pid" || rc=$?
@@ -172,6 +186,42 @@ client_ran_script() {
 }
 
 # --- reclaiming lost tests --------------------------------------------------
+
+@test "the build's last ack wakes every waiting worker at once" {
+	populate a
+	ciq-pop --worker 9 >/dev/null
+	local pids="" w start
+	for w in 1 2 3; do
+		timeout 10 ciq-pop --worker "$w" >"$BATS_TEST_TMPDIR/w$w.out" 2>&1 3>&- &
+		pids="$pids $!"
+	done
+	for w in 1 2 3; do wait_for 100 blocked "$w"; done
+	start=$(date +%s%N)
+	ciq-ack --worker 9 -- a
+	for p in $pids; do
+		local rc=0
+		wait "$p" || rc=$?
+		assert_equal "$rc" "$CIQ_EX_NO"
+	done
+	# Not the 9 s a blocked wait may last: woken.
+	[ $((($(date +%s%N) - start) / 1000000)) -lt 2000 ]
+	assert_equal "$(cat "$BATS_TEST_TMPDIR"/w[123].out)" ''
+	assert_equal "$(rcli SCARD "$(key waiting)")" 0
+}
+
+@test "a waiting worker wakes when the reservation it waits on could be reclaimed" {
+	populate a
+	ciq-pop --worker 1 --heartbeat 0 >/dev/null
+	local start end
+	start=$(date +%s%N)
+	run --separate-stderr ciq-pop --timeout 0.5
+	end=$(date +%s%N)
+	assert_success
+	assert_output a
+	assert_equal "$stderr" "ciq-pop: reclaimed 'a' from worker 1, silent for over 0.5 s"
+	# Woken at the reclaim time, not at the end of a long block.
+	[ $(((end - start) / 1000000)) -lt 2000 ]
+}
 
 @test "a test silent for longer than the timeout is reclaimed with a warning" {
 	populate a b

@@ -13,6 +13,9 @@ setup() {
 	ciq_setup
 	export CIQ_HEARTBEAT=1 CIQ_TIMEOUT=0.6
 	export W="hb$BATS_TEST_NUMBER"
+	# The loops' logs go here, not to the machine's /tmp/ciq-UID.
+	export XDG_RUNTIME_DIR=$BATS_TEST_TMPDIR/xdg
+	mkdir -m 700 "$XDG_RUNTIME_DIR"
 	# The runner: records its pid, then sleeps $HOLD seconds, or until the
 	# file "release" appears.
 	cat >"$BATS_TEST_TMPDIR/run" <<'SH'
@@ -249,4 +252,44 @@ script_calls_above() {
 	wait_for 40 beats_seen "$first"
 	assert_equal "$(rcli HGET "$(key owner)" a)" "$W"
 	assert_equal "$(counter released)" ""
+}
+
+# log_file: the one log of this test's loops.
+log_file() {
+	ls "$XDG_RUNTIME_DIR/ciq-$(id -u)"/hb-* 2>/dev/null
+}
+
+# log_given_back: the log holds far fewer blocks than its size needs.
+log_given_back() {
+	local f
+	f=$(log_file) || return 1
+	[ "$(($(stat -c '%b * %B' "$f")))" -lt "$(($(stat -c %s "$f") / 4))" ]
+}
+
+@test "the log gives back what the heartbeat has read" {
+	local id i
+	id=$(printf 'x%.0s' $(seq 1000))
+	for i in $(seq 40); do echo "$id.$i"; done | ciq-populate --order given
+	for i in $(seq 40); do
+		t=$(ciq-pop --worker "$W")
+		ciq-ack --worker "$W" -- "$t"
+	done
+	local f
+	f=$(log_file)
+	# 40 tests, each a "+" line and a "-" line of 1000 bytes and more.
+	[ "$(stat -c %s "$f")" -gt 80000 ]
+	head -c 8192 /dev/zero >"$XDG_RUNTIME_DIR/probe"
+	fallocate -p -o 0 -l 4096 "$XDG_RUNTIME_DIR/probe" 2>/dev/null ||
+		skip "this file system cannot punch holes"
+	wait_for 40 log_given_back
+}
+
+@test "a log directory open to others is not used: pop warns and still hands out the test" {
+	populate a
+	mkdir -m 755 "$XDG_RUNTIME_DIR/ciq-$(id -u)"
+	run --separate-stderr ciq-pop --worker "$W"
+	assert_success
+	assert_output a
+	assert_equal "$stderr" "ciq-pop: cannot tell the heartbeat: the tests may be reclaimed after --timeout: Operation not permitted"
+	assert_equal "$(heartbeats)" ""
 }

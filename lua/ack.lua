@@ -21,7 +21,7 @@ local meta, running, owner, results, output, flaky, requeues, stats, wstats,
 local nonce, worker, status, text, has_output, testcases, has_cases =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6], ARGV[7] == '1'
 
-local m = redis.call('HMGET', meta, 'expire_at', 'waiting')
+local m = redis.call('HMGET', meta, 'expire_at', 'waiting', 'requeued')
 local expire_at = m[1]
 if not expire_at then return {'gone'} end
 local again = replayed(replies, worker, nonce)
@@ -83,7 +83,7 @@ for i = 8, #ARGV do
       redis.call('HINCRBY', stats, field, 1)
       redis.call('HINCRBY', wstats, worker .. ':' .. field, 1)
       if code == 'f' and has_output then set_output(id) end
-      if code == 'p' and redis.call('HEXISTS', requeues, id) == 1 then mark_flaky(id) end
+      if code == 'p' and m[3] and redis.call('HEXISTS', requeues, id) == 1 then mark_flaky(id) end
     else
       local pcode = string.sub(prev, 1, 1)
       if (pcode == 'p' and code == 'f') or (pcode == 'f' and code == 'p') then

@@ -21,7 +21,7 @@ local nonce, worker, timeout, count, max_streak, waited =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5] or '0'),
   ARGV[6] == '1'
 
-local m = redis.call('HMGET', meta, 'status', 'expire_at', 'max_failures', 'retrying')
+local m = redis.call('HMGET', meta, 'status', 'expire_at', 'max_failures', 'retrying', 'requeued')
 if not m[2] then
   -- A leader that won the election but has not published yet: wait.
   if redis.call('EXISTS', leader) == 1 then return {'notready'} end
@@ -121,7 +121,7 @@ local others, queued = nil, false
 while not retried and taken < count do
   local head = redis.call('LPOP', queue)
   if not head then break end
-  local pick, by = head, redis.call('HGET', requeued_by, head)
+  local pick, by = head, m[5] and redis.call('HGET', requeued_by, head)
   if by == worker then
     others = others or redis.call('ZCOUNT', workers, now - timeout, '+inf') - 1
     if others >= 1 then

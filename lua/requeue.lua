@@ -76,7 +76,11 @@ for i = 9, #ARGV do
   out[#out + 1] = detail
   if verdict == 'requeued' then n = n + 1 end
 end
--- A waiting worker per test put back takes it at once.
-if n > 0 then wake(wake_list, m[3], n) end
+-- A waiting worker per test put back takes it at once. meta says that
+-- this build has requeues at all: until then pop and ack skip looking.
+if n > 0 then
+  wake(wake_list, m[3], n)
+  redis.call('HSET', meta, 'requeued', '1')
+end
 touch_written(expire_at)
 return remember(replies, worker, nonce, expire_at, out)

@@ -142,17 +142,13 @@ main(int argc, char **argv)
 	struct ciq_session s;
 	struct ciq_backoff wait;
 	char msg[CIQ_ERRLEN], timeout[32], count[16], **ids = NULL;
-	pid_t loop;
+	pid_t loop = 0;
 	int nids = 0, waited = 0;
 	long long deadline;
 	long n = 1;
 	int c, rc;
 
 	ciq_tool_start(argv);
-	/* Found by our standard output, so before it is closed; without
-	 * /proc, the parent is taken for the loop. */
-	if ((loop = ciq_watch_loop()) <= 0)
-		loop = getppid();
 	ciq_conf_init(&conf);
 	while ((c = getopt_long(argc, argv, "hn:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -234,6 +230,10 @@ main(int argc, char **argv)
 		ciq_sleep_ms(ciq_backoff_next(&wait));
 	}
 	ciq_session_close(&s);
+	/* The loop is found by our standard output, so before it is closed;
+	 * without /proc, the parent is taken for it. */
+	if (ciq_conf_ms(&conf, CIQ_K_HEARTBEAT) > 0 && (loop = ciq_watch_loop()) <= 0)
+		loop = getppid();
 	if (ciq_cli_close_stdout() == -1)
 		err(CIQ_EX_SOFTWARE, "cannot write the test ids");
 	if (ciq_conf_ms(&conf, CIQ_K_HEARTBEAT) > 0)

@@ -647,6 +647,28 @@ def b1(ctx):
             starts[name] = (time.monotonic() - t0) / 200
         ctx.note('B1', 'diagnostic: fork+exec+exit of %s' % ', '.join(
             '%s %s' % (k, fmt_ms(v)) for k, v in starts.items()))
+
+        # A second floor: the same loop with the least a tool can do that
+        # talks to the server (bench/ping.c: connect, PING, exit) in place
+        # of each tool, alternated with the first floor.
+        ping = os.path.join(srv.dir, 'ping')
+        cc = subprocess.run(['cc', '-O2', '-o', ping, os.path.join(BENCH, 'ping.c')],
+                            capture_output=True, text=True)
+        if cc.returncode != 0:
+            ctx.note('B1', 'diagnostic: bench/ping.c did not build: %s' % cc.stderr.strip())
+        elif srv.url.startswith('unix://'):
+            pings, trues = [], []
+            for _ in range(3):
+                trues.append(floor_run(n) / n)
+                env = tool_env(srv.url, 'b1-ping', POP=ping, ACK=ping, REQUEUE=ping)
+                t, rc = PROCS.run(['sh', LOOP_SH, str(n), TRUE], env, 120)
+                if rc != 0:
+                    raise BenchError('the loop with bench/ping.c exited %d' % rc)
+                pings.append(t / n)
+            pf, tf = statistics.median(pings), statistics.median(trues)
+            ctx.note('B1', 'diagnostic: the same loop with bench/ping.c (connect, PING, exit) '
+                     'for each tool: %s/test, %.2fx the floor (%s/test); the ciq loop is %.2fx '
+                     'that' % (fmt_ms(pf), pf / tf, fmt_ms(tf), loop / pf))
     finally:
         finish(srv)
 

@@ -143,7 +143,7 @@ main(int argc, char **argv)
 	struct ciq_backoff wait;
 	char msg[CIQ_ERRLEN], timeout[32], count[16], **ids = NULL;
 	pid_t loop = 0;
-	int nids = 0, waited = 0;
+	int nids = 0, waited = 0, beats;
 	long long deadline;
 	long n = 1;
 	int c, rc;
@@ -173,6 +173,7 @@ main(int argc, char **argv)
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
 
+	beats = ciq_conf_ms(&conf, CIQ_K_HEARTBEAT) > 0;
 	snprintf(timeout, sizeof timeout, "%lld", ciq_conf_ms(&conf, CIQ_K_TIMEOUT));
 	snprintf(count, sizeof count, "%ld", n);
 	ciq_backoff_init(&wait, 50, 1500);
@@ -181,13 +182,14 @@ main(int argc, char **argv)
 		const char *args[4] = { timeout, count,
 		    ciq_conf_get(&conf, CIQ_K_MAX_CONSECUTIVE_FAILURES), waited ? "1" : "0" };
 		redisReply *r = ciq_session_run(&s, CIQ_S_POP, 4, args, NULL, &rc, msg);
-		long long wait_ms;
+		long long wait_ms = 0;
 		char status[16];
 
 		if (r == NULL)
 			errx(rc, "%s", msg);
 		snprintf(status, sizeof status, "%s", ciq_reply_str(r, 0));
-		wait_ms = strtoll(ciq_reply_str(r, 1), NULL, 10);
+		if (strcmp(status, "wait") == 0)
+			wait_ms = strtoll(ciq_reply_str(r, 1), NULL, 10);
 		if (strcmp(status, "stopped") == 0)
 			warnx("the build stopped: %s tests failed (--max-failures %s)",
 			    ciq_reply_str(r, 1), ciq_reply_str(r, 2));
@@ -232,11 +234,11 @@ main(int argc, char **argv)
 	ciq_session_close(&s);
 	/* The loop is found by our standard output, so before it is closed;
 	 * without /proc, the parent is taken for it. */
-	if (ciq_conf_ms(&conf, CIQ_K_HEARTBEAT) > 0 && (loop = ciq_watch_loop()) <= 0)
+	if (beats && (loop = ciq_watch_loop()) <= 0)
 		loop = getppid();
 	if (ciq_cli_close_stdout() == -1)
 		err(CIQ_EX_SOFTWARE, "cannot write the test ids");
-	if (ciq_conf_ms(&conf, CIQ_K_HEARTBEAT) > 0)
+	if (beats)
 		heartbeat(&conf, loop, nids, (const char **)ids);
 	for (int i = 0; i < nids; i++)
 		free(ids[i]);

@@ -4,7 +4,7 @@
 #   make check        build, then run the test suite twice: plain, and under
 #                     AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo         a real run: private Redis, 4 workers, a report
-#   make install      PREFIX=/usr/local DESTDIR=
+#   make install      PREFIX=/usr/local DESTDIR= (LINK=dynamic: see below)
 #   make deps         install missing Debian packages (as root)
 #   make stress       16 workers, 5000 ids, random SIGKILLs, a server restart
 #   make fuzz         the libFuzzer harnesses, FUZZ_SECONDS each
@@ -14,6 +14,7 @@ VERSION  = 0.1.0
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+LIBEXECDIR ?= $(PREFIX)/libexec/ciq
 
 CC      ?= cc
 OPT     ?= -O2 -g
@@ -29,9 +30,16 @@ CPPFLAGS += -D_GNU_SOURCE -DCIQ_VERSION='"$(VERSION)"' -Ilib -I$(OUT)
 CFLAGS  ?= $(OPT)
 CFLAGS  += -std=c11 $(WARN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Each tool links only what it calls: OpenSSL is loaded at run time, and
-# only for rediss:// (lib/ssllib.h); libcurl only by ciq-report. hiredis
-# is linked in (HIREDIS=static): loading it would cost each tool about
-# 40 us of its start (bench B1). HIREDIS=shared uses libhiredis.so.
+# only for rediss:// (lib/ssllib.h); libcurl only by ciq-report.
+#
+# LINK=static (the default): every tool but ciq-report is a static PIE,
+# which starts in about half the time of a dynamic one (no loader, no
+# symbol lookups: bench B1). A static program cannot load OpenSSL, so a
+# dynamic build of each tool that connects goes to libexec/ciq/, and a
+# static tool hands rediss:// to it (cmd/tool.h). LINK=dynamic: every
+# tool is dynamic, nothing goes to libexec; HIREDIS=shared then links
+# libhiredis.so instead of linking hiredis in.
+LINK    ?= static
 HIREDIS ?= static
 LDFLAGS += -Wl,--as-needed
 ifeq ($(HIREDIS),static)
@@ -39,7 +47,7 @@ LDLIBS  += -Wl,-Bstatic -lhiredis -Wl,-Bdynamic
 else
 LDLIBS  += $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
 endif
-LDLIBS  += -ldl -lm
+LDLIBS  += -ldl
 CURLLIBS = $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 # SAN=1 builds a sanitized copy into build-san/ and bin-san/.
@@ -48,6 +56,8 @@ OUT      = build-san
 BIN      = bin-san
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
+# The sanitizers need the dynamic loader.
+LINK     = dynamic
 else
 OUT      = build
 BIN      = bin
@@ -59,11 +69,15 @@ LIBSRC   = $(wildcard lib/*.c)
 LIBOBJ   = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o)
 LUAHDR   = $(SCRIPTS:%=$(OUT)/lua/%.h)
 PROGS    = $(TOOLS:%=$(BIN)/%)
+# The static tools, and the dynamic builds of those that connect.
+STATIC   = $(if $(filter static,$(LINK)),$(filter-out ciq-report,$(TOOLS)))
+DYNAMIC  = $(filter-out ciq-env,$(STATIC))
+LIBEXEC  = $(DYNAMIC:%=libexec/ciq/%)
 MANSRC   = $(wildcard man/*.scd)
 MANPAGES = $(MANSRC:.scd=)
 HAVE_SCDOC := $(shell command -v scdoc 2>/dev/null)
 
-all: $(PROGS) tests/exit_codes.bash $(if $(HAVE_SCDOC),man)
+all: $(PROGS) $(LIBEXEC) tests/exit_codes.bash $(if $(HAVE_SCDOC),man)
 
 man: $(MANPAGES)
 
@@ -72,6 +86,22 @@ $(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/libciq.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/ciq-report: LDLIBS += $(CURLLIBS)
+
+$(STATIC:%=$(BIN)/%): $(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/static/ssllib.o $(OUT)/libciq.a
+	@mkdir -p $(@D)
+	$(CC) -static-pie $(LDFLAGS) -o $@ $^ -lhiredis
+
+$(LIBEXEC): libexec/ciq/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/libciq.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The static build's ssllib.o has no loader (lib/ssllib.h); linked before
+# libciq.a, it stands in for the archive's.
+$(OUT)/static/ssllib.o: lib/ssllib.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DCIQ_SSLLIB_STATIC $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(OUT)/cmd/tool.o: CPPFLAGS += -DCIQ_LIBEXECDIR='"$(LIBEXECDIR)"'
 
 $(OUT)/libciq.a: $(LIBOBJ)
 	$(AR) rcs $@ $^
@@ -121,6 +151,9 @@ deps:
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR)
 	cp $(PROGS) $(DESTDIR)$(BINDIR)/
+	if [ -n "$(LIBEXEC)" ]; then \
+	  mkdir -p $(DESTDIR)$(LIBEXECDIR) && cp $(LIBEXEC) $(DESTDIR)$(LIBEXECDIR)/; \
+	fi
 	cp ci-templates/ciq-worker.sh $(DESTDIR)$(BINDIR)/ciq-worker.sh
 	chmod 755 $(DESTDIR)$(BINDIR)/ciq-worker.sh
 	if [ -n "$(HAVE_SCDOC)" ]; then \
@@ -132,12 +165,13 @@ install: all
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(BINDIR)/ciq-worker.sh
+	rm -rf $(DESTDIR)$(LIBEXECDIR)
 	for m in $(notdir $(MANPAGES)); do \
 	  rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; \
 	done
 
 clean:
-	rm -rf build build-san build-fuzz bin bin-san $(MANPAGES) tests/exit_codes.bash
+	rm -rf build build-san build-fuzz bin bin-san libexec $(MANPAGES) tests/exit_codes.bash
 
 .PHONY: all man check fuzz stress bench demo deps install uninstall clean
 

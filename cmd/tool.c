@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "cases.h"
@@ -13,12 +14,63 @@
 #include "cli.h"
 #include "exit.h"
 #include "junitxml.h"
+#include "ssllib.h"
 #include "tool.h"
+
+#ifndef CIQ_LIBEXECDIR
+#define CIQ_LIBEXECDIR "/usr/local/libexec/ciq"
+#endif
+
+/* argv as the tool was started: getopt permutes the caller's array. */
+static char **given;
 
 void
 ciq_tool_start(char **argv)
 {
+	size_t n = 0;
+
+	while (argv[n] != NULL)
+		n++;
+	given = ciq_calloc(n + 1, sizeof *given);
+	memcpy(given, argv, n * sizeof *given);
 	argv[0] = program_invocation_short_name;
+}
+
+void
+ciq_tool_tls(const struct ciq_tool *t, struct ciq_conf *conf)
+{
+	const char *url;
+	char self[4096], near[4096 + 64], far[sizeof CIQ_LIBEXECDIR + 64], *slash;
+	const char *needs = "rediss:// needs the dynamic build, which loads OpenSSL:";
+	ssize_t n;
+	int near_errno = ENOENT;
+
+	if (ciq_ssllib_loadable())
+		return;
+	ciq_conf_resolve(conf);
+	url = ciq_conf_get(conf, CIQ_K_QUEUE);
+	if (url == NULL || strncmp(url, "rediss://", 9) != 0)
+		return;
+	/* Beside this program first, so that a tree that is moved or not yet
+	 * installed finds its own build. */
+	near[0] = '\0';
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			snprintf(near, sizeof near, "%s/../libexec/ciq/%s", self, t->name);
+			execv(near, given);
+			near_errno = errno;
+		}
+	}
+	snprintf(far, sizeof far, "%s/%s", CIQ_LIBEXECDIR, t->name);
+	execv(far, given);
+	if (near[0] != '\0' && near_errno != ENOENT)
+		errx(CIQ_EX_CONFIG, "%s cannot run '%s': %s", needs, near, strerror(near_errno));
+	if (near[0] != '\0' && errno == ENOENT)
+		errx(CIQ_EX_CONFIG, "%s neither '%s' nor '%s' exists", needs, near, far);
+	errx(CIQ_EX_CONFIG, "%s cannot run '%s': %s", needs, far, strerror(errno));
 }
 
 void

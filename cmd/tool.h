@@ -23,8 +23,20 @@ struct ciq_tool {
 	{ "version", 0, NULL, 'V' }, \
 	CIQ_CONF_LONGOPTS
 
-/* Set up the process: getopt and err(3) name the tool the same way. */
+/* Set up the process: getopt and err(3) name the tool the same way.
+ * The arguments are kept as given, for ciq_tool_tls. */
 void ciq_tool_start(char **argv);
+
+/*
+ * In the static build, which cannot load OpenSSL (lib/ssllib.h): when the
+ * queue's URL is rediss://, replace the process with the tool's dynamic
+ * build, with the same arguments and environment. It is looked for in
+ * ../libexec/ciq/ beside this program, then in the LIBEXECDIR it was
+ * built for; when neither runs, the tool exits 78 saying where it looked.
+ * Returns in the dynamic build and for other URLs. Call it after the
+ * options and before reading any input, so that the input is still there.
+ */
+void ciq_tool_tls(const struct ciq_tool *t, struct ciq_conf *conf);
 
 /* Print the usage (stdout when status is 0, else stderr) and exit. */
 noreturn void ciq_tool_usage(const struct ciq_tool *t, int status);

@@ -1,13 +1,32 @@
 /*
  * ssllib.c - resolve the OpenSSL functions tls.c calls, once.
  */
-#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/opensslv.h>
-
 #include "ssllib.h"
+
+#ifdef CIQ_SSLLIB_STATIC
+
+int
+ciq_ssllib_loadable(void)
+{
+	return 0;
+}
+
+const struct ciq_ssllib *
+ciq_ssllib(char err[CIQ_ERRLEN])
+{
+	snprintf(err, CIQ_ERRLEN, "TLS: the static build cannot load OpenSSL: run the "
+	    "tool's dynamic build (libexec/ciq/)");
+	return NULL;
+}
+
+#else
+
+#include <dlfcn.h>
+
+#include <openssl/opensslv.h>
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -65,3 +84,11 @@ ciq_ssllib(char err[CIQ_ERRLEN])
 	snprintf(err, CIQ_ERRLEN, "%s", failure);
 	return NULL;
 }
+
+int
+ciq_ssllib_loadable(void)
+{
+	return 1;
+}
+
+#endif

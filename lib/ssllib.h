@@ -7,6 +7,11 @@
  * calls OpenSSL through this table, filled by dlopen() of the system's
  * libssl (the ABI the headers describe, so security updates still apply).
  * The types come from OpenSSL's own headers.
+ *
+ * A static program cannot dlopen() a library built against the shared
+ * libc, so the static build of a tool (LINK=static, the default; built
+ * with CIQ_SSLLIB_STATIC) has no loader: its main hands a rediss:// URL
+ * to the tool's dynamic build (cmd/tool.h, ciq_tool_tls).
  */
 #ifndef CIQ_SSLLIB_H
 #define CIQ_SSLLIB_H
@@ -48,5 +53,8 @@ struct ciq_ssllib {
  * later call then fails the same way.
  */
 const struct ciq_ssllib *ciq_ssllib(char err[CIQ_ERRLEN]);
+
+/* 1 when this build can load OpenSSL, 0 in the static build. */
+int ciq_ssllib_loadable(void);
 
 #endif

@@ -464,24 +464,3 @@ ciq_tls_heard(const struct ciq_tls *s)
 {
 	return s->heard;
 }
-
-int
-ciq_tls_probe(int fd, long long deadline)
-{
-	struct ciq_tls *s = ciq_calloc(1, sizeof *s);
-	char err[CIQ_ERRLEN];
-	int ok = 0;
-
-	/* Not ciq_tls_new(): the TLS settings are no concern of a plain URL. */
-	if (ossl == NULL && (ossl = ciq_ssllib(err)) == NULL) {
-		free(s);
-		return 0;
-	}
-	if ((s->ctx = ossl->SSL_CTX_new(ossl->TLS_client_method())) != NULL &&
-	    (s->ssl = ossl->SSL_new(s->ctx)) != NULL) {
-		ossl->SSL_set_verify(s->ssl, SSL_VERIFY_NONE, NULL);
-		ok = ciq_tls_handshake(s, fd, deadline, err) == 0;
-	}
-	ciq_tls_free(s);
-	return ok;
-}

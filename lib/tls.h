@@ -70,11 +70,4 @@ ssize_t ciq_tls_read(struct ciq_tls *s, char *buf, size_t cap, long long deadlin
  */
 void ciq_tls_free(struct ciq_tls *s);
 
-/*
- * Whether the server on fd, a freshly connected non-blocking socket,
- * answers a TLS handshake before the deadline: 1 yes, 0 no. Nothing is
- * verified; this only tells a plain client why a server hung up on it.
- */
-int ciq_tls_probe(int fd, long long deadline);
-
 #endif

@@ -200,6 +200,50 @@ ciq_transport_open(struct ciq_transport *t, const struct ciq_url *u,
 }
 
 /*
+ * A TLS ClientHello (TLS 1.2, the usual AEAD suites and groups), written
+ * out so that telling a TLS port needs no TLS library. Any TLS server
+ * answers it with a record: a ServerHello, or an alert when it wants
+ * something else.
+ */
+static const unsigned char client_hello[] = {
+	0x16, 0x03, 0x01, 0x00, 0x59, 0x01, 0x00, 0x00, 0x55, 0x03, 0x03, 0x00,
+	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c,
+	0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
+	0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x00, 0x00, 0x0c, 0x13, 0x01,
+	0x13, 0x02, 0xc0, 0x2b, 0xc0, 0x2f, 0xc0, 0x2c, 0xc0, 0x30, 0x01, 0x00,
+	0x00, 0x20, 0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x17,
+	0x00, 0x0b, 0x00, 0x02, 0x01, 0x00, 0x00, 0x0d, 0x00, 0x0c, 0x00, 0x0a,
+	0x04, 0x03, 0x08, 0x04, 0x04, 0x01, 0x05, 0x01, 0x08, 0x05,
+};
+
+/* Whether the server at t->peer answers a ClientHello with a TLS record
+ * (handshake or alert, version 3.x) before the deadline. */
+static int
+speaks_tls(struct ciq_transport *t, long long deadline)
+{
+	char ignored[CIQ_ERRLEN];
+	unsigned char head[2];
+	size_t got = 0;
+	ssize_t r;
+	int fd;
+
+	fd = connect_one(t->peer.ss_family, (struct sockaddr *)&t->peer, t->peerlen, deadline, ignored);
+	if (fd == -1)
+		return 0;
+	if (send(fd, client_hello, sizeof client_hello, MSG_NOSIGNAL) == (ssize_t)sizeof client_hello)
+		while (got < sizeof head) {
+			r = recv(fd, head + got, sizeof head - got, 0);
+			if (r > 0)
+				got += (size_t)r;
+			else if (r == 0 || (errno != EAGAIN && errno != EINTR) ||
+			    ciq_transport_wait(fd, POLLIN, deadline) != 1)
+				break;
+		}
+	close(fd);
+	return got == sizeof head && (head[0] == 0x15 || head[0] == 0x16) && head[1] == 0x03;
+}
+
+/*
  * A redis:// server hung up before it said anything. A TLS-only port does
  * that to a plain client (Redis resets the connection), so ask the same
  * address for a TLS handshake, briefly, to give the user the real reason.
@@ -208,18 +252,11 @@ static void
 hung_up(struct ciq_transport *t, const char *why, long long deadline, char err[CIQ_ERRLEN])
 {
 	long long d = ciq_now_ms() + PROBE_MS;
-	char ignored[CIQ_ERRLEN];
-	int fd;
 
 	if (d > deadline)
 		d = deadline;
-	if (t->tls == NULL && t->peerlen > 0 && !t->heard &&
-	    (fd = connect_one(t->peer.ss_family, (struct sockaddr *)&t->peer, t->peerlen, d,
-	    ignored)) != -1) {
-		if (ciq_tls_probe(fd, d))
-			t->refusal = speaks_tls_msg;
-		close(fd);
-	}
+	if (t->tls == NULL && t->peerlen > 0 && !t->heard && speaks_tls(t, d))
+		t->refusal = speaks_tls_msg;
 	snprintf(err, CIQ_ERRLEN, "%s", t->refusal != NULL ? t->refusal : why);
 }
 

@@ -302,14 +302,26 @@ green_build() {
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" a
 }
 
+# static_build: the tools under test are static (LINK=static), so that
+# rediss:// runs their dynamic build in libexec/ciq/.
+static_build() {
+	! readelf -d "$CIQ_BIN/ciq-pop" | grep -q '(NEEDED)'
+}
+
 @test "OpenSSL is loaded for rediss:// only: a plain tool never maps libssl" {
 	# The dynamic loader names every library it loads, dlopen() included.
+	# A static tool has no loader: it says nothing, and for rediss:// its
+	# dynamic build speaks instead.
 	export CIQ_QUEUE="redis://localhost:$PLAIN_PORT" CIQ_PASSWORD=$PW
 	run --separate-stderr env LD_DEBUG=files ciq-populate --order given < <(printf '%s\n' a b)
 	assert_equal "$status" 0
 	assert_output ''
-	[[ $stderr == *'file=libc.so.6 [0];  needed by'* ]]
-	[[ $stderr != *libssl* && $stderr != *libcrypto* ]]
+	if static_build; then
+		assert_equal "$stderr" ''
+	else
+		[[ $stderr == *'file=libc.so.6 [0];  needed by'* ]]
+		[[ $stderr != *libssl* && $stderr != *libcrypto* ]]
+	fi
 	run --separate-stderr env LD_DEBUG=files ciq-pop
 	assert_equal "$status" 0
 	assert_output a
@@ -320,6 +332,54 @@ green_build() {
 	assert_output b
 	# (by the tool, or by ASan's dlopen interceptor in the sanitized build)
 	[[ $stderr == *'file=libssl.so.3 [0];  dynamically loaded by '* ]]
+}
+
+@test "over rediss://, ack, requeue and release get their options and standard input" {
+	# In the static build, each of them is run again as its dynamic build:
+	# the options must arrive as given, and standard input unread.
+	export CIQ_QUEUE="rediss://localhost:$TLS_PORT" CIQ_PASSWORD=$PW
+	export CIQ_TLS_CA_FILE=$TLS_DIR/ca.crt
+	printf '%s\n' a b c | ciq-populate --order given
+	run --separate-stderr ciq-pop -n 3
+	assert_equal "$status" 0
+	assert_output "$(printf '%s\n' a b c)"
+	run --separate-stderr ciq-ack --failed --output - -- a < <(printf 'boom\n')
+	assert_equal "$status" 0
+	assert_equal "$stderr" ''
+	run result a
+	assert_output --regexp '^f [0-9]+ 0$'
+	assert_equal "$(rcli HGET "$(key output)" a)" boom
+	run --separate-stderr ciq-requeue --max-requeues 1 --requeue-tolerance 1 --output - -- b \
+		< <(printf 'flaky\n')
+	assert_equal "$status" 0
+	assert_equal "$stderr" ''
+	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" b
+	run --separate-stderr ciq-release -- c
+	assert_equal "$status" 0
+	assert_equal "$stderr" ''
+	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" "$(printf '%s\n' c b)"
+}
+
+@test "a static tool without its dynamic build refuses rediss://, naming where it looked" {
+	local dir
+	dir=$(cd "$BATS_TEST_TMPDIR" && pwd -P)/bin
+	mkdir "$dir"
+	cp "$CIQ_BIN/ciq-pop" "$dir/"
+	export CIQ_QUEUE="rediss://localhost:$TLS_PORT" CIQ_PASSWORD=$PW
+	export CIQ_TLS_CA_FILE=$TLS_DIR/ca.crt
+	populate a
+	run --separate-stderr "$dir/ciq-pop"
+	if static_build && [ ! -e /usr/local/libexec/ciq/ciq-pop ]; then
+		assert_equal "$status" "$CIQ_EX_CONFIG"
+		assert_output ''
+		assert_equal "$stderr" "ciq-pop: rediss:// needs the dynamic build, which loads OpenSSL: neither '$dir/../libexec/ciq/ciq-pop' nor '/usr/local/libexec/ciq/ciq-pop' exists"
+		# A plain URL needs nothing else.
+		export CIQ_QUEUE="redis://localhost:$PLAIN_PORT"
+		run --separate-stderr "$dir/ciq-pop"
+	fi
+	assert_equal "$status" 0
+	assert_equal "$stderr" ''
+	assert_output a
 }
 
 @test "a server that requires a client certificate is refused once, saying so" {

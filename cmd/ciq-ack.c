@@ -77,7 +77,7 @@ main(int argc, char **argv)
 			ciq_tool_option(&tool, &conf, c, optarg);
 		}
 	}
-	ciq_tool_tls(&tool, &conf);
+	ciq_tool_handover(&tool, &conf);
 	ciq_tool_attachments(&tool, &conf, argc - optind, output_path, junit_path, status[0],
 	    "recorded", &output, &output_len, &encoded, &encoded_len);
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)

@@ -166,7 +166,7 @@ main(int argc, char **argv)
 			ciq_tool_option(&tool, &conf, c, optarg);
 		}
 	}
-	ciq_tool_tls(&tool, &conf);
+	ciq_tool_handover(&tool, &conf);
 	if (optind != argc) {
 		warnx("unexpected argument '%s'", argv[optind]);
 		ciq_tool_usage(&tool, CIQ_EX_USAGE);

@@ -296,7 +296,7 @@ main(int argc, char **argv)
 			ciq_tool_option(&tool, &conf, c, optarg);
 		}
 	}
-	ciq_tool_tls(&tool, &conf);
+	ciq_tool_handover(&tool, &conf);
 	ciq_conf_resolve(&conf);
 	if (ciq_conf_check(&conf, CIQ_NEED_WORKER, msg) == -1)
 		errx(CIQ_EX_CONFIG, "%s", msg);

@@ -2,6 +2,7 @@
  * tool.c - the options, usage, version and exit every ciq main shares.
  */
 #include <err.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +15,15 @@
 #include "cli.h"
 #include "exit.h"
 #include "junitxml.h"
+#include "nsswitch.h"
 #include "ssllib.h"
 #include "tool.h"
+#include "url.h"
 
 #ifndef CIQ_LIBEXECDIR
 #define CIQ_LIBEXECDIR "/usr/local/libexec/ciq"
 #endif
+#define NSSWITCH "/etc/nsswitch.conf"
 
 /* argv as the tool was started: getopt permutes the caller's array. */
 static char **given;
@@ -36,20 +40,38 @@ ciq_tool_start(char **argv)
 	argv[0] = program_invocation_short_name;
 }
 
-void
-ciq_tool_tls(const struct ciq_tool *t, struct ciq_conf *conf)
+/* Why this URL needs the dynamic build, or NULL when it does not. */
+static const char *
+needs_dynamic(const char *url)
 {
-	const char *url;
+	struct ciq_url u;
+	unsigned char addr[sizeof(struct in6_addr)];
+	char ignored[CIQ_ERRLEN];
+	const char *why = NULL;
+
+	if (url == NULL || ciq_url_parse(url, &u, ignored) == -1)
+		return NULL;    /* the connection says what is wrong */
+	if (u.scheme == CIQ_SCHEME_TLS)
+		why = "rediss:// needs the dynamic build, which loads OpenSSL:";
+	else if (u.scheme == CIQ_SCHEME_TCP && inet_pton(AF_INET, u.host, addr) != 1 &&
+	    inet_pton(AF_INET6, u.host, addr) != 1 && !ciq_nsswitch_builtin_hosts(NSSWITCH))
+		why = "a host name looked up by NSS modules (" NSSWITCH ") needs the dynamic build:";
+	ciq_url_free(&u);
+	return why;
+}
+
+void
+ciq_tool_handover(const struct ciq_tool *t, struct ciq_conf *conf)
+{
 	char self[4096], near[4096 + 64], far[sizeof CIQ_LIBEXECDIR + 64], *slash;
-	const char *needs = "rediss:// needs the dynamic build, which loads OpenSSL:";
+	const char *needs;
 	ssize_t n;
 	int near_errno = ENOENT;
 
 	if (ciq_ssllib_loadable())
 		return;
 	ciq_conf_resolve(conf);
-	url = ciq_conf_get(conf, CIQ_K_QUEUE);
-	if (url == NULL || strncmp(url, "rediss://", 9) != 0)
+	if ((needs = needs_dynamic(ciq_conf_get(conf, CIQ_K_QUEUE))) == NULL)
 		return;
 	/* Beside this program first, so that a tree that is moved or not yet
 	 * installed finds its own build. */

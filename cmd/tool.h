@@ -24,19 +24,22 @@ struct ciq_tool {
 	CIQ_CONF_LONGOPTS
 
 /* Set up the process: getopt and err(3) name the tool the same way.
- * The arguments are kept as given, for ciq_tool_tls. */
+ * The arguments are kept as given, for ciq_tool_handover. */
 void ciq_tool_start(char **argv);
 
 /*
- * In the static build, which cannot load OpenSSL (lib/ssllib.h): when the
- * queue's URL is rediss://, replace the process with the tool's dynamic
- * build, with the same arguments and environment. It is looked for in
- * ../libexec/ciq/ beside this program, then in the LIBEXECDIR it was
- * built for; when neither runs, the tool exits 78 saying where it looked.
- * Returns in the dynamic build and for other URLs. Call it after the
- * options and before reading any input, so that the input is still there.
+ * In the static build (LINK=static), which can load no shared library:
+ * when the queue's URL needs one, replace the process with the tool's
+ * dynamic build, with the same arguments and environment. A URL needs
+ * one for TLS (rediss://: OpenSSL, lib/ssllib.h), or when its host name
+ * would be looked up through an NSS module (lib/nsswitch.h). The dynamic
+ * build is looked for in ../libexec/ciq/ beside this program, then in the
+ * LIBEXECDIR it was built for; when neither runs, the tool exits 78
+ * saying where it looked. Returns when nothing is needed, and always in
+ * the dynamic build. Call it after the options and before reading any
+ * input, so that the input is still there for the dynamic build.
  */
-void ciq_tool_tls(const struct ciq_tool *t, struct ciq_conf *conf);
+void ciq_tool_handover(const struct ciq_tool *t, struct ciq_conf *conf);
 
 /* Print the usage (stdout when status is 0, else stderr) and exit. */
 noreturn void ciq_tool_usage(const struct ciq_tool *t, int status);

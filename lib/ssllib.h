@@ -11,7 +11,7 @@
  * A static program cannot dlopen() a library built against the shared
  * libc, so the static build of a tool (LINK=static, the default; built
  * with CIQ_SSLLIB_STATIC) has no loader: its main hands a rediss:// URL
- * to the tool's dynamic build (cmd/tool.h, ciq_tool_tls).
+ * to the tool's dynamic build (cmd/tool.h, ciq_tool_handover).
  */
 #ifndef CIQ_SSLLIB_H
 #define CIQ_SSLLIB_H

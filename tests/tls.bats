@@ -382,6 +382,42 @@ static_build() {
 	assert_output a
 }
 
+@test "a static tool leaves host names that NSS modules look up to its dynamic build" {
+	unshare -m true 2>/dev/null || skip "needs a mount namespace (unshare -m) for its own /etc/nsswitch.conf"
+	local dir
+	dir=$(cd "$BATS_TEST_TMPDIR" && pwd -P)/bin
+	mkdir "$dir"
+	cp "$CIQ_BIN/ciq-pop" "$dir/"
+	printf 'hosts: files mdns4_minimal [NOTFOUND=return] dns\n' >"$BATS_TEST_TMPDIR/nsswitch.conf"
+	export CIQ_PASSWORD=$PW NSS=$BATS_TEST_TMPDIR/nsswitch.conf
+	CIQ_QUEUE="redis://localhost:$PLAIN_PORT" populate a b c
+	# with_nss CMD...: CMD with that nsswitch.conf, under LD_DEBUG=files
+	with_nss() {
+		unshare -m sh -c 'mount --bind "$NSS" /etc/nsswitch.conf && exec env LD_DEBUG=files "$@"' sh "$@"
+	}
+	export CIQ_QUEUE="redis://localhost:$PLAIN_PORT"
+	run --separate-stderr with_nss ciq-pop
+	assert_equal "$status" 0
+	assert_output a
+	[[ $stderr == *'file=libc.so.6 [0];  needed by'* ]]
+	# An address needs no lookup: a static tool keeps it.
+	export CIQ_QUEUE="redis://127.0.0.1:$PLAIN_PORT"
+	run --separate-stderr with_nss ciq-pop
+	assert_equal "$status" 0
+	assert_output b
+	if static_build; then assert_equal "$stderr" ''; fi
+	export CIQ_QUEUE="redis://localhost:$PLAIN_PORT"
+	run --separate-stderr with_nss "$dir/ciq-pop"
+	if static_build && [ ! -e /usr/local/libexec/ciq/ciq-pop ]; then
+		assert_equal "$status" "$CIQ_EX_CONFIG"
+		assert_output ''
+		assert_equal "$stderr" "ciq-pop: a host name looked up by NSS modules (/etc/nsswitch.conf) needs the dynamic build: neither '$dir/../libexec/ciq/ciq-pop' nor '/usr/local/libexec/ciq/ciq-pop' exists"
+	else
+		assert_equal "$status" 0
+		assert_output c
+	fi
+}
+
 @test "a server that requires a client certificate is refused once, saying so" {
 	rcli CONFIG SET tls-auth-clients yes >/dev/null
 	export CIQ_QUEUE="rediss://localhost:$TLS_PORT" CIQ_PASSWORD=$PW

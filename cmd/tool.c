@@ -33,10 +33,13 @@ ciq_tool_start(char **argv)
 {
 	size_t n = 0;
 
-	while (argv[n] != NULL)
-		n++;
-	given = ciq_calloc(n + 1, sizeof *given);
-	memcpy(given, argv, n * sizeof *given);
+	/* Only the static build may run another. */
+	if (!ciq_ssllib_loadable()) {
+		while (argv[n] != NULL)
+			n++;
+		given = ciq_calloc(n + 1, sizeof *given);
+		memcpy(given, argv, n * sizeof *given);
+	}
 	argv[0] = program_invocation_short_name;
 }
 

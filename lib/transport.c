@@ -92,6 +92,36 @@ fail:
 }
 
 /*
+ * Ask the server at t->peer on a connection of its own: send msg, read up
+ * to want bytes of the answer into reply before the deadline. Returns how
+ * many were read. It tells what a port speaks.
+ */
+static size_t
+probe(struct ciq_transport *t, const void *msg, size_t len, unsigned char *reply, size_t want,
+    long long deadline)
+{
+	char ignored[CIQ_ERRLEN];
+	size_t got = 0;
+	ssize_t r;
+	int fd;
+
+	fd = connect_one(t->peer.ss_family, (struct sockaddr *)&t->peer, t->peerlen, deadline, ignored);
+	if (fd == -1)
+		return 0;
+	if (send(fd, msg, len, MSG_NOSIGNAL) == (ssize_t)len)
+		while (got < want) {
+			r = recv(fd, reply + got, want - got, 0);
+			if (r > 0)
+				got += (size_t)r;
+			else if (r == 0 || (errno != EAGAIN && errno != EINTR) ||
+			    ciq_transport_wait(fd, POLLIN, deadline) != 1)
+				break;
+		}
+	close(fd);
+	return got;
+}
+
+/*
  * Whether the server at t->peer answers an inline PING in RESP before the
  * deadline: a plain Redis does ("+PONG", "-NOAUTH ..."), a TLS port hangs
  * up.
@@ -99,20 +129,9 @@ fail:
 static int
 speaks_resp(struct ciq_transport *t, long long deadline)
 {
-	char ignored[CIQ_ERRLEN], c = 0;
-	int fd, yes = 0;
+	unsigned char c;
 
-	fd = connect_one(t->peer.ss_family, (struct sockaddr *)&t->peer, t->peerlen, deadline, ignored);
-	if (fd == -1)
-		return 0;
-	if (send(fd, "PING\r\n", 6, MSG_NOSIGNAL) == 6) {
-		while (recv(fd, &c, 1, 0) == -1 && (errno == EAGAIN || errno == EINTR) &&
-		    ciq_transport_wait(fd, POLLIN, deadline) == 1)
-			;
-		yes = c == '+' || c == '-';
-	}
-	close(fd);
-	return yes;
+	return probe(t, "PING\r\n", 6, &c, 1, deadline) == 1 && (c == '+' || c == '-');
 }
 
 /*
@@ -221,26 +240,10 @@ static const unsigned char client_hello[] = {
 static int
 speaks_tls(struct ciq_transport *t, long long deadline)
 {
-	char ignored[CIQ_ERRLEN];
 	unsigned char head[2];
-	size_t got = 0;
-	ssize_t r;
-	int fd;
 
-	fd = connect_one(t->peer.ss_family, (struct sockaddr *)&t->peer, t->peerlen, deadline, ignored);
-	if (fd == -1)
-		return 0;
-	if (send(fd, client_hello, sizeof client_hello, MSG_NOSIGNAL) == (ssize_t)sizeof client_hello)
-		while (got < sizeof head) {
-			r = recv(fd, head + got, sizeof head - got, 0);
-			if (r > 0)
-				got += (size_t)r;
-			else if (r == 0 || (errno != EAGAIN && errno != EINTR) ||
-			    ciq_transport_wait(fd, POLLIN, deadline) != 1)
-				break;
-		}
-	close(fd);
-	return got == sizeof head && (head[0] == 0x15 || head[0] == 0x16) && head[1] == 0x03;
+	return probe(t, client_hello, sizeof client_hello, head, sizeof head, deadline) == 2 &&
+	    (head[0] == 0x15 || head[0] == 0x16) && head[1] == 0x03;
 }
 
 /*

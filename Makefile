@@ -81,9 +81,14 @@ all: $(PROGS) $(LIBEXEC) tests/exit_codes.bash $(if $(HAVE_SCDOC),man)
 
 man: $(MANPAGES)
 
-$(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/libciq.a
+# The tools are linked again when LINK changes: they depend on a file
+# that holds it, written only when it differs.
+LINKED   = $(OUT)/linked
+$(shell mkdir -p $(OUT) && [ "$$(cat $(LINKED) 2>/dev/null)" = "$(LINK)" ] || echo "$(LINK)" > $(LINKED))
+
+$(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/libciq.a $(LINKED)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
 $(BIN)/ciq-report: LDLIBS += $(CURLLIBS)
 
@@ -94,9 +99,10 @@ $(BIN)/ciq-report: LDLIBS += $(CURLLIBS)
 DROP_GAI = awk '/: in function / { held = $$0; next } \
 	/Using .getaddrinfo. in statically linked/ { held = ""; next } \
 	{ if (held != "") print held; held = ""; print } END { if (held != "") print held }'
-$(STATIC:%=$(BIN)/%): $(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/static/ssllib.o $(OUT)/libciq.a
+$(STATIC:%=$(BIN)/%): $(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/static/ssllib.o \
+    $(OUT)/libciq.a $(LINKED)
 	@mkdir -p $(@D)
-	$(CC) -static-pie $(LDFLAGS) -o $@ $^ -lhiredis 2>$@.ld; s=$$?; \
+	$(CC) -static-pie $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -lhiredis 2>$@.ld; s=$$?; \
 	  $(DROP_GAI) $@.ld >&2; rm -f $@.ld; exit $$s
 
 $(LIBEXEC): libexec/ciq/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/libciq.a

@@ -24,6 +24,8 @@
 #define CIQ_LIBEXECDIR "/usr/local/libexec/ciq"
 #endif
 #define NSSWITCH "/etc/nsswitch.conf"
+/* Set in the environment of the dynamic build a static tool runs. */
+#define HANDED_OVER "CIQ_HANDED_OVER"
 
 /* argv as the tool was started: getopt permutes the caller's array. */
 static char **given;
@@ -76,12 +78,19 @@ ciq_tool_handover(const struct ciq_tool *t, struct ciq_conf *conf)
 	ciq_conf_resolve(conf);
 	if ((needs = needs_dynamic(ciq_conf_get(conf, CIQ_K_QUEUE))) == NULL)
 		return;
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	self[n > 0 ? n : 0] = '\0';
+	/* A static program installed as the dynamic build would run itself
+	 * without end; the variable tells it that it is the one run. */
+	if (getenv(HANDED_OVER) != NULL)
+		errx(CIQ_EX_CONFIG, "%s '%s' was run as it, and is static too", needs,
+		    n > 0 ? self : t->name);
+	if (setenv(HANDED_OVER, "1", 1) == -1)
+		err(CIQ_EX_SOFTWARE, "setenv");
 	/* Beside this program first, so that a tree that is moved or not yet
 	 * installed finds its own build. */
 	near[0] = '\0';
-	n = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (n > 0) {
-		self[n] = '\0';
 		if ((slash = strrchr(self, '/')) != NULL) {
 			*slash = '\0';
 			snprintf(near, sizeof near, "%s/../libexec/ciq/%s", self, t->name);

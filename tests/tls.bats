@@ -382,6 +382,27 @@ static_build() {
 	assert_output a
 }
 
+@test "a static program installed as the dynamic build is refused, not run again and again" {
+	local root
+	root=$(cd "$BATS_TEST_TMPDIR" && pwd -P)
+	mkdir -p "$root/bin" "$root/libexec/ciq"
+	cp "$CIQ_BIN/ciq-pop" "$root/bin/"
+	cp "$CIQ_BIN/ciq-pop" "$root/libexec/ciq/"
+	export CIQ_QUEUE="rediss://localhost:$TLS_PORT" CIQ_PASSWORD=$PW
+	export CIQ_TLS_CA_FILE=$TLS_DIR/ca.crt
+	populate a
+	run --separate-stderr timeout 10 "$root/bin/ciq-pop"
+	if static_build; then
+		assert_equal "$status" "$CIQ_EX_CONFIG"
+		assert_output ''
+		assert_equal "$stderr" "ciq-pop: rediss:// needs the dynamic build, which loads OpenSSL: '$root/libexec/ciq/ciq-pop' was run as it, and is static too"
+	else
+		assert_equal "$status" 0
+		assert_equal "$stderr" ''
+		assert_output a
+	fi
+}
+
 @test "a static tool leaves host names that NSS modules look up to its dynamic build" {
 	unshare -m true 2>/dev/null || skip "needs a mount namespace (unshare -m) for its own /etc/nsswitch.conf"
 	local dir

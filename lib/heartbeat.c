@@ -1,6 +1,7 @@
 /*
  * heartbeat.c - the loop's log, and the process that beats for it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <search.h>
@@ -84,6 +85,49 @@ log_path(const struct ciq_conf *c, pid_t loop, int make)
 	sprintf(path, "%s/hb-%016llx-%d", dir, h, (int)loop);
 	free(dir);
 	return path;
+}
+
+/*
+ * Remove the logs that killed loops left behind: those whose loop is gone
+ * and whose lock nobody holds (their heartbeat was killed too, or they
+ * could not tell it). The lock is taken first, so no heartbeat has the
+ * log while it goes, and a live loop's log is never touched.
+ */
+static void
+sweep(void)
+{
+	char *dir = log_dir(0), *path, *end;
+	struct dirent *e;
+	const char *dash;
+	DIR *d;
+	long pid;
+	int fd;
+
+	if (dir == NULL)
+		return;
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "hb-", 3) != 0 || (dash = strrchr(e->d_name, '-')) == NULL)
+			continue;
+		errno = 0;
+		pid = strtol(dash + 1, &end, 10);
+		if (*end != '\0' || errno != 0 || pid <= 0 || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
+			continue;
+		path = ciq_malloc(strlen(dir) + strlen(e->d_name) + 2);
+		sprintf(path, "%s/%s", dir, e->d_name);
+		if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) != -1) {
+			if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+				unlink(path);
+			close(fd);
+		}
+		free(path);
+	}
+	closedir(d);
+	free(dir);
 }
 
 /* Append one line per id, mark then the id (a lone mark when n < 0), in
@@ -382,6 +426,7 @@ ciq_heartbeat_run(struct ciq_conf *conf, const struct ciq_watch *loop,
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	b.buf = ciq_malloc(b.cap);
+	sweep();
 	/* A heartbeat after one that died reads from the first bytes kept. */
 	if ((b.off = lseek(lock, 0, SEEK_DATA)) == -1)
 		b.off = 0;

@@ -51,7 +51,8 @@ void ciq_heartbeat_done(const struct ciq_conf *c, int n, const char **ids);
  * Be the heartbeat of the loop, on the log whose lock descriptor this
  * process holds: read the log, beat every beat_ms while a test is held,
  * and when the loop dies or SIGTERM comes, give back the tests still
- * held, remove the log and return. The connection (as conf says) is
+ * held, remove the log and return. First it removes the logs that loops
+ * killed with their heartbeat left behind. The connection (as conf says) is
  * opened at the first beat and closed whenever nothing is held. Returns
  * 0, or -1 when the tests could not be given back (they then age out as
  * for a lost machine).

@@ -77,6 +77,11 @@ beats_seen() {
 	[ "$(rcli ZSCORE "$(key running)" "${2:-a}")" != "$1" ]
 }
 
+# locked FILE: someone holds the flock of FILE.
+locked() {
+	! flock -n "$1" true
+}
+
 now_ms() {
 	echo $(($(date +%s%N) / 1000000))
 }
@@ -282,6 +287,36 @@ log_given_back() {
 	fallocate -p -o 0 -l 4096 "$XDG_RUNTIME_DIR/probe" 2>/dev/null ||
 		skip "this file system cannot punch holes"
 	wait_for 40 log_given_back
+}
+
+@test "a heartbeat removes the logs that killed loops left, and no other" {
+	populate a
+	local dir dead held score
+	dir=$XDG_RUNTIME_DIR/ciq-$(id -u)
+	mkdir -m 700 "$dir"
+	sh -c 'exit 0' &
+	dead=$!
+	wait "$dead"
+	# Left by a loop and heartbeat killed together.
+	: >"$dir/hb-0123456789abcdef-$dead"
+	# A live process's: its loop may go on.
+	: >"$dir/hb-0123456789abcdef-$$"
+	# A dead loop's whose heartbeat still holds the lock (it is about to
+	# remove it itself).
+	held=$dir/hb-fedcba9876543210-$dead
+	: >"$held"
+	(exec 9<"$held" && flock 9 && exec sleep 30) &
+	wait_for 40 locked "$held"
+	: >"$dir/notes-$dead"
+	t=$(ciq-pop --worker "$W")
+	assert_equal "$t" a
+	score=$(rcli ZSCORE "$(key running)" a)
+	# The sweep comes before the first beat.
+	wait_for 40 beats_seen "$score"
+	[ ! -e "$dir/hb-0123456789abcdef-$dead" ]
+	[ -e "$dir/hb-0123456789abcdef-$$" ]
+	[ -e "$held" ]
+	[ -e "$dir/notes-$dead" ]
 }
 
 @test "a log directory open to others is not used: pop warns and still hands out the test" {

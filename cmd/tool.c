@@ -2,7 +2,6 @@
  * tool.c - the options, usage, version and exit every ciq main shares.
  */
 #include <err.h>
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +49,6 @@ static const char *
 needs_dynamic(const char *url)
 {
 	struct ciq_url u;
-	unsigned char addr[sizeof(struct in6_addr)];
 	char ignored[CIQ_ERRLEN];
 	const char *why = NULL;
 
@@ -58,8 +56,8 @@ needs_dynamic(const char *url)
 		return NULL;    /* the connection says what is wrong */
 	if (u.scheme == CIQ_SCHEME_TLS)
 		why = "rediss:// needs the dynamic build, which loads OpenSSL:";
-	else if (u.scheme == CIQ_SCHEME_TCP && inet_pton(AF_INET, u.host, addr) != 1 &&
-	    inet_pton(AF_INET6, u.host, addr) != 1 && !ciq_nsswitch_builtin_hosts(NSSWITCH))
+	else if (u.scheme == CIQ_SCHEME_TCP && !ciq_url_host_is_address(&u) &&
+	    !ciq_nsswitch_builtin_hosts(NSSWITCH))
 		why = "a host name looked up by NSS modules (" NSSWITCH ") needs the dynamic build:";
 	ciq_url_free(&u);
 	return why;
@@ -90,13 +88,11 @@ ciq_tool_handover(const struct ciq_tool *t, struct ciq_conf *conf)
 	/* Beside this program first, so that a tree that is moved or not yet
 	 * installed finds its own build. */
 	near[0] = '\0';
-	if (n > 0) {
-		if ((slash = strrchr(self, '/')) != NULL) {
-			*slash = '\0';
-			snprintf(near, sizeof near, "%s/../libexec/ciq/%s", self, t->name);
-			execv(near, given);
-			near_errno = errno;
-		}
+	if (n > 0 && (slash = strrchr(self, '/')) != NULL) {
+		*slash = '\0';
+		snprintf(near, sizeof near, "%s/../libexec/ciq/%s", self, t->name);
+		execv(near, given);
+		near_errno = errno;
 	}
 	snprintf(far, sizeof far, "%s/%s", CIQ_LIBEXECDIR, t->name);
 	execv(far, given);

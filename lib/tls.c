@@ -1,7 +1,6 @@
 /*
  * tls.c - TLS client sessions over a non-blocking socket, with OpenSSL.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -137,14 +136,6 @@ insecure_env(void)
 	return -1;
 }
 
-static int
-is_ip_literal(const char *host)
-{
-	unsigned char addr[16];
-
-	return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
-}
-
 /* OpenSSL's reason for the oldest queued error, for a message. */
 static const char *
 ssl_reason(void)
@@ -228,7 +219,7 @@ ciq_tls_new(const struct ciq_url *u, char err[CIQ_ERRLEN])
 		goto fail;
 	}
 	ossl->SSL_set_ex_data(s->ssl, 0, s);
-	if (is_ip_literal(u->host)) {
+	if (ciq_url_host_is_address(u)) {
 		/* RFC 6066: no SNI for addresses; the certificate must hold the IP. */
 		if (s->verify && !ossl->X509_VERIFY_PARAM_set1_ip_asc(ossl->SSL_get0_param(s->ssl), u->host))
 			goto host_fail;

@@ -1,6 +1,7 @@
 /*
  * url.c - parse and redact queue URLs.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,6 +246,14 @@ ciq_url_free(struct ciq_url *u)
 	}
 	free(u->shown);
 	memset(u, 0, sizeof *u);
+}
+
+int
+ciq_url_host_is_address(const struct ciq_url *u)
+{
+	unsigned char addr[16];
+
+	return inet_pton(AF_INET, u->host, addr) == 1 || inet_pton(AF_INET6, u->host, addr) == 1;
 }
 
 char *

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench.py [B1 ... B6] [--markdown FILE] - the ciq benchmarks.
+"""bench.py [B1 ... B7] [--markdown FILE] - the ciq benchmarks.
 
 Run through bench/run.sh (make bench runs them all). Every benchmark starts
 its own redis-server in a temporary directory, bounds its own runtime and
@@ -13,6 +13,7 @@ Standard library only. Environment:
   CIQ_BIN          directory of the ciq binaries (default: bin/ here)
   BENCH_B1_TESTS   tests per B1 run (default 600)
   BENCH_B4_SECONDS target length of one B4 run (default 30)
+  BENCH_B7_TESTS   tests per B7 build (default 1000)
 """
 import ctypes
 import datetime
@@ -1158,7 +1159,181 @@ def b6(ctx):
 
 # --------------------------------------------------------------------------
 
-BENCHES = {'B1': b1, 'B2': b2, 'B3': b3, 'B4': b4, 'B5': b5, 'B6': b6}
+# --------------------------------------------------------------------------
+# B7: one build's throughput on a Redis Cluster against a single server.
+
+def cluster_ports(n):
+    """n consecutive ports, each and its cluster bus port (+10000) free,
+    below the kernel's ephemeral range."""
+    rng = random.Random()
+    for _ in range(50):
+        base = rng.randrange(20000, 22700 - n)
+        ok = True
+        for p in list(range(base, base + n)) + list(range(base + 10000, base + 10000 + n)):
+            s = socket.socket()
+            try:
+                s.bind(('127.0.0.1', p))
+            except OSError:
+                ok = False
+            finally:
+                s.close()
+            if not ok:
+                break
+        if ok:
+            return list(range(base, base + n))
+    raise BenchError('no free ports for a cluster')
+
+
+class Cluster:
+    """A private Redis Cluster on 127.0.0.1: `masters` masters with
+    `replicas` replicas each, in one temp dir; every node stopped by its
+    pidfile."""
+
+    def __init__(self, masters=3, replicas=1):
+        self.dir = tempfile.mkdtemp(prefix='ciqbc.', dir='/tmp')
+        self.pids = []
+        self.ports = cluster_ports(masters * (1 + replicas))
+        try:
+            for p in self.ports:
+                r = subprocess.run(
+                    ['redis-server', '--bind', '127.0.0.1', '--port', str(p),
+                     '--cluster-enabled', 'yes', '--cluster-node-timeout', '1000',
+                     '--cluster-config-file', os.path.join(self.dir, 'nodes-%d.conf' % p),
+                     '--save', '', '--appendonly', 'no', '--daemonize', 'yes',
+                     '--pidfile', os.path.join(self.dir, 'pid-%d' % p),
+                     '--logfile', os.path.join(self.dir, 'log-%d' % p), '--dir', self.dir],
+                    stdin=subprocess.DEVNULL, capture_output=True, text=True)
+                if r.returncode != 0:
+                    raise BenchError('redis-server did not start: %s' % (r.stderr or r.stdout).strip())
+            for p in self.ports:
+                self.wait(lambda: self.pid_of(p) and self.call(p, 'PING') == 'PONG',
+                          'node %d did not answer' % p)
+                self.pids.append(self.pid_of(p))
+                PROCS.servers.add(self.pids[-1])
+            r = subprocess.run(['redis-cli', '--cluster', 'create']
+                               + ['127.0.0.1:%d' % p for p in self.ports]
+                               + ['--cluster-replicas', str(replicas), '--cluster-yes'],
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+            if r.returncode != 0:
+                raise BenchError('redis-cli --cluster create: %s' % r.stdout[-300:])
+            for p in self.ports:
+                self.wait(lambda: b'cluster_state:ok' in self.call(p, 'CLUSTER', 'INFO'),
+                          'node %d: cluster_state not ok' % p)
+        except Exception:
+            self.stop()
+            raise
+
+    def pid_of(self, port):
+        try:
+            with open(os.path.join(self.dir, 'pid-%d' % port)) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    @staticmethod
+    def call(port, *args):
+        c = Resp(('127.0.0.1', port), timeout=2)
+        try:
+            return c.call(*args)
+        finally:
+            c.close()
+
+    @staticmethod
+    def wait(ok, what, timeout=20):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if ok():
+                    return
+            except (OSError, RespError, ConnectionError):
+                pass
+            if time.monotonic() >= deadline:
+                raise BenchError(what)
+            time.sleep(0.05)
+
+    def owner(self, key):
+        """The port of the master serving key's slot."""
+        slot = self.call(self.ports[0], 'CLUSTER', 'KEYSLOT', key)
+        for lo, hi, master, *_ in self.call(self.ports[0], 'CLUSTER', 'SLOTS'):
+            if lo <= slot <= hi:
+                return int(master[1])
+        raise BenchError('no owner for slot %d' % slot)
+
+    def masters(self):
+        return sorted({int(r[2][1]) for r in self.call(self.ports[0], 'CLUSTER', 'SLOTS')})
+
+    def stop(self):
+        for pid in self.pids:
+            stop_pid(pid)
+            PROCS.servers.discard(pid)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def b7_build(url, build, n, workers, listdir, timeout=300):
+    """One build of n no-op tests with `workers` loops (each populates
+    first, as a CI job does), over url. Returns seconds from the start of
+    the first process to the end of the last."""
+    listfile = write_list(listdir, ['b7/test_%05d' % i for i in range(n)], build)
+    procs = []
+    t0 = time.monotonic()
+    for w in range(workers):
+        env = tool_env(url, build, w, CIQ_HEARTBEAT=0)
+        procs.append(PROCS.spawn(
+            ['sh', '-c', 'ciq-populate --order random "$1" && exec sh "$2" "$3" "$4"', 'sh',
+             listfile, LOOP_SH, str(n + 1), TRUE],
+            env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+    deadline = t0 + timeout
+    for p in procs:
+        try:
+            rc = PROCS.wait(p, max(deadline - time.monotonic(), 0.1))
+        finally:
+            err = p.stderr.read().decode(errors='replace')
+            p.stderr.close()
+        if rc != 0:
+            raise BenchError('a B7 worker exited %d: %s' % (rc, err.strip()[-300:]))
+    return time.monotonic() - t0
+
+
+def b7(ctx):
+    n = int(os.environ.get('BENCH_B7_TESTS', '1000'))
+    workers, reps = 4, 3
+    srv = cluster = None
+    try:
+        srv = Server(tcp=('127.0.0.1', free_port()))
+        cluster = Cluster()
+        single, far, near = [], [], []
+        for rep in range(reps):
+            build = 'b7-single-%d' % rep
+            single.append(n / b7_build(srv.url, build, n, workers, srv.dir))
+            if srv.hlen(key(build, 'results')) != n:
+                raise BenchError('single server: missing results')
+            # The URL names a master that does not serve the build's slot:
+            # every tool pays a MOVED and a second connection.
+            build = 'b7-far-%d' % rep
+            owner = cluster.owner(key(build, 'queue'))
+            other = [p for p in cluster.masters() if p != owner][0]
+            far.append(n / b7_build('redis://127.0.0.1:%d' % other, build, n, workers, srv.dir))
+            if Cluster.call(owner, 'HLEN', key(build, 'results')) != n:
+                raise BenchError('cluster: missing results')
+            # The URL names the owner: no redirect.
+            build = 'b7-near-%d' % rep
+            owner = cluster.owner(key(build, 'queue'))
+            near.append(n / b7_build('redis://127.0.0.1:%d' % owner, build, n, workers, srv.dir))
+        s, f, o = (statistics.median(x) for x in (single, far, near))
+        ctx.row('B7', 'one build on a Redis Cluster (3 masters + 3 replicas) / on a single '
+                'server, %d workers, no-op tests, TCP; URL names a master that does not serve '
+                'the build\'s slot' % workers,
+                '%.2fx (cluster %.0f tests/s, single %.0f tests/s; %d tests, median of %d)'
+                % (f / s, f, s, n, reps))
+        ctx.row('B7', 'the same, URL names the master that serves the build\'s slot',
+                '%.2fx (cluster %.0f tests/s)' % (o / s, o))
+        ctx.note('B7', 'tests/s per run: single %s; cluster, other master %s; cluster, '
+                 'owner %s' % tuple(', '.join('%.0f' % x for x in v) for v in (single, far, near)))
+    finally:
+        finish(srv, cluster)
+
+
+BENCHES = {'B1': b1, 'B2': b2, 'B3': b3, 'B4': b4, 'B5': b5, 'B6': b6, 'B7': b7}
 
 
 def machine(started):
@@ -1245,7 +1420,7 @@ def main(argv):
             return 0
         name = argv[i].upper()
         if name not in BENCHES:
-            sys.stderr.write('bench: unknown benchmark %r (B1..B6)\n' % argv[i])
+            sys.stderr.write('bench: unknown benchmark %r (B1..B7)\n' % argv[i])
             return 64
         names.append(name)
         i += 1

@@ -77,6 +77,7 @@ main(int argc, char **argv)
 			ciq_tool_option(&tool, &conf, c, optarg);
 		}
 	}
+	ciq_tool_ids(&tool, argc - optind, argv + optind);
 	ciq_tool_handover(&tool, &conf);
 	ciq_tool_attachments(&tool, &conf, argc - optind, output_path, junit_path, status[0],
 	    "recorded", &output, &output_len, &encoded, &encoded_len);

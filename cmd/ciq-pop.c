@@ -88,15 +88,16 @@ static void
 heartbeat(struct ciq_conf *conf, pid_t loop_pid, int n, const char **ids)
 {
 	struct ciq_watch loop;
+	char msg[CIQ_ERRLEN];
 	long long beat;
 	pid_t pid;
 	int lock, fd;
 
-	switch (ciq_heartbeat_hold(conf, loop_pid, n, ids, &lock)) {
+	switch (ciq_heartbeat_hold(conf, loop_pid, n, ids, &lock, msg)) {
 	case 1:
 		return;
 	case -1:
-		warn("cannot tell the heartbeat: the tests may be reclaimed after --timeout");
+		warnx("cannot tell the heartbeat: the tests may be reclaimed after --timeout: %s", msg);
 		return;
 	}
 	/* The loop is waiting on us: it lives, and its start time is read. */

@@ -6,8 +6,10 @@
  * orders the ids (seeded shuffle, or as given), pushes them in pipelined
  * batches and marks the queue ready with its total and a digest of the
  * set; nothing is visible to workers before that. The others wait for
- * ready and warn when their list differs from the leader's. Running it
- * again is harmless: a published build is only joined.
+ * ready; one whose list differs from the leader's says so, records it
+ * on the server (the report is then not green) and exits 65, unless
+ * --allow-mismatch says the lists may differ. Running it again is
+ * harmless: a published build is only joined.
  *
  * In retry mode (a retried CI job, or --retry true) on a build whose
  * queue is drained, this worker is given the tests that failed in its
@@ -37,11 +39,14 @@
 #define WINDOW       16
 #define MAX_WARNINGS 10
 
+/* Options without a short form; below CIQ_OPT_BASE. */
+enum { OPT_ALLOW_MISMATCH = 0x80 };
+
 static const struct ciq_tool tool = {
 	"ciq-populate",
 	"usage: ciq-populate [--queue URL] [--build ID] [--worker ID] [--seed SEED]\n"
 	    "                    [--order random|timing|given] [--init-timeout SECONDS] [--ttl SECONDS]\n"
-	    "                    [options] [FILE...]\n",
+	    "                    [--allow-mismatch] [options] [FILE...]\n",
 	NULL
 };
 
@@ -89,6 +94,13 @@ push(struct ciq_session *s, const struct ciq_idlist *l)
 
 	if (argv == NULL || lens == NULL)
 		errx(CIQ_EX_SOFTWARE, "out of memory");
+	/* Redis Cluster: pipeline on the node that serves the queue's slot.
+	 * It costs one round trip (and a connect when the last command went
+	 * to another slot's node). A MOVED or ASK among the replies (the slot
+	 * moved meanwhile) fails the push like a broken stream (conn.h): the
+	 * caller pushes again from scratch, after routing again. */
+	if (ciq_conn_route(&s->conn, queue) == -1)
+		goto out;
 	argv[0] = "DEL";
 	argv[1] = queue;
 	lens[0] = 3;
@@ -181,18 +193,28 @@ publish(struct ciq_session *s, struct ciq_idlist *l, const char *digest)
 	}
 }
 
-/* Wait for the leader's publish; returns the JOIN reply. */
+/*
+ * Wait for the leader's publish; returns the JOIN reply. With a list
+ * (digest not NULL), a digest other than the published one is recorded
+ * on the server unless the lists may differ.
+ */
 static redisReply *
-join(struct ciq_session *s, const char *leader)
+join(struct ciq_session *s, const char *leader, const struct ciq_idlist *l, const char *digest,
+    int may_differ)
 {
+	char ids[32];
+	const char *args[3] = { digest, ids, may_differ ? "0" : "1" };
+
 	long long deadline = ciq_now_ms() + ciq_conf_ms(s->conf, CIQ_K_INIT_TIMEOUT);
 	struct ciq_backoff wait;
 	char msg[CIQ_ERRLEN];
 	int rc;
 
+	snprintf(ids, sizeof ids, "%zu", l != NULL ? l->n : 0);
 	ciq_backoff_init(&wait, 50, 1000);
 	for (;;) {
-		redisReply *r = ciq_session_run(s, CIQ_S_JOIN, 0, NULL, NULL, &rc, msg);
+		redisReply *r = ciq_session_run(s, CIQ_S_JOIN, digest != NULL ? 3 : 0, args, NULL,
+		    &rc, msg);
 
 		if (r == NULL)
 			errx(rc, "%s", msg);
@@ -269,7 +291,7 @@ retry(struct ciq_session *s)
 		}
 		freeReplyObject(r);
 		/* Not published yet: wait for it like any follower, then look again. */
-		freeReplyObject(join(s, "?"));
+		freeReplyObject(join(s, "?", NULL, NULL, 0));
 	}
 }
 
@@ -277,6 +299,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "allow-mismatch", 0, NULL, OPT_ALLOW_MISMATCH },
 		CIQ_TOOL_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -286,12 +309,15 @@ main(int argc, char **argv)
 	char msg[CIQ_ERRLEN], digest[65];
 	const char *ttl_args[1];
 	redisReply *r;
-	int c, rc;
+	int c, rc, may_differ = 0, status = CIQ_EX_OK;
 
 	ciq_tool_start(argv);
 	ciq_conf_init(&conf);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
+		case OPT_ALLOW_MISMATCH:
+			may_differ = 1;
+			break;
 		default:
 			ciq_tool_option(&tool, &conf, c, optarg);
 		}
@@ -321,17 +347,21 @@ main(int argc, char **argv)
 		check_eviction(&s);
 		publish(&s, &list, digest);
 	} else {
-		redisReply *j = join(&s, ciq_reply_str(r, 0));
+		redisReply *j = join(&s, ciq_reply_str(r, 0), &list, digest, may_differ);
 
-		if (strcmp(ciq_reply_str(j, 2), digest) != 0)
-			warnx("warning: this worker's list (%zu ids, digest %.12s) differs from the "
-			    "one worker '%s' published (%s ids, digest %.12s): the queue holds the published one",
-			    list.n, digest, ciq_reply_str(j, 3), ciq_reply_str(j, 1), ciq_reply_str(j, 2));
+		if (strcmp(ciq_reply_str(j, 2), digest) != 0) {
+			warnx("%sthis worker's list (%zu ids, digest %.12s) differs from the one worker "
+			    "'%s' published (%s ids, digest %.12s): the queue holds the published one%s",
+			    may_differ ? "warning: " : "", list.n, digest, ciq_reply_str(j, 3),
+			    ciq_reply_str(j, 1), ciq_reply_str(j, 2), may_differ ? "" :
+			    ", and the build's report will say so (--allow-mismatch when they differ on purpose)");
+			status = may_differ ? CIQ_EX_OK : CIQ_EX_DATAERR;
+		}
 		freeReplyObject(j);
 	}
 	freeReplyObject(r);
 	ciq_session_close(&s);
 	ciq_idlist_free(&list);
 	ciq_conf_free(&conf);
-	return ciq_tool_exit(&tool, CIQ_EX_OK);
+	return ciq_tool_exit(&tool, status);
 }

@@ -44,6 +44,7 @@ main(int argc, char **argv)
 			ciq_tool_option(&tool, &conf, c, optarg);
 		}
 	}
+	ciq_tool_ids(&tool, argc - optind, argv + optind);
 	ciq_tool_handover(&tool, &conf);
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);

@@ -35,10 +35,8 @@
 #include "summary.h"
 #include "timing.h"
 #include "transport.h"
+#include "verdict.h"
 #include "webhook.h"
-
-/* How the wait ended, before the results are read. */
-enum wait_end { FINISHED, STOPPED, NOT_FINISHED, ABANDONED, TIMED_OUT };
 
 /* Options without a short form; below CIQ_OPT_BASE. */
 enum {
@@ -156,7 +154,7 @@ progress_stats(struct ciq_session *s, struct ciq_progress_sample *ps)
  * Poll the build's progress until it finishes or a limit is reached.
  * Exits itself for the outcomes that leave nothing to report.
  */
-static enum wait_end
+static enum ciq_wait_end
 wait_build(struct ciq_session *s, int no_wait, struct ciq_progress *prog)
 {
 	long long start = ciq_now_ms();
@@ -166,7 +164,7 @@ wait_build(struct ciq_session *s, int no_wait, struct ciq_progress *prog)
 	char timeout[32], msg[CIQ_ERRLEN];
 	const char *args[1] = { timeout };
 	struct ciq_backoff wait;
-	int seen = 0, stopped, rc;
+	int seen = 0, stopped, lost, rc;
 
 	snprintf(timeout, sizeof timeout, "%lld", ciq_conf_ms(s->conf, CIQ_K_TIMEOUT));
 	ciq_backoff_init(&wait, 100, 1000);
@@ -180,6 +178,11 @@ wait_build(struct ciq_session *s, int no_wait, struct ciq_progress *prog)
 			errx(rc, "%s", msg);
 		}
 		ps.elapsed_ms = elapsed;
+		if (strcmp(ciq_reply_str(r, 0), "vanished") == 0) {
+			ciq_progress_clear(prog);
+			errx(CIQ_EX_VANISHED, "the keys of build '%s' vanished: its meta is gone while "
+			    "other keys remain (evicted or deleted)", s->build);
+		}
 		if (strcmp(ciq_reply_str(r, 0), "none") == 0) {
 			const char *leader = ciq_reply_str(r, 1);
 
@@ -215,54 +218,27 @@ wait_build(struct ciq_session *s, int no_wait, struct ciq_progress *prog)
 		    strcmp(ciq_reply_str(r, 9), "0") == 0;
 		if (silence < 0)
 			silence = elapsed;
+		/* A key that lost its marker: the records cannot be trusted,
+		 * and the counts may never add up. */
+		lost = r->elements > 10;
 		freeReplyObject(r);
+		if (lost)
+			return CIQ_WAIT_DOUBT;
 		if (ps.queued == 0 && ps.running == 0)
-			return FINISHED;
+			return CIQ_WAIT_FINISHED;
 		if (stopped)
-			return STOPPED;
+			return CIQ_WAIT_STOPPED;
 		if (no_wait)
-			return NOT_FINISHED;
+			return CIQ_WAIT_NOT_FINISHED;
 		if (silence >= inactive)
-			return ABANDONED;
+			return CIQ_WAIT_ABANDONED;
 		if (elapsed >= overall)
-			return TIMED_OUT;
+			return CIQ_WAIT_TIMED_OUT;
 		if (ciq_progress_due(prog, now)) {
 			progress_stats(s, &ps);
 			ciq_progress_show(prog, &ps, now);
 		}
 		ciq_sleep_ms(ciq_backoff_next(&wait));
-	}
-}
-
-/* The verdict, worst first: never green on doubt. */
-static void
-judge(struct ciq_verdict *v, enum wait_end end, const struct ciq_summary *sum,
-    const struct ciq_conf *conf)
-{
-	if (end == STOPPED) {
-		v->status = CIQ_EX_STOPPED, v->word = "stopped";
-		snprintf(v->line, sizeof v->line, "STOPPED: %lld tests failed, the build's --max-failures; "
-		    "%zu tests not run", sum->failed, sum->unrun.n);
-	} else if (end == ABANDONED) {
-		v->status = CIQ_EX_ABANDONED, v->word = "abandoned";
-		snprintf(v->line, sizeof v->line, "ABANDONED: %zu tests left unrun and no worker showed "
-		    "life for %s s", sum->unrun.n, ciq_conf_get(conf, CIQ_K_INACTIVE_TIMEOUT));
-	} else if (end == TIMED_OUT || end == NOT_FINISHED) {
-		v->status = CIQ_EX_TEMPFAIL, v->word = "unfinished";
-		snprintf(v->line, sizeof v->line, "UNFINISHED: %zu tests not run yet%s", sum->unrun.n,
-		    end == TIMED_OUT ? " when the report timeout expired" : "");
-	} else if (sum->processed < sum->total) {
-		v->status = CIQ_EX_VANISHED, v->word = "lost";
-		snprintf(v->line, sizeof v->line, "LOST: %lld of %lld tests have no result, yet nothing "
-		    "is left to run: keys were evicted or flushed", sum->total - sum->processed, sum->total);
-	} else if (sum->failed > 0) {
-		v->status = CIQ_EX_NO, v->word = "failed";
-		snprintf(v->line, sizeof v->line, "FAILED: %lld of %lld tests failed", sum->failed,
-		    sum->total);
-	} else {
-		v->status = CIQ_EX_OK, v->word = "passed";
-		snprintf(v->line, sizeof v->line, "PASSED: %lld tests, %lld passed, %lld skipped",
-		    sum->total, sum->passed, sum->skipped);
 	}
 }
 
@@ -398,7 +374,7 @@ main(int argc, char **argv)
 	struct ciq_summary sum;
 	struct ciq_verdict v = { 0 };
 	struct ciq_progress prog;
-	enum wait_end end;
+	enum ciq_wait_end end;
 	char msg[CIQ_ERRLEN], *doc = NULL;
 	size_t doclen = 0;
 	int rc, bad_write = 0;
@@ -414,10 +390,10 @@ main(int argc, char **argv)
 	if ((rc = ciq_summary_read(&s, &sum, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
 	/* A complete build teaches the next one's --order timing. */
-	if (end == FINISHED && sum.processed == sum.total &&
+	if (end == CIQ_WAIT_FINISHED && !ciq_summary_doubt(&sum) &&
 	    (rc = ciq_timing_merge(&s, msg)) != CIQ_EX_OK)
 		warnx("warning: the durations were not recorded for --order timing: %s", msg);
-	judge(&v, end, &sum, &conf);
+	ciq_verdict_judge(&v, end, &sum, ciq_conf_get(&conf, CIQ_K_INACTIVE_TIMEOUT));
 	v.build = s.build;
 	v.ns = ciq_conf_get(&conf, CIQ_K_NAMESPACE);
 	if (v.ns == NULL)

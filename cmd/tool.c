@@ -128,6 +128,17 @@ ciq_tool_option(const struct ciq_tool *t, struct ciq_conf *conf, int c, const ch
 }
 
 void
+ciq_tool_ids(const struct ciq_tool *t, int n, char *const *ids)
+{
+	for (int i = 0; i < n; i++) {
+		if (ids[i][0] == '\0') {
+			warnx("test id %d of %d is empty: nothing was sent", i + 1, n);
+			ciq_tool_usage(t, CIQ_EX_USAGE);
+		}
+	}
+}
+
+void
 ciq_tool_attachments(const struct ciq_tool *t, struct ciq_conf *conf, int ntests,
     const char *output_path, const char *junit_path, char result, const char *done,
     char **out, size_t *outlen, char **cases, size_t *caseslen)

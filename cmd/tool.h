@@ -52,6 +52,12 @@ noreturn void ciq_tool_usage(const struct ciq_tool *t, int status);
 void ciq_tool_option(const struct ciq_tool *t, struct ciq_conf *conf, int c, const char *arg);
 
 /*
+ * Refuse test ids that name no test: an empty id (a usage error, exit 64,
+ * before anything is sent or written). ids[0..n) are the TEST arguments.
+ */
+void ciq_tool_ids(const struct ciq_tool *t, int n, char *const *ids);
+
+/*
  * Check and read what ciq-ack and ciq-requeue attach to results: the
  * output (--output) and the runner's JUnit report (--junit, one test
  * only), its testcases encoded for the server with the attempt's result

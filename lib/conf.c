@@ -2,14 +2,13 @@
  * conf.c - settings, their variables, flags and defaults, and where each
  * effective value came from.
  */
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "conf.h"
+#include "number.h"
 #include "provider.h"
 
 static const struct ciq_conf_info info[CIQ_K_COUNT] = {
@@ -154,26 +153,40 @@ origin(const struct ciq_conf *c, enum ciq_key k, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * The numeric slots: kind, least value and greatest, in the unit the kind
+ * parses to (milliseconds for seconds, millionths for ratios). A timeout
+ * of 0 would make everything time out at once, so those start at 1 ms;
+ * 0 stays where it means "off": no heartbeat, no requeues, never stop.
+ */
+#define MAX_SECONDS    10000000        /* about 115 days */
+#define MAX_WHOLE      1000000000
+#define RATIO_ONE      1000000LL       /* 1 in millionths */
+#define STR(x)         STR_(x)
+#define STR_(x)        #x
+
+static const long long mins[CIQ_K_COUNT] = {
+	[CIQ_K_TIMEOUT] = 1, [CIQ_K_INIT_TIMEOUT] = 1, [CIQ_K_REPORT_TIMEOUT] = 1,
+	[CIQ_K_INACTIVE_TIMEOUT] = 1, [CIQ_K_CONNECT_TIMEOUT] = 1,
+	[CIQ_K_COMMAND_TIMEOUT] = 1, [CIQ_K_RECONNECT_TIMEOUT] = 1,
+	[CIQ_K_TTL] = 1, [CIQ_K_TIMING_TTL] = 1,
+};
+
+/* Parse a numeric slot's value, range checked: see number.h. */
 static int
-parse_double(const char *s, double *out)
+parse_num(enum ciq_key k, const char *s, long long *out)
 {
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	return errno != 0 || end == s || *end != '\0' || !isfinite(*out) ? -1 : 0;
-}
-
-static int
-parse_count(const char *s, long long *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	return errno != 0 || *end != '\0' ? -1 : 0;
+	switch (kinds[k]) {
+	case K_SECONDS:
+		return ciq_number_ms(s, mins[k], MAX_SECONDS * 1000LL, out);
+	case K_WHOLE_SECONDS:
+	case K_COUNT:
+		return ciq_number_whole(s, mins[k], MAX_WHOLE, out);
+	case K_RATIO:
+		return ciq_number_fixed(s, CIQ_NUMBER_RATIO_DECIMALS, mins[k], RATIO_ONE, out);
+	default:
+		return CIQ_NUMBER_FORM;
+	}
 }
 
 /*
@@ -191,35 +204,50 @@ valid_id(const char *s)
 	return 1;
 }
 
+/* What a numeric slot takes, for the message about a value that failed
+ * with rc: the form first, the range when the form was right. */
+static const char *
+expected(enum ciq_key k, int rc)
+{
+	switch (kinds[k]) {
+	case K_SECONDS:
+		if (rc == CIQ_NUMBER_FORM)
+			return "seconds";
+		if (rc == CIQ_NUMBER_DECIMALS)
+			return "seconds with at most " STR(CIQ_NUMBER_MS_DECIMALS) " decimals";
+		return mins[k] > 0 ? "seconds above 0, at most " STR(MAX_SECONDS) :
+		    "seconds from 0 to " STR(MAX_SECONDS);
+	case K_WHOLE_SECONDS:
+		return "whole seconds from 1 to " STR(MAX_WHOLE);
+	case K_COUNT:
+		return rc == CIQ_NUMBER_RANGE ? "a whole number from 0 to " STR(MAX_WHOLE) :
+		    "a whole number";
+	case K_RATIO:
+		if (rc == CIQ_NUMBER_DECIMALS)
+			return "a number from 0 to 1 with at most " STR(CIQ_NUMBER_RATIO_DECIMALS) " decimals";
+		return "a number from 0 to 1";
+	default:
+		return "a number";
+	}
+}
+
 static int
 check_one(const struct ciq_conf *c, enum ciq_key k, char err[CIQ_ERRLEN])
 {
 	const char *v = c->set[k].value;
 	char where[64];
-	double d;
 	long long n;
+	int rc;
 
 	switch (kinds[k]) {
 	case K_SECONDS:
-		if (parse_double(v, &d) == 0 && d >= 0 && d <= 1e7)
-			return 0;
-		snprintf(err, CIQ_ERRLEN, "invalid %s '%s': expected seconds", origin(c, k, where, sizeof where), v);
-		return -1;
 	case K_WHOLE_SECONDS:
-		/* Key lifetimes go to EXPIRE, which takes whole seconds. */
-		if (parse_count(v, &n) == 0 && n >= 1 && n <= 1000000000)
-			return 0;
-		snprintf(err, CIQ_ERRLEN, "invalid %s '%s': expected whole seconds, at least 1", origin(c, k, where, sizeof where), v);
-		return -1;
 	case K_COUNT:
-		if (parse_count(v, &n) == 0 && n <= 1000000000)
-			return 0;
-		snprintf(err, CIQ_ERRLEN, "invalid %s '%s': expected a whole number", origin(c, k, where, sizeof where), v);
-		return -1;
 	case K_RATIO:
-		if (parse_double(v, &d) == 0 && d >= 0 && d <= 1)
+		if ((rc = parse_num(k, v, &n)) == CIQ_NUMBER_OK)
 			return 0;
-		snprintf(err, CIQ_ERRLEN, "invalid %s '%s': expected a number from 0 to 1", origin(c, k, where, sizeof where), v);
+		snprintf(err, CIQ_ERRLEN, "invalid %s '%s': expected %s", origin(c, k, where, sizeof where),
+		    v, expected(k, rc));
 		return -1;
 	case K_BOOL:
 		if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0)
@@ -261,34 +289,41 @@ ciq_conf_check(const struct ciq_conf *c, unsigned need, char err[CIQ_ERRLEN])
 	return 0;
 }
 
+/*
+ * A checked numeric slot's value, scaled as its kind parses it, and that
+ * scale: 0 when unset or not numeric.
+ */
+static long long
+scaled(const struct ciq_conf *c, enum ciq_key k, long long *unit)
+{
+	long long n = 0;
+
+	*unit = kinds[k] == K_SECONDS ? 1000 : kinds[k] == K_RATIO ? RATIO_ONE : 1;
+	if (c->set[k].value == NULL || parse_num(k, c->set[k].value, &n) != CIQ_NUMBER_OK)
+		return 0;
+	return n;
+}
+
 long long
 ciq_conf_ms(const struct ciq_conf *c, enum ciq_key k)
 {
-	double d = 0;
+	long long unit, n = scaled(c, k, &unit);
 
-	if (c->set[k].value != NULL)
-		parse_double(c->set[k].value, &d);
-	/* Rounded half away from zero, as llround() would, without libm. */
-	d *= 1000.0;
-	return d < 0 ? -(long long)(0.5 - d) : (long long)(d + 0.5);
+	return kinds[k] == K_SECONDS ? n : n * 1000;
 }
 
 long long
 ciq_conf_int(const struct ciq_conf *c, enum ciq_key k)
 {
-	long long n = 0;
+	long long unit, n = scaled(c, k, &unit);
 
-	if (c->set[k].value != NULL)
-		parse_count(c->set[k].value, &n);
-	return n;
+	return n / unit;
 }
 
 double
 ciq_conf_double(const struct ciq_conf *c, enum ciq_key k)
 {
-	double d = 0;
+	long long unit, n = scaled(c, k, &unit);
 
-	if (c->set[k].value != NULL)
-		parse_double(c->set[k].value, &d);
-	return d;
+	return (double)n / (double)unit;
 }

@@ -5,6 +5,19 @@
  * a ciq_transport, so TLS can be added below this layer. A broken
  * connection is reopened with backoff within the reconnect budget, for
  * the calls the caller marks as safe to repeat.
+ *
+ * Redis Cluster: a command sent to a node that does not serve its key's
+ * slot is answered "MOVED slot host:port" or, while the slot migrates,
+ * "ASK slot host:port", and was not executed. ciq_conn_command() then
+ * connects to that node (the same handshake: AUTH, TLS verified against
+ * the address the cluster announced) and sends the command again there,
+ * after ASKING for an ASK; at most CIQ_CONN_MAX_REDIRECTS times per
+ * command. The connection stays on the last node, so the next command on
+ * the same slot goes straight there: one connection at a time, no slot
+ * map. When the node stops answering, the other known nodes (the URL's
+ * seeds, then those learned from redirects) are tried in turn, with
+ * backoff, within the reconnect budget: after a failover one of them
+ * redirects to the promoted replica.
  */
 #ifndef CIQ_CONN_H
 #define CIQ_CONN_H
@@ -31,8 +44,17 @@ enum ciq_retry {
 	CIQ_REPEAT   /* idempotent, or fenced by the script itself */
 };
 
+/* Redirects followed (to a node that answered) for one command. */
+#define CIQ_CONN_MAX_REDIRECTS 16
+
 struct ciq_conn {
 	struct ciq_url url;
+	struct ciq_node *nodes;    /* TCP, TLS: the URL's seeds, then the nodes
+	                              redirects named; none for unix */
+	size_t nnodes;
+	size_t node;               /* the node connected to, or to try first */
+	int asked;                 /* the last command was answered after an
+	                              ASK: its slot is migrating */
 	struct ciq_transport tr;
 	redisReader *reader;
 	char *out;                 /* pipelined commands not yet sent */
@@ -81,7 +103,23 @@ redisReply *ciq_conn_commandv(struct ciq_conn *c, enum ciq_retry retry, ...);
  */
 int ciq_conn_ensure(struct ciq_conn *c);
 
+/*
+ * On a cluster, a pipeline must go to the node that serves its keys
+ * (all in one slot): call ciq_conn_route() first. A MOVED or ASK among
+ * the replies means the slot moved: ciq_conn_reply() then drops the
+ * connection, points it at the new owner and returns NULL with
+ * CIQ_CONN_UNREACHABLE, like a broken stream, so the caller restarts the
+ * pipeline as it would after one.
+ */
 void ciq_conn_append(struct ciq_conn *c, int argc, const char **argv, const size_t *lens);
 redisReply *ciq_conn_reply(struct ciq_conn *c);
+
+/*
+ * Put the connection on the node that serves key's slot: EXISTS key,
+ * following redirects (a no-op round trip on a single server). While the
+ * slot migrates it waits, with backoff, within the reconnect budget, for
+ * the migration to end. Returns 0, or -1 with c->err set.
+ */
+int ciq_conn_route(struct ciq_conn *c, const char *key);
 
 #endif

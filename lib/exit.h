@@ -20,5 +20,6 @@
 #define CIQ_EX_ABANDONED   81  /* report: tests left unrun and no worker alive */
 #define CIQ_EX_VANISHED    82  /* the build's keys are gone: expired, evicted or flushed */
 #define CIQ_EX_STOPPED     83  /* report: the build stopped at --max-failures */
+#define CIQ_EX_MISMATCH    84  /* report: a worker's list differed from the published one */
 
 #endif

@@ -29,10 +29,11 @@
 /*
  * The directory of the logs, made if need be. It must be ours and closed
  * to others: a directory someone else made under /tmp is not used.
- * NULL when there is no such directory.
+ * NULL when there is no such directory, with errno set and, when err is
+ * not NULL, a message in it naming the directory.
  */
 static char *
-log_dir(int make)
+log_dir(int make, char *err)
 {
 	const char *base = getenv("XDG_RUNTIME_DIR");
 	uid_t uid = getuid();
@@ -51,24 +52,36 @@ log_dir(int make)
 			goto fail;
 		r = lstat(dir, &st);
 	}
-	if (r == -1 || !S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077) != 0) {
-		errno = EPERM;
+	if (r == -1)
 		goto fail;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077) != 0) {
+		const char *why = !S_ISDIR(st.st_mode) ? "is not a directory" :
+		    st.st_uid != uid ? "belongs to another user" : "is open to others";
+
+		if (err != NULL)
+			snprintf(err, CIQ_ERRLEN, "the log directory '%.160s' %s (mode %03o; it must be "
+			    "a directory of this user with mode 700)", dir, why, (unsigned)(st.st_mode & 0777));
+		free(dir);
+		errno = EPERM;
+		return NULL;
 	}
 	return dir;
 fail:
+	if (err != NULL)
+		snprintf(err, CIQ_ERRLEN, "the log directory '%.160s': %s", dir, strerror(errno));
 	free(dir);
 	return NULL;
 }
 
 /* The log of this worker's loop with pid loop, in a new string; NULL
- * (errno set) when its directory is unusable. */
+ * (errno set, and a message in err when not NULL) when its directory is
+ * unusable. */
 static char *
-log_path(const struct ciq_conf *c, pid_t loop, int make)
+log_path(const struct ciq_conf *c, pid_t loop, int make, char *err)
 {
 	const char *parts[4];
 	unsigned long long h = 0xcbf29ce484222325ull;   /* FNV-1a */
-	char *dir = log_dir(make), *path;
+	char *dir = log_dir(make, err), *path;
 
 	if (dir == NULL)
 		return NULL;
@@ -96,7 +109,7 @@ log_path(const struct ciq_conf *c, pid_t loop, int make)
 static void
 sweep(void)
 {
-	char *dir = log_dir(0), *path, *end;
+	char *dir = log_dir(0, NULL), *path, *end;
 	struct dirent *e;
 	const char *dash;
 	DIR *d;
@@ -130,8 +143,21 @@ sweep(void)
 	free(dir);
 }
 
+/*
+ * Whether id may go in the log as a line of its own: an empty one would
+ * read as "every test" ("-" alone), and one with a newline as two lines.
+ * No test has either (ciq-populate reads one id a line and refuses empty
+ * ones): such an id is never written.
+ */
+static int
+loggable(const char *id)
+{
+	return *id != '\0' && strchr(id, '\n') == NULL;
+}
+
 /* Append one line per id, mark then the id (a lone mark when n < 0), in
- * one write: appends from several processes never interleave. */
+ * one write: appends from several processes never interleave. Ids that
+ * are not loggable are left out. */
 static int
 append(int fd, char mark, int n, const char **ids)
 {
@@ -140,14 +166,20 @@ append(int fd, char mark, int n, const char **ids)
 	ssize_t w;
 
 	for (int i = 0; i < n; i++)
-		len += strlen(ids[i]) + 2;
-	buf = ciq_malloc(len ? len : 1);
+		if (loggable(ids[i]))
+			len += strlen(ids[i]) + 2;
+	if (len == 0)
+		return 0;
+	buf = ciq_malloc(len);
 	if (n < 0) {
 		buf[at++] = mark;
 		buf[at++] = '\n';
 	}
 	for (int i = 0; i < n; i++) {
 		size_t l = strlen(ids[i]);
+
+		if (!loggable(ids[i]))
+			continue;
 
 		buf[at++] = mark;
 		memcpy(buf + at, ids[i], l);
@@ -161,33 +193,40 @@ append(int fd, char mark, int n, const char **ids)
 
 int
 ciq_heartbeat_hold(const struct ciq_conf *c, pid_t loop, int n, const char **ids,
-    int *lock)
+    int *lock, char err[CIQ_ERRLEN])
 {
-	char *path = log_path(c, loop, 1);
+	char *path = log_path(c, loop, 1, err);
 	int fd, saved;
 
 	if (path == NULL)
 		return -1;
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	saved = errno;
-	free(path);
-	if (fd == -1) {
+	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
+		saved = errno;
+		snprintf(err, CIQ_ERRLEN, "cannot open the log '%.160s': %s", path, strerror(saved));
+		free(path);
 		errno = saved;
 		return -1;
 	}
 	/* The ids first: a heartbeat started now reads them from the log. */
-	if (append(fd, '+', n, ids) == -1)
+	if (append(fd, '+', n, ids) == -1) {
+		saved = errno;
+		snprintf(err, CIQ_ERRLEN, "cannot write the log '%.160s': %s", path, strerror(saved));
 		goto fail;
+	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		free(path);
 		*lock = fd;
 		return 0;
 	}
-	if (errno == EWOULDBLOCK) {
+	saved = errno;
+	if (saved == EWOULDBLOCK) {
+		free(path);
 		close(fd);
 		return 1;
 	}
+	snprintf(err, CIQ_ERRLEN, "cannot lock the log '%.160s': %s", path, strerror(saved));
 fail:
-	saved = errno;
+	free(path);
 	close(fd);
 	errno = saved;
 	return -1;
@@ -196,7 +235,7 @@ fail:
 void
 ciq_heartbeat_done(const struct ciq_conf *c, int n, const char **ids)
 {
-	char *path = log_path(c, getppid(), 0);
+	char *path = log_path(c, getppid(), 0, NULL);
 	int fd;
 
 	if (path == NULL)
@@ -471,7 +510,7 @@ ciq_heartbeat_run(struct ciq_conf *conf, const struct ciq_watch *loop,
 	if (b.open)
 		ciq_session_close(&b.session);
 	/* Removed while the lock is held: no pop of this loop can come now. */
-	if ((path = log_path(conf, loop->pid, 0)) != NULL) {
+	if ((path = log_path(conf, loop->pid, 0, NULL)) != NULL) {
 		unlink(path);
 		free(path);
 	}

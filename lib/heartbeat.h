@@ -33,17 +33,20 @@
  * Append them to the loop's log. Returns 1 when the loop's heartbeat
  * runs; 0 when none does, and *lock is then a descriptor of the log on
  * which this process holds the lock, for the heartbeat it starts to
- * inherit (see ciq_heartbeat_run); -1, with errno set, when the log
- * cannot be written.
+ * inherit (see ciq_heartbeat_run); -1, with errno set and a message in
+ * err naming the directory or the log, when the log cannot be written.
+ * Empty ids, and ids with a newline, are never written (see below).
  */
 int ciq_heartbeat_hold(const struct ciq_conf *c, pid_t loop, int n, const char **ids,
-    int *lock);
+    int *lock, char err[CIQ_ERRLEN]);
 
 /*
  * ciq-ack, ciq-requeue, ciq-release: ids[0..n) left this worker's hands
  * (n < 0: every test it held). Tells the heartbeat of the loop that runs
  * this process (its parent), if there is one. Can't fail: a heartbeat
- * that is not told finds out at its next beat.
+ * that is not told finds out at its next beat. An empty id, which would
+ * read as "every test", or one with a newline, is left out: only n < 0
+ * lets go of all.
  */
 void ciq_heartbeat_done(const struct ciq_conf *c, int n, const char **ids);
 

@@ -398,12 +398,15 @@ ciq_junit_write(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 		own.skipped += t->outcome == CIQ_SKIPPED;
 		own.errors += t->outcome == CIQ_NONE;
 	}
-	/* Tests whose every trace is gone cannot be named: one case says so. */
+	/* Tests whose every trace is gone cannot be named: one case says so;
+	 * lost keys get one case, each list that differed one more. */
 	if (sum->total > (long long)sum->ntests) {
 		lost = sum->total - (long long)sum->ntests;
 		own.tests++;
 		own.errors++;
 	}
+	own.tests += (long long)(sum->nlost > 0) + (long long)sum->nmismatches;
+	own.errors += (long long)(sum->nlost > 0) + (long long)sum->nmismatches;
 	all = own;
 	for (size_t i = 0; i < sum->ntests; i++) {
 		struct counts c;
@@ -487,6 +490,31 @@ ciq_junit_write(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 		fprintf(f, ">\n      <error type=\"ciq.lost\" message=\"%lld of %lld tests have no result, "
 		    "yet nothing is left to run: keys were evicted or flushed\"/>\n    </testcase>\n",
 		    lost, sum->total);
+	}
+	if (sum->nlost > 0) {
+		fputs("    <testcase name=\"keys of the build lost\"", f);
+		cattr(f, "classname", suite);
+		fputs(">\n      <error type=\"ciq.lost\"", f);
+		cattr(f, "message", "evicted, expired or deleted: the records cannot be trusted");
+		fputs(">", f);
+		for (size_t i = 0; i < sum->nlost; i++) {
+			xml(f, sum->lost[i], strlen(sum->lost[i]), 0);
+			fputs("\n", f);
+		}
+		fputs("</error>\n    </testcase>\n", f);
+	}
+	for (size_t i = 0; i < sum->nmismatches; i++) {
+		char name[320], msg[320];
+
+		snprintf(name, sizeof name, "list of worker %s", sum->mismatches[i].worker);
+		snprintf(msg, sizeof msg, "%lld ids, digest %.12s: not the %lld tests published",
+		    sum->mismatches[i].ids, sum->mismatches[i].digest, sum->total);
+		fputs("    <testcase", f);
+		cattr(f, "name", name);
+		cattr(f, "classname", suite);
+		fputs(">\n      <error type=\"ciq.mismatch\"", f);
+		cattr(f, "message", msg);
+		fputs("/>\n    </testcase>\n", f);
 	}
 	fputs("  </testsuite>\n", f);
 	for (size_t i = 0; i < sum->ntests; i++)

@@ -1,23 +1,42 @@
 /*
  * keys.c - the key prefix of a build.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "keys.h"
 
+/* Append s to o with ':' and '%' escaped; returns the new end. */
+static char *
+escape(char *o, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == ':' || *s == '%') {
+			memcpy(o, *s == ':' ? "%3A" : "%25", 3);
+			o += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	return o;
+}
+
 void
 ciq_keys_init(struct ciq_keys *k, const char *ns, const char *build)
 {
-	size_t n = strlen(ns) + strlen(build) + 16;
+	char *o;
 
-	k->prefix = ciq_malloc(n);
-	if (*ns != '\0')
-		snprintf(k->prefix, n, "ciq:{%s:%s}:", ns, build);
-	else
-		snprintf(k->prefix, n, "ciq:{%s}:", build);
+	k->prefix = ciq_malloc(3 * (strlen(ns) + strlen(build)) + 16);
+	o = k->prefix;
+	memcpy(o, "ciq:{", 5);
+	o += 5;
+	if (*ns != '\0') {
+		o = escape(o, ns);
+		*o++ = ':';
+	}
+	o = escape(o, build);
+	memcpy(o, "}:", 3);
 	k->len = strlen(k->prefix);
 }
 

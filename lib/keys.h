@@ -2,8 +2,11 @@
  * keys.h - names of a build's keys.
  *
  * Every key of a build is ciq:{NAMESPACE:BUILD}:NAME, or ciq:{BUILD}:NAME
- * without a namespace. The braces are a Redis Cluster hash tag: all keys
- * of one build hash to one slot, so every script may touch all of them.
+ * without a namespace, where a ':' or '%' inside NAMESPACE or BUILD is
+ * written %3A or %25: the only bare ':' in the braces separates the two,
+ * so no two (namespace, build) pairs share a key. Neither may hold a
+ * brace (conf.c), so the braces are a Redis Cluster hash tag: all keys of
+ * one build hash to one slot, and every script may touch all of them.
  */
 #ifndef CIQ_KEYS_H
 #define CIQ_KEYS_H

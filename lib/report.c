@@ -127,6 +127,17 @@ ciq_report_text(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 			    ciq_report_seconds(sec, sizeof sec, top[i]->ms), top[i]->id, top[i]->worker);
 		free(top);
 	}
+	if (sum->nlost > 0)
+		fprintf(f, "\nLost keys (%zu): evicted, expired or deleted; the records cannot be "
+		    "trusted\n", sum->nlost);
+	for (size_t i = 0; i < sum->nlost; i++)
+		fprintf(f, "  LOST %s\n", sum->lost[i]);
+	if (sum->nmismatches > 0)
+		fprintf(f, "\nLists that differed (%zu): the queue held the %lld tests published\n",
+		    sum->nmismatches, sum->total);
+	for (size_t i = 0; i < sum->nmismatches; i++)
+		fprintf(f, "  MISMATCH worker %s  [%lld ids, digest %.12s]\n", sum->mismatches[i].worker,
+		    sum->mismatches[i].ids, sum->mismatches[i].digest);
 	/* Idle times are in the JSON and Markdown reports: scripts match these
 	 * lines, so the table keeps its columns. */
 	fprintf(f, "\nWorkers:\n  %-12s %8s %8s %8s %8s %8s %9s %12s\n", "worker", "reserved",
@@ -258,6 +269,20 @@ ciq_report_json(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 	json_items(f, "requeued", &sum->requeued_tests, 0, 0);
 	json_items(f, "reclaimed", &sum->reclaimed_tests, 0, 0);
 	json_items(f, "unrun", &sum->unrun, 0, 1);
+	fputs(",\n  \"lost_keys\": [", f);
+	for (size_t i = 0; i < sum->nlost; i++) {
+		fputs(i ? ", " : "", f);
+		ciq_json_cstr(f, sum->lost[i]);
+	}
+	fputs("],\n  \"mismatches\": [", f);
+	for (size_t i = 0; i < sum->nmismatches; i++) {
+		fprintf(f, "%s\n    {\"worker\": ", i ? "," : "");
+		ciq_json_cstr(f, sum->mismatches[i].worker);
+		fprintf(f, ", \"ids\": %lld, \"digest\": ", sum->mismatches[i].ids);
+		ciq_json_cstr(f, sum->mismatches[i].digest);
+		putc('}', f);
+	}
+	fprintf(f, "%s]", sum->nmismatches ? "\n  " : "");
 	fputs(",\n  \"workers\": [", f);
 	for (size_t i = 0; i < sum->nworkers; i++) {
 		const struct ciq_worker_stats *w = &sum->workers[i];

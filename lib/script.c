@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "prng.h"
@@ -63,7 +64,8 @@ ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k, enum ciq_script s,
 	int nkeys = 0, n = 0, total;
 	const char **av;
 	size_t *al;
-	char **owned, nkeys_s[16], nonce[24];
+	char **owned, nkeys_s[16], nonce[32];
+	struct timespec ts;
 	redisReply *r;
 
 	if (!seeded) {
@@ -96,7 +98,12 @@ ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k, enum ciq_script s,
 		}
 		av[n++] = owned[i];
 	}
-	snprintf(nonce, sizeof nonce, "%016llx", (unsigned long long)ciq_prng_next(&rng));
+	/* The time first, in fixed width, so that the scripts can tell a
+	 * late copy of an older call from a newer one (prelude.lua). */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(nonce, sizeof nonce, "%016llx%08x",
+	    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000,
+	    (unsigned)(ciq_prng_next(&rng) & 0xffffffffu));
 	av[n++] = nonce;
 	av[n++] = worker;
 	for (int i = 0; i < n; i++)

@@ -11,7 +11,9 @@
  * ARGV of every script starts with a nonce and the worker id. The nonce
  * makes a call safe to repeat after a lost reply: the script remembers
  * the last reply it gave this worker and returns it again for the same
- * nonce instead of acting twice.
+ * nonce instead of acting twice. The nonce begins with the client's
+ * clock, so a copy of a call delivered after a newer call of the same
+ * worker is answered {"stale"} and changes nothing.
  */
 #ifndef CIQ_SCRIPT_H
 #define CIQ_SCRIPT_H

@@ -33,6 +33,29 @@ ciq_session_fail(struct ciq_session *s, char err[CIQ_ERRLEN])
 }
 
 int
+ciq_session_refused(struct ciq_session *s, const redisReply *r, const char *what,
+    char err[CIQ_ERRLEN])
+{
+	const char *user = s->conn.url.user != NULL ? s->conn.url.user :
+	    ciq_conf_get(s->conf, CIQ_K_USER);
+
+	/* Commands and keys refused outright say NOPERM; a command refused
+	 * inside a script says "can't run" (and the prelude names it). */
+	if (strncmp(r->str, "NOPERM", 6) == 0 || strstr(r->str, "can't run this command") != NULL) {
+		snprintf(err, CIQ_ERRLEN, "the server's ACL does not let user '%s' do what %s needs "
+		    "(%s): give the user the rule under ACL in ciq(7)", user != NULL ? user : "default",
+		    what, r->str);
+		return CIQ_EX_CONFIG;
+	}
+	if (strstr(r->str, "WRONGTYPE") != NULL)
+		snprintf(err, CIQ_ERRLEN, "a key under '%s' holds the wrong type of value "
+		    "(written by another program?): %s", s->keys.prefix, r->str);
+	else
+		snprintf(err, CIQ_ERRLEN, "the server refused %s: %s", what, r->str);
+	return CIQ_EX_SOFTWARE;
+}
+
+int
 ciq_session_open(struct ciq_session *s, struct ciq_conf *conf, unsigned need,
     char err[CIQ_ERRLEN])
 {
@@ -87,12 +110,7 @@ ciq_session_run(struct ciq_session *s, enum ciq_script sc, int argc,
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		if (strstr(r->str, "WRONGTYPE") != NULL)
-			snprintf(err, CIQ_ERRLEN, "a key under '%s' holds the wrong type of value "
-			    "(written by another program?): %s", s->keys.prefix, r->str);
-		else
-			snprintf(err, CIQ_ERRLEN, "the server refused a script: %s", r->str);
-		*rc = CIQ_EX_SOFTWARE;
+		*rc = ciq_session_refused(s, r, "a script", err);
 		goto fail;
 	}
 	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
@@ -107,6 +125,13 @@ ciq_session_run(struct ciq_session *s, enum ciq_script sc, int argc,
 			*rc = CIQ_EX_SOFTWARE;
 			goto fail;
 		}
+	}
+	if (strcmp(r->element[0]->str, "stale") == 0) {
+		snprintf(err, CIQ_ERRLEN, "a newer call of worker '%s' already ran on build '%s': "
+		    "is another job running with the same worker id, or did this machine's clock "
+		    "go back?", s->worker, s->build);
+		*rc = CIQ_EX_SOFTWARE;
+		goto fail;
 	}
 	if (strcmp(r->element[0]->str, "gone") == 0) {
 		snprintf(err, CIQ_ERRLEN, "no queue for build '%s': never populated, or its keys "

@@ -35,14 +35,26 @@ void ciq_session_close(struct ciq_session *s);
 /*
  * Run a script (see script.h) and check its reply: an array whose first
  * element is a string status. Returns the reply (the caller frees it), or
- * NULL with *rc and err set: the connection failed, the script failed, or
- * the first element is "gone" (rc CIQ_EX_VANISHED).
+ * NULL with *rc and err set: the connection failed, the script failed
+ * (ciq_session_refused), the first element is "gone" (rc
+ * CIQ_EX_VANISHED), or "stale": a newer call of this worker ran first
+ * (CIQ_EX_SOFTWARE; two tools of one worker id at once, or a clock that
+ * went back).
  */
 redisReply *ciq_session_run(struct ciq_session *s, enum ciq_script sc, int argc,
     const char **argv, const size_t *lens, int *rc, char err[CIQ_ERRLEN]);
 
 /* Exit status and message for a failed connection call. */
 int ciq_session_fail(struct ciq_session *s, char err[CIQ_ERRLEN]);
+
+/*
+ * Exit status and message for an error reply r to what (a script's or a
+ * command's name): CIQ_EX_CONFIG when the server's ACL refuses the user
+ * a command or a key (the message names the command and points at ACL in
+ * ciq(7)), else CIQ_EX_SOFTWARE. r stays the caller's.
+ */
+int ciq_session_refused(struct ciq_session *s, const redisReply *r, const char *what,
+    char err[CIQ_ERRLEN]);
 
 /* Element i of a reply as a C string, "" when missing or not a string. */
 const char *ciq_reply_str(const redisReply *r, size_t i);

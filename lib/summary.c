@@ -39,8 +39,10 @@ cmd(struct reader *rd, const char *verb, const char *name, int argc, const char 
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		snprintf(rd->err, CIQ_ERRLEN, "%s %s: %s", verb, name ? name : "", r->str);
-		rd->rc = CIQ_EX_SOFTWARE;
+		char what[64];
+
+		snprintf(what, sizeof what, "%s %s", verb, name ? name : "");
+		rd->rc = ciq_session_refused(rd->s, r, what, rd->err);
 		freeReplyObject(r);
 		return NULL;
 	}
@@ -128,10 +130,11 @@ struct refs {
 	size_t n, cap;
 };
 
+/* The empty string is a key's marker (lua/prelude.lua), never an id. */
 static void
 ref(struct refs *r, const redisReply *s)
 {
-	if (s == NULL || s->type != REDIS_REPLY_STRING)
+	if (s == NULL || s->type != REDIS_REPLY_STRING || s->len == 0)
 		return;
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 64;
@@ -324,13 +327,121 @@ timing(struct ciq_summary *sum, int unfinished)
 	}
 }
 
+static void
+lose(struct ciq_summary *sum, const char *name)
+{
+	sum->lost = ciq_realloc(sum->lost, (sum->nlost + 1) * sizeof *sum->lost);
+	sum->lost[sum->nlost++] = ciq_strdup(name);
+}
+
+/* 1 when a command's integer reply is 1 (SISMEMBER), 0 otherwise, -1 on failure. */
+static int
+is_one(struct reader *rd, const char *verb, const char *name, const char *arg)
+{
+	redisReply *r = cmd(rd, verb, name, 1, &arg);
+	int one;
+
+	if (r == NULL)
+		return -1;
+	one = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+	freeReplyObject(r);
+	return one;
+}
+
+/*
+ * After the records are read, look for doubt: the status script names
+ * the keys of the marker list that lost their marker; the leader key
+ * must still name the leader; each worker that reserved tests must still
+ * have its set, and a retried build its retrying set. A build whose meta
+ * went meanwhile is vanished.
+ */
+static int
+audit(struct reader *rd, struct ciq_summary *sum, const redisReply *meta)
+{
+	struct ciq_session *s = rd->s;
+	const char *args[1] = { "0" };
+	const redisReply *retrying;
+	redisReply *r;
+	int rc;
+
+	if ((r = ciq_session_run(s, CIQ_S_STATUS, 1, args, NULL, &rc, rd->err)) == NULL) {
+		rd->rc = rc;
+		return -1;
+	}
+	if (strcmp(ciq_reply_str(r, 0), "ready") != 0) {
+		freeReplyObject(r);
+		snprintf(rd->err, CIQ_ERRLEN, "the keys of build '%s' vanished while the report read "
+		    "them: expired, evicted or flushed", s->build);
+		rd->rc = CIQ_EX_VANISHED;
+		return -1;
+	}
+	for (size_t i = 10; i < r->elements; i++)
+		lose(sum, r->element[i]->str);
+	freeReplyObject(r);
+	if ((r = cmd(rd, "GET", "leader", 0, NULL)) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_STRING || strcmp(r->str, sum->leader) != 0)
+		lose(sum, "leader");
+	freeReplyObject(r);
+	for (size_t i = 0; i < sum->nworkers; i++) {
+		char name[300];
+		int one;
+
+		if (sum->workers[i].reserved == 0)
+			continue;
+		snprintf(name, sizeof name, "w:%s", sum->workers[i].id);
+		if ((one = is_one(rd, "SISMEMBER", name, "")) == -1)
+			return -1;
+		if (!one)
+			lose(sum, name);
+	}
+	retrying = field(meta, "retrying");
+	if (retrying != NULL && retrying->type == REDIS_REPLY_STRING && strcmp(retrying->str, "1") == 0) {
+		int one = is_one(rd, "SISMEMBER", "retrying", "");
+
+		if (one == -1)
+			return -1;
+		if (!one)
+			lose(sum, "retrying");
+	}
+	return 0;
+}
+
+/* The workers join.lua recorded as "mismatch:WORKER" = "IDS DIGEST" in meta. */
+static void
+read_mismatches(struct ciq_summary *sum, const redisReply *meta)
+{
+	for (size_t i = 0; i + 1 < meta->elements; i += 2) {
+		const redisReply *k = meta->element[i], *v = meta->element[i + 1];
+		struct ciq_mismatch *m;
+		const char *sp;
+
+		if (k->type != REDIS_REPLY_STRING || strncmp(k->str, "mismatch:", 9) != 0 ||
+		    v->type != REDIS_REPLY_STRING)
+			continue;
+		sum->mismatches = ciq_realloc(sum->mismatches,
+		    (sum->nmismatches + 1) * sizeof *sum->mismatches);
+		m = &sum->mismatches[sum->nmismatches++];
+		m->worker = ciq_strdup(k->str + 9);
+		m->ids = strtoll(v->str, NULL, 10);
+		sp = strchr(v->str, ' ');
+		m->digest = ciq_strdup(sp != NULL ? sp + 1 : "");
+	}
+}
+
+int
+ciq_summary_doubt(const struct ciq_summary *sum)
+{
+	return sum->nlost > 0 || sum->processed < sum->total;
+}
+
 int
 ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ERRLEN])
 {
 	struct reader rd = { s, CIQ_EX_OK, err };
 	redisReply *meta = NULL, *stats = NULL, *requeues = NULL, *reclaims = NULL, *flaky = NULL,
 	    *queue = NULL, *running = NULL, *owner = NULL, *wstats = NULL, *workers = NULL,
-	    *now = NULL, *t;
+	    *now = NULL;
 	struct pages results = { NULL, 0 }, outputs = { NULL, 0 };
 	struct refs refs = { NULL, 0, 0 };
 	const char *all[2] = { "0", "-1" }, *scores[3] = { "0", "-1", "WITHSCORES" };
@@ -365,18 +476,10 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 	    (running = cmd(&rd, "ZRANGE", "running", 3, scores)) == NULL ||
 	    (owner = cmd(&rd, "HGETALL", "owner", 0, NULL)) == NULL ||
 	    (wstats = cmd(&rd, "HGETALL", "wstats", 0, NULL)) == NULL ||
-	    (workers = cmd(&rd, "ZRANGE", "workers", 3, scores)) == NULL ||
-	    (t = cmd(&rd, "HLEN", "results", 0, NULL)) == NULL)
+	    (workers = cmd(&rd, "ZRANGE", "workers", 3, scores)) == NULL)
 		goto out;
-	sum->processed = num(t);
-	freeReplyObject(t);
-	sum->passed = num(field(stats, "passed"));
-	sum->failed = num(field(stats, "failed"));
-	sum->skipped = num(field(stats, "skipped"));
-	sum->flaky = num(field(stats, "flaky"));
-	sum->requeued = num(field(stats, "requeued"));
-	sum->reclaimed = num(field(stats, "reclaimed"));
 	sum->released = num(field(stats, "released"));
+	read_mismatches(sum, meta);
 	if (scan(&rd, "results", "1000", &results) == -1)
 		goto out;
 
@@ -405,8 +508,13 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 		for (size_t i = 0; i + 1 < kv->elements; i += 2) {
 			struct ciq_test *rec = find(sum, kv->element[i]);
 
-			if (rec != NULL && kv->element[i + 1]->type == REDIS_REPLY_STRING)
-				parse_result(rec, kv->element[i + 1]->str);
+			if (rec == NULL || kv->element[i + 1]->type != REDIS_REPLY_STRING)
+				continue;
+			parse_result(rec, kv->element[i + 1]->str);
+			sum->processed++;
+			sum->passed += rec->outcome == CIQ_PASSED;
+			sum->failed += rec->outcome == CIQ_FAILED;
+			sum->skipped += rec->outcome == CIQ_SKIPPED;
 		}
 	}
 	free_pages(&results);
@@ -436,14 +544,18 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 	for (size_t i = 0; i + 1 < requeues->elements; i += 2) {
 		struct ciq_test *rec = find(sum, requeues->element[i]);
 
-		if (rec != NULL)
+		if (rec != NULL) {
 			rec->requeues = num(requeues->element[i + 1]);
+			sum->requeued += rec->requeues;
+		}
 	}
 	for (size_t i = 0; i + 1 < reclaims->elements; i += 2) {
 		struct ciq_test *rec = find(sum, reclaims->element[i]);
 
-		if (rec != NULL)
+		if (rec != NULL) {
 			rec->reclaims = num(reclaims->element[i + 1]);
+			sum->reclaimed += rec->reclaims;
+		}
 	}
 
 	/* Outputs can be large: a few at a time. */
@@ -481,9 +593,12 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 
 	sum->workers = ciq_calloc(workers->elements / 2 + 1, sizeof *sum->workers);
 	for (size_t i = 0; i + 1 < workers->elements; i += 2) {
-		struct ciq_worker_stats *w = &sum->workers[sum->nworkers++];
+		struct ciq_worker_stats *w;
 		char name[300];
 #define WSTAT(f) (snprintf(name, sizeof name, "%s:" #f, w->id), num(field(wstats, name)))
+		if (workers->element[i]->len == 0)
+			continue;  /* the marker */
+		w = &sum->workers[sum->nworkers++];
 		w->id = dupstr(workers->element[i]);
 		w->last_seen_ms = num(workers->element[i + 1]);
 		w->reserved = WSTAT(reserved);
@@ -497,8 +612,10 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 #undef WSTAT
 	}
 	qsort(sum->workers, sum->nworkers, sizeof *sum->workers, cmp_worker);
+	sum->flaky = (long long)sum->flaky_tests.n;
 	/* Tests waiting in retried jobs' lists are not in the queue. */
 	timing(sum, sum->unrun.n > 0 || num(field(stats, "retry_left")) > 0);
+	audit(&rd, sum, meta);
 out:
 	{
 		redisReply *owned[] = { meta, stats, requeues, reclaims, flaky, queue, running,
@@ -535,6 +652,14 @@ ciq_summary_free(struct ciq_summary *sum)
 	for (size_t i = 0; i < sum->nworkers; i++)
 		free(sum->workers[i].id);
 	free(sum->workers);
+	for (size_t i = 0; i < sum->nlost; i++)
+		free(sum->lost[i]);
+	free(sum->lost);
+	for (size_t i = 0; i < sum->nmismatches; i++) {
+		free(sum->mismatches[i].worker);
+		free(sum->mismatches[i].digest);
+	}
+	free(sum->mismatches);
 	free(sum->seed);
 	free(sum->order);
 	free(sum->leader);

@@ -58,7 +58,17 @@ struct ciq_worker_stats {
 	long long idle_ms;       /* wall time not spent running tests, -1 when unknown */
 };
 
+/* A worker whose list had another digest than the published one. */
+struct ciq_mismatch {
+	char *worker;
+	long long ids;           /* how many ids its list held */
+	char *digest;
+};
+
 struct ciq_summary {
+	/* Counts come from the records themselves (the results hash, the
+	 * flaky set, the requeue and reclaim counts), never from counters a
+	 * lost key could have reset; released alone is a counter. */
 	long long total, processed;
 	long long passed, failed, skipped, flaky, requeued, reclaimed, released;
 	char *seed, *order, *leader;
@@ -78,11 +88,20 @@ struct ciq_summary {
 	struct ciq_list unrun;   /* queue order, then the running ones by reservation time */
 	struct ciq_worker_stats *workers;
 	size_t nworkers;
+
+	/* Doubt: the keys of the build that were lost (evicted, expired or
+	 * deleted, even if a later write made them again: their marker is
+	 * gone), by name ("stats", "w:3", "leader"), read after the records;
+	 * and the workers whose lists differed from the published one. */
+	char **lost;
+	size_t nlost;
+	struct ciq_mismatch *mismatches;
+	size_t nmismatches;
 };
 
 /*
  * Read the summary of the session's build. Returns CIQ_EX_OK, or an exit
- * status with err filled (CIQ_EX_VANISHED when the build's keys are gone).
+ * status with err filled (CIQ_EX_VANISHED when the build's meta is gone).
  * Free the summary with ciq_summary_free() either way.
  */
 int ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ERRLEN]);
@@ -98,10 +117,14 @@ size_t ciq_summary_slowest(const struct ciq_summary *sum, struct ciq_test **out,
 /* The record of test id, or NULL. */
 struct ciq_test *ciq_summary_find(const struct ciq_summary *sum, const char *id, size_t len);
 
+/* 1 when the records leave doubt: keys lost, or tests without a result. */
+int ciq_summary_doubt(const struct ciq_summary *sum);
+
 /*
  * How a report ended, for the writers: the verdict word (passed, failed,
- * unfinished, abandoned, lost), the exit status it gives, and the line
- * that ends the text report ("FAILED: 1 of 3 tests failed").
+ * unfinished, abandoned, stopped, lost, mismatch), the exit status it
+ * gives, and the line that ends the text report ("FAILED: 1 of 3 tests
+ * failed").
  */
 struct ciq_verdict {
 	const char *word;

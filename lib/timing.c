@@ -17,7 +17,7 @@ timing_key(const struct ciq_session *s)
 	const char *ns = ciq_conf_get(s->conf, CIQ_K_NAMESPACE);
 	char *key = ciq_malloc(strlen(ns) + 16);
 
-	sprintf(key, "ciq-timing:{%s}", ns);
+	sprintf(key, "ciq:timing:{%s}", ns);
 	return key;
 }
 
@@ -25,12 +25,16 @@ timing_key(const struct ciq_session *s)
 static int
 failed(struct ciq_session *s, redisReply *r, char err[CIQ_ERRLEN])
 {
+	int rc = CIQ_EX_SOFTWARE;
+
 	if (r == NULL)
 		return ciq_session_fail(s, err);
-	snprintf(err, CIQ_ERRLEN, "the server refused the timing history: %s",
-	    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+	if (r->type == REDIS_REPLY_ERROR)
+		rc = ciq_session_refused(s, r, "the timing history", err);
+	else
+		snprintf(err, CIQ_ERRLEN, "the server refused the timing history: unexpected reply");
 	freeReplyObject(r);
-	return CIQ_EX_SOFTWARE;
+	return rc;
 }
 
 /* Fold n (id, ms) pairs into the history. */
@@ -104,10 +108,12 @@ ciq_timing_merge(struct ciq_session *s, char err[CIQ_ERRLEN])
 		}
 		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
 		for (size_t i = 0; i + 1 < r->element[1]->elements && n < BATCH * 2; i += 2) {
-			const char *rec = r->element[1]->element[i + 1]->str;
+			const redisReply *v = r->element[1]->element[i + 1];
+			const char *rec = v->str;
 
-			/* "CODE MS WORKER": a stale ack has no duration. */
-			if (rec[1] == ' ' && rec[2] >= '0' && rec[2] <= '9') {
+			/* "CODE MS WORKER": a stale ack has no duration; the
+			 * marker (lua/prelude.lua) is empty. */
+			if (v->len > 2 && rec[1] == ' ' && rec[2] >= '0' && rec[2] <= '9') {
 				ids[n] = r->element[1]->element[i]->str;
 				ms[n++] = strtoll(rec + 2, NULL, 10);
 			}

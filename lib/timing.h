@@ -1,7 +1,7 @@
 /*
  * timing.h - how long each test took in earlier builds.
  *
- * Each namespace keeps one hash, ciq-timing:{NAMESPACE}, test id ->
+ * Each namespace keeps one hash, ciq:timing:{NAMESPACE}, test id ->
  * milliseconds, an exponential moving average (each new build counts for
  * half) of the durations the server measured from reservation to ack.
  * It outlives builds: its own TTL (--timing-ttl, 14 days) is renewed at

@@ -115,12 +115,14 @@ parse_userinfo(const char *s, size_t n, struct ciq_url *u)
 	return (u->password = decode(colon + 1, (size_t)(s + n - colon - 1))) == NULL ? -1 : 0;
 }
 
+/* One host[:port] (or [v6]:port) of s[0..n) into node; port defaults to 6379. */
 static int
-parse_host(const char *s, size_t n, struct ciq_url *u, char err[CIQ_ERRLEN])
+parse_host(const char *s, size_t n, struct ciq_node *u, char err[CIQ_ERRLEN])
 {
 	const char *port = NULL;
 	size_t hn = n;
 
+	u->port = 6379;
 	if (n > 0 && s[0] == '[') {
 		const char *close = memchr(s, ']', n);
 
@@ -166,6 +168,29 @@ parse_host(const char *s, size_t n, struct ciq_url *u, char err[CIQ_ERRLEN])
 bad_port:
 	snprintf(err, CIQ_ERRLEN, "bad port");
 	return -1;
+}
+
+/* The comma-separated seed list s[0..n): host[:port][,host[:port]...]. */
+static int
+parse_hosts(const char *s, size_t n, struct ciq_url *u, char err[CIQ_ERRLEN])
+{
+	const char *end = s + n;
+
+	for (;;) {
+		const char *comma = memchr(s, ',', (size_t)(end - s));
+		size_t len = (size_t)((comma ? comma : end) - s);
+
+		u->seeds = ciq_realloc(u->seeds, (u->nseeds + 1) * sizeof *u->seeds);
+		u->seeds[u->nseeds].host = NULL;
+		if (parse_host(s, len, &u->seeds[u->nseeds++], err) == -1)
+			return -1;
+		if (comma == NULL)
+			break;
+		s = comma + 1;
+	}
+	u->host = ciq_memdup(u->seeds[0].host, strlen(u->seeds[0].host) + 1);
+	u->port = u->seeds[0].port;
+	return 0;
 }
 
 int
@@ -218,7 +243,7 @@ ciq_url_parse(const char *s, struct ciq_url *u, char err[CIQ_ERRLEN])
 			auth_len -= (size_t)(at + 1 - rest);
 			rest = at + 1;
 		}
-		if (parse_host(rest, auth_len, u, err) == -1)
+		if (parse_hosts(rest, auth_len, u, err) == -1)
 			goto fail;
 		if (slash != NULL && slash + 1 < q && parse_db(slash + 1, (size_t)(q - slash - 1), &u->db) == -1) {
 			snprintf(err, CIQ_ERRLEN, "bad database number after the host");
@@ -238,6 +263,9 @@ void
 ciq_url_free(struct ciq_url *u)
 {
 	free(u->host);
+	for (size_t i = 0; i < u->nseeds; i++)
+		free(u->seeds[i].host);
+	free(u->seeds);
 	free(u->path);
 	free(u->user);
 	if (u->password != NULL) {
@@ -256,37 +284,171 @@ ciq_url_host_is_address(const struct ciq_url *u)
 	return inet_pton(AF_INET, u->host, addr) == 1 || inet_pton(AF_INET6, u->host, addr) == 1;
 }
 
+/*
+ * Redaction. The string may be anything a user typed, so nothing in it is
+ * trusted to be where a valid URL would have it: every part that could
+ * hold a secret is hidden unless it has the form of something harmless.
+ */
+
+/* 1 when s[0..n) is all digits (or empty). */
+static int
+all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* 1 when s[0..n) is made of letters, digits and the bytes of extra only. */
+static int
+made_of(const char *s, size_t n, const char *extra)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && (s[i] == '\0' || strchr(extra, s[i]) == NULL))
+			return 0;
+	return 1;
+}
+
+/* Append s[0..n) at *o. */
+static void
+put(char **o, const char *s, size_t n)
+{
+	memcpy(*o, s, n);
+	*o += n;
+}
+
+/* One node of the host list, host[:port] or [v6]:port: shown when it has
+ * that form, else *** for what does not. */
+static void
+redact_node(char **o, const char *s, size_t n)
+{
+	size_t hn = n;
+	const char *close = NULL;
+	int bracket = n > 0 && s[0] == '[' && (close = memchr(s, ']', n)) != NULL;
+
+	if (bracket)
+		hn = (size_t)(close + 1 - s);
+	else if ((close = memchr(s, ':', n)) != NULL)
+		hn = (size_t)(close - s);
+	if (bracket ? made_of(s + 1, hn - 1, ":.%]") : made_of(s, hn, ".-_"))
+		put(o, s, hn);
+	else
+		put(o, "***", 3);
+	if (hn == n)
+		return;
+	/* No host before it: no port either, but maybe a password. */
+	if (hn > 0 && s[hn] == ':' && all_digits(s + hn + 1, n - hn - 1)) {
+		put(o, s + hn, n - hn);
+	} else {
+		put(o, s + hn, s[hn] == ':');
+		put(o, "***", 3);
+	}
+}
+
+/* The query q (after '?'): names that look like names are shown; values
+ * only those of db, insecure and user, and only when short and plain:
+ * password=, passwd=, an unknown name's value are ***. */
+static void
+redact_query(char **o, const char *q)
+{
+	while (*q) {
+		size_t n = strcspn(q, "&");
+		const char *eq = memchr(q, '=', n);
+		size_t kn = eq ? (size_t)(eq - q) : n, vn = eq ? n - kn - 1 : 0;
+		int flag = kn == 8 && strncmp(q, "insecure", 8) == 0;
+		int harmless = ((kn == 2 && strncmp(q, "db", 2) == 0) || flag) && vn <= 8 &&
+		    made_of(q + kn + 1, vn, "");
+
+		/* The user is no secret, as in user:***@host. */
+		if (kn == 4 && strncmp(q, "user", 4) == 0)
+			harmless = vn <= 64 && made_of(q + kn + 1, vn, "._-");
+
+		if (n == 0) {
+			/* an empty part: nothing to hide */
+		} else if (eq == NULL && flag) {
+			put(o, q, n);
+		} else if (eq == NULL || kn == 0 || kn > 32 || !made_of(q, kn, "_-")) {
+			put(o, "***", 3);
+		} else {
+			put(o, q, kn + 1);
+			if (harmless)
+				put(o, eq + 1, vn);
+			else
+				put(o, "***", 3);
+		}
+		q += n;
+		if (*q == '&')
+			put(o, q++, 1);
+	}
+}
+
 char *
 ciq_url_redact(const char *s)
 {
-	const char *scheme = strstr(s, "://");
-	const char *auth = scheme ? scheme + 3 : s;
-	size_t auth_len = strcspn(auth, "/?");
-	const char *at = NULL, *colon, *p;
-	/* Each hidden secret may grow to "***": 3 bytes per input byte is plenty. */
-	char *out = ciq_malloc(3 * strlen(s) + 8), *o = out;
+	const char *auth = s, *p, *at = NULL, *colon, *end;
+	size_t len = strlen(s);
+	/* Each hidden part may grow to "***": 3 bytes per input byte is plenty. */
+	char *out = ciq_malloc(3 * len + 8), *o = out;
+	int unix_path = 0;
 
-	for (p = auth; p < auth + auth_len; p++)
-		if (*p == '@')
-			at = p;
-	p = s;
-	if (at != NULL) {
-		colon = memchr(auth, ':', (size_t)(at - auth));
-		p = colon != NULL ? colon + 1 : auth;
-		memcpy(o, s, (size_t)(p - s));
-		o += p - s;
-		memcpy(o, "***", 3);
-		o += 3;
-		p = at;
-	}
-	/* A ?password=... in the query is hidden too. */
-	for (; *p; p++) {
-		*o++ = *p;
-		if ((*p == '?' || *p == '&') && strncmp(p + 1, "password=", 9) == 0) {
-			memcpy(o, "password=***", 12);
-			o += 12;
-			p += 9 + strcspn(p + 10, "&");
+	/* The scheme, even mistyped: "redis://", "redis:/", "redis//",
+	 * "redis:". The authority starts after it, or at the start. */
+	if (isalpha((unsigned char)*s)) {
+		for (p = s + 1; isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.'; p++)
+			;
+		if (*p == ':' || *p == '/') {
+			unix_path = p - s == 4 && strncasecmp(s, "unix", 4) == 0;
+			auth = p + (*p == ':');
+			while (*auth == '/')
+				auth++;
 		}
+	}
+	/* A unix socket path has no user or host; one with an '@' may be a
+	 * mistyped user and password, and is treated as such. */
+	if (unix_path && auth > s && auth[-1] == '/' && memchr(auth, '@', strcspn(auth, "?")) == NULL) {
+		auth--;
+		end = auth + strcspn(auth, "?");
+		put(&o, s, (size_t)(end - s));
+	} else {
+		put(&o, s, (size_t)(auth - s));
+		/* The password may hold any byte, '@', '/' and '?' too: all up
+		 * to the last '@' of the string may be it. A user before a ':'
+		 * is shown, as the parser reads it. */
+		for (p = auth; *p; p++)
+			if (*p == '@')
+				at = p;
+		if (at != NULL) {
+			if ((colon = memchr(auth, ':', (size_t)(at - auth))) != NULL)
+				put(&o, auth, (size_t)(colon + 1 - auth));
+			put(&o, "***@", 4);
+			auth = at + 1;
+		}
+		/* The hosts: "host:port" where the '@' was forgotten holds a
+		 * password where the port should be. */
+		end = auth + strcspn(auth, "/?");
+		for (p = auth; p < end; ) {
+			size_t n = strcspn(p, ",/?");
+
+			redact_node(&o, p, n);
+			p += n;
+			if (*p == ',')
+				put(&o, p++, 1);
+		}
+		/* The db: digits, else hidden. */
+		if (*end == '/') {
+			p = end + 1;
+			end = p + strcspn(p, "?");
+			put(&o, "/", 1);
+			if (all_digits(p, (size_t)(end - p)))
+				put(&o, p, (size_t)(end - p));
+			else
+				put(&o, "***", 3);
+		}
+	}
+	if (*end == '?') {
+		put(&o, "?", 1);
+		redact_query(&o, end + 1);
 	}
 	*o = '\0';
 	return out;

@@ -1,12 +1,17 @@
 /*
  * url.h - queue URLs.
  *
- *   redis://[user[:password]@]host[:port][/db][?option=value&...]
+ *   redis://[user[:password]@]host[:port][,host[:port]...][/db][?option=value&...]
  *   rediss://...                     the same, over TLS
  *   unix:///path/to.sock[?db=N&...]
  *
  * Options: db=N, insecure=1 (TLS without verifying the server),
  * user=NAME and password=SECRET (percent-encoded like the userinfo).
+ *
+ * Several comma-separated hosts are seed nodes of a Redis Cluster: the
+ * connection starts at the first that answers and follows the cluster's
+ * redirects from there (conn.h). A single host is a plain server, or any
+ * one node of a cluster.
  */
 #ifndef CIQ_URL_H
 #define CIQ_URL_H
@@ -19,10 +24,18 @@ enum ciq_scheme {
 	CIQ_SCHEME_UNIX   /* unix:// */
 };
 
+/* A server to connect to: a seed node of the URL, or a cluster node. */
+struct ciq_node {
+	char *host;      /* name or address, without brackets */
+	int port;
+};
+
 struct ciq_url {
 	enum ciq_scheme scheme;
-	char *host;      /* TCP and TLS: name or address, without brackets */
-	int port;        /* TCP and TLS: default 6379 */
+	char *host;      /* TCP and TLS: the first seed's host (a copy of seeds[0].host) */
+	int port;        /* TCP and TLS: the first seed's port, default 6379 */
+	struct ciq_node *seeds; /* TCP and TLS: every host the URL names, in order */
+	size_t nseeds;   /* at least 1 for TCP and TLS; 0 for unix */
 	char *path;      /* unix: socket path */
 	char *user;      /* ACL user, or NULL */
 	char *password;  /* or NULL */

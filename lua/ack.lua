@@ -21,7 +21,7 @@ local meta, running, owner, results, output, flaky, requeues, stats, wstats,
 local nonce, worker, status, text, has_output, testcases, has_cases =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6], ARGV[7] == '1'
 
-local m = redis.call('HMGET', meta, 'expire_at', 'waiting', 'requeued')
+local m = call('HMGET', meta, 'expire_at', 'waiting', 'requeued')
 local expire_at = m[1]
 if not expire_at then return {'gone'} end
 local again = replayed(replies, worker, nonce)
@@ -33,14 +33,14 @@ local now = now_ms()
 local out, ended = {'ok'}, false
 
 local function mark_flaky(id)
-  if redis.call('SADD', flaky, id) == 1 then
+  if call('SADD', flaky, id) == 1 then
     wrote(flaky)
-    redis.call('HINCRBY', stats, 'flaky', 1)
+    call('HINCRBY', stats, 'flaky', 1)
   end
 end
 
 local function set_output(id)
-  redis.call('HSET', output, id, text)
+  call('HSET', output, id, text)
   wrote(output)
 end
 
@@ -49,52 +49,52 @@ for i = 8, #ARGV do
   local outcome, held, recorded = 'recorded', '0', false
   -- owner and running change together: an owner means a reservation, and
   -- this worker's reservation means the test is its own.
-  local mine_now = redis.call('HGET', owner, id) == worker
-  if not mine_now and redis.call('SISMEMBER', mine, id) == 0 then
+  local mine_now = call('HGET', owner, id) == worker
+  if not mine_now and call('SISMEMBER', mine, id) == 0 then
     outcome = 'notmine'
   else
     local ms = ''
     if mine_now then
       -- From the reservation, not the last heartbeat.
-      local started = tonumber(redis.call('HGET', started_at, id) or now)
-      redis.call('ZREM', running, id)
-      redis.call('HDEL', owner, id)
-      redis.call('HDEL', started_at, id)
+      local started = tonumber(call('HGET', started_at, id) or now)
+      call('ZREM', running, id)
+      call('HDEL', owner, id)
+      call('HDEL', started_at, id)
       ms = tostring(now - started)
-      redis.call('HINCRBY', wstats, worker .. ':busy_ms', now - started)
+      call('HINCRBY', wstats, worker .. ':busy_ms', now - started)
       held = '1'
       ended = true
     end
     -- A run of failures on one worker points at the worker.
     if held == '1' then
       if code == 'f' then
-        redis.call('HINCRBY', wstats, worker .. ':streak', 1)
+        call('HINCRBY', wstats, worker .. ':streak', 1)
       else
-        redis.call('HSET', wstats, worker .. ':streak', 0)
+        call('HSET', wstats, worker .. ':streak', 0)
       end
     end
     local prev = nil
-    if redis.call('HSETNX', results, id, code .. ' ' .. ms .. ' ' .. worker) == 0 then
-      prev = redis.call('HGET', results, id)
+    if call('HSETNX', results, id, code .. ' ' .. ms .. ' ' .. worker) == 0 then
+      prev = call('HGET', results, id)
     end
     if not prev then
       recorded = true
       wrote(results)
-      redis.call('HINCRBY', stats, field, 1)
-      redis.call('HINCRBY', wstats, worker .. ':' .. field, 1)
+      call('HINCRBY', stats, field, 1)
+      call('HINCRBY', wstats, worker .. ':' .. field, 1)
       if code == 'f' and has_output then set_output(id) end
-      if code == 'p' and m[3] and redis.call('HEXISTS', requeues, id) == 1 then mark_flaky(id) end
+      if code == 'p' and m[3] and call('HEXISTS', requeues, id) == 1 then mark_flaky(id) end
     else
       local pcode = string.sub(prev, 1, 1)
       if (pcode == 'p' and code == 'f') or (pcode == 'f' and code == 'p') then
         outcome = 'flaky'
         mark_flaky(id)
         if code == 'p' then
-          redis.call('HSET', results, id, code .. ' ' .. ms .. ' ' .. worker)
+          call('HSET', results, id, code .. ' ' .. ms .. ' ' .. worker)
           recorded = true
-          redis.call('HINCRBY', stats, 'failed', -1)
-          redis.call('HINCRBY', stats, 'passed', 1)
-          redis.call('HINCRBY', wstats, worker .. ':passed', 1)
+          decrease(stats, 'failed', 1)
+          call('HINCRBY', stats, 'passed', 1)
+          call('HINCRBY', wstats, worker .. ':passed', 1)
         elseif has_output then
           set_output(id)
         end
@@ -108,7 +108,7 @@ for i = 8, #ARGV do
       end
     end
     if has_cases and (recorded or held == '1') then
-      redis.call('HSET', cases, id, testcases)
+      call('HSET', cases, id, testcases)
       wrote(cases)
     end
   end
@@ -117,9 +117,9 @@ for i = 8, #ARGV do
   out[#out + 1] = held
 end
 -- Workers wait in ciq-pop while tests run elsewhere: the last one to end
--- wakes them all, to find the build done.
-if tonumber(m[2] or '0') > 0 and ended and redis.call('ZCARD', running) == 0 and
-    redis.call('LLEN', queue) == 0 then
+-- wakes them all, to find the build done. (running keeps its marker.)
+if tonumber(m[2] or '0') > 0 and ended and call('ZCARD', running) <= 1 and
+    call('LLEN', queue) == 0 then
   wake(wake_list, m[2])
 end
 touch_written(expire_at)

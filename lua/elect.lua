@@ -6,7 +6,7 @@
 local leader_key, meta = KEYS[1], KEYS[2]
 local worker, ttl = ARGV[2], ARGV[3]
 
-redis.call('SET', leader_key, worker, 'NX', 'EX', ttl)
-local leader = redis.call('GET', leader_key)
-local m = redis.call('HMGET', meta, 'status', 'total', 'digest')
+call('SET', leader_key, worker, 'NX', 'EX', ttl)
+local leader = call('GET', leader_key)
+local m = call('HMGET', meta, 'status', 'total', 'digest')
 return {leader, m[1] or '', m[2] or '', m[3] or ''}

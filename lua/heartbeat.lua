@@ -8,15 +8,15 @@
 local meta, running, owner, workers = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local worker = ARGV[2]
 
-if not redis.call('HGET', meta, 'expire_at') then return {'gone'} end
+if not call('HGET', meta, 'expire_at') then return {'gone'} end
 local now = now_ms()
 local out = {'beat'}
 for i = 3, #ARGV do
   local id = ARGV[i]
-  if redis.call('HGET', owner, id) == worker and redis.call('ZSCORE', running, id) then
-    redis.call('ZADD', running, now, id)
+  if call('HGET', owner, id) == worker and call('ZSCORE', running, id) then
+    call('ZADD', running, now, id)
     out[#out + 1] = id
   end
 end
-if #out > 1 then redis.call('ZADD', workers, now, worker) end
+if #out > 1 then call('ZADD', workers, now, worker) end
 return out

@@ -21,10 +21,11 @@ local nonce, worker, timeout, count, max_streak, waited =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5] or '0'),
   ARGV[6] == '1'
 
-local m = redis.call('HMGET', meta, 'status', 'expire_at', 'max_failures', 'retrying', 'requeued')
+local m = call('HMGET', meta, 'status', 'expire_at', 'max_failures', 'retrying', 'requeued')
 if not m[2] then
-  -- A leader that won the election but has not published yet: wait.
-  if redis.call('EXISTS', leader) == 1 then return {'notready'} end
+  -- A leader that won the election but has not published yet: wait. A
+  -- build whose meta alone was lost is gone.
+  if call('EXISTS', leader) == 1 and call('EXISTS', stats) == 0 then return {'notready'} end
   return {'gone'}
 end
 if m[1] ~= 'ready' then return {'notready'} end
@@ -35,12 +36,12 @@ if again then return again end
 -- The waiting set holds the workers waiting in ciq-pop; meta keeps its
 -- size, which the scripts that wake them read with meta (prelude).
 local function count_waiting()
-  redis.call('HSET', meta, 'waiting', redis.call('SCARD', waiting))
+  call('HSET', meta, 'waiting', call('SCARD', waiting))
 end
 -- Every answer but "wait" ends this worker's wait.
 local function stop_waiting()
   if waited then
-    redis.call('SREM', waiting, worker)
+    call('SREM', waiting, worker)
     count_waiting()
   end
 end
@@ -50,30 +51,30 @@ local now = now_ms()
 local max_failures = tonumber(m[3] or '0')
 local failed, streak = 0, 0
 if max_failures > 0 then
-  failed = tonumber(redis.call('HGET', stats, 'failed') or '0')
+  failed = tonumber(call('HGET', stats, 'failed') or '0')
 end
 if max_streak > 0 then
-  streak = tonumber(redis.call('HGET', wstats, worker .. ':streak') or '0')
+  streak = tonumber(call('HGET', wstats, worker .. ':streak') or '0')
 end
 if (max_failures > 0 and failed >= max_failures) or (max_streak > 0 and streak >= max_streak) then
   stop_waiting()
-  redis.call('ZADD', workers, -now, worker)
+  call('ZADD', workers, -now, worker)
   if max_failures > 0 and failed >= max_failures then
     return remember(replies, worker, nonce, expire_at, {'stopped', tostring(failed), tostring(max_failures)})
   end
   return remember(replies, worker, nonce, expire_at, {'sick', tostring(streak)})
 end
 
-redis.call('ZADD', workers, now, worker)
+call('ZADD', workers, now, worker)
 local out, taken = {'ok'}, 0
 
 -- running holds the last sign of life (heartbeats move it); started keeps
 -- the reservation time, from which the duration is measured.
 local function claim(id, from)
-  redis.call('ZADD', running, now, id)
-  redis.call('HSET', started, id, now)
-  redis.call('HSET', owner, id, worker)
-  redis.call('SADD', mine, id)
+  call('ZADD', running, now, id)
+  call('HSET', started, id, now)
+  call('HSET', owner, id, worker)
+  call('SADD', mine, id)
   wrote(running)
   wrote(started)
   wrote(owner)
@@ -86,31 +87,31 @@ end
 -- worker may be waiting on them.
 for _ = 1, 100 do
   if taken >= count then break end
-  local stale = redis.call('ZRANGEBYSCORE', running, '-inf', '(' .. (now - timeout), 'LIMIT', 0, 1)
+  local stale = call('ZRANGEBYSCORE', running, '-inf', '(' .. (now - timeout), 'LIMIT', 0, 1)
   if #stale == 0 then break end
   local id = stale[1]
-  local from = redis.call('HGET', owner, id) or ''
-  if redis.call('HEXISTS', results, id) == 1 then
+  local from = call('HGET', owner, id) or ''
+  if call('HEXISTS', results, id) == 1 then
     -- An earlier owner recorded a result after losing the reservation;
     -- the later owner vanished: nothing is left to run.
-    redis.call('ZREM', running, id)
-    redis.call('HDEL', owner, id)
-    redis.call('HDEL', started, id)
+    call('ZREM', running, id)
+    call('HDEL', owner, id)
+    call('HDEL', started, id)
   else
-    redis.call('HINCRBY', reclaims, id, 1)
+    call('HINCRBY', reclaims, id, 1)
     wrote(reclaims)
-    redis.call('HINCRBY', stats, 'reclaimed', 1)
-    redis.call('HINCRBY', wstats, worker .. ':reclaimed', 1)
+    call('HINCRBY', stats, 'reclaimed', 1)
+    call('HINCRBY', wstats, worker .. ':reclaimed', 1)
     claim(id, from == '' and '?' or from)
   end
 end
 
 -- A retried job (see retry.lua) takes its own list, and nothing else.
-local retried = m[4] == '1' and redis.call('SISMEMBER', retrying, worker) == 1
+local retried = m[4] == '1' and call('SISMEMBER', retrying, worker) == 1
 while retried and taken < count do
-  local id = redis.call('LPOP', retry_list)
+  local id = call('LPOP', retry_list)
   if not id then break end
-  redis.call('HINCRBY', stats, 'retry_left', -1)
+  decrease(stats, 'retry_left', 1)
   claim(id, '')
 end
 
@@ -119,36 +120,39 @@ end
 -- are looked at, and the requeue stays for someone else.
 local others, queued = nil, false
 while not retried and taken < count do
-  local head = redis.call('LPOP', queue)
+  local head = call('LPOP', queue)
   if not head then break end
-  local pick, by = head, m[5] and redis.call('HGET', requeued_by, head)
+  local pick, by = head, m[5] and call('HGET', requeued_by, head)
   if by == worker then
-    others = others or redis.call('ZCOUNT', workers, now - timeout, '+inf') - 1
+    others = others or call('ZCOUNT', workers, now - timeout, '+inf') - 1
     if others >= 1 then
       -- (The pop may have emptied the queue, and so removed the key.)
-      redis.call('LPUSH', queue, head)
+      call('LPUSH', queue, head)
       wrote(queue)
       queued = true
       pick, by = nil, nil
-      for _, id in ipairs(redis.call('LRANGE', queue, 1, 16)) do
-        local id_by = redis.call('HGET', requeued_by, id)
+      for _, id in ipairs(call('LRANGE', queue, 1, 16)) do
+        local id_by = call('HGET', requeued_by, id)
         if id_by ~= worker then
           pick, by = id, id_by
-          redis.call('LREM', queue, 1, id)
+          call('LREM', queue, 1, id)
           break
         end
       end
     end
   end
   if not pick then break end
-  if by then redis.call('HDEL', requeued_by, pick) end
+  if by then call('HDEL', requeued_by, pick) end
   claim(pick, '')
 end
 
 if taken == 0 then
-  -- Nothing was handed out (the queue's head may have gone back), and
-  -- asking again is harmless: no reply is kept.
-  local oldest = redis.call('ZRANGE', running, 0, 0, 'WITHSCORES')
+  -- Nothing was handed out (the queue's head may have gone back). The
+  -- answer is kept all the same: a late copy of this call must not take
+  -- a test that came back meanwhile. (The marker, at +inf, is no
+  -- reservation.)
+  local oldest = call('ZRANGE', running, 0, 0, 'WITHSCORES')
+  if oldest[1] == '' then oldest = {} end
   if not retried and (queued or oldest[1]) then
     -- Wait to be woken: by a requeue or a release (a test came back), or
     -- by the end of the build; but no longer than until the oldest
@@ -158,22 +162,23 @@ if taken == 0 then
     if oldest[2] and not queued then
       ms = math.max(1, tonumber(oldest[2]) + timeout - now)
     end
-    if redis.call('SADD', waiting, worker) == 1 then
+    if call('SADD', waiting, worker) == 1 then
       wrote(waiting)
       count_waiting()
     end
     touch_written(expire_at)
-    return {'wait', tostring(ms)}
+    return remember(replies, worker, nonce, expire_at, {'wait', tostring(ms)})
   end
   stop_waiting()
   -- A negative score marks a worker that saw the end: not alive, not lost.
-  redis.call('ZADD', workers, -now, worker)
+  call('ZADD', workers, -now, worker)
   touch_written(expire_at)
-  return {'done'}
+  return remember(replies, worker, nonce, expire_at, {'done'})
 end
 stop_waiting()
--- This worker's first reservation made its w: set and maybe wstats.
-if redis.call('HINCRBY', wstats, worker .. ':reserved', taken) == taken then
+-- This worker's first reservation made its w: set, which gets its marker.
+if call('HINCRBY', wstats, worker .. ':reserved', taken) == taken then
+  mark(mine)
   wrote(mine)
   wrote(wstats)
 end

@@ -6,31 +6,88 @@
 -- from 7 on it is the only mode and this call is a no-op.
 pcall(redis.replicate_commands)
 
+-- redis.call, with the command's name added to a refusal: the server's
+-- own error for a command that the ACL user may not run inside a script
+-- does not say which command it was.
+local function call(cmd, ...)
+  local r = redis.pcall(cmd, ...)
+  if type(r) == 'table' and r.err then
+    error({err = r.err .. ' [' .. string.upper(cmd) .. ']'})
+  end
+  return r
+end
+
 -- Milliseconds on the server's clock: worker clocks never decide anything.
 local function now_ms()
-  local t = redis.call('TIME')
+  local t = call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
 -- Every key of a build dies at the build's deadline, fixed at publish.
 local function touch(expire_at, ...)
   for _, key in ipairs({...}) do
-    redis.call('EXPIREAT', key, expire_at)
+    call('EXPIREAT', key, expire_at)
   end
 end
 
 -- A key that a write may have created needs the deadline; one that exists
--- keeps it. meta, workers and stats exist from publish on and are never
--- emptied; wstats and a worker's w: set from its first reservation on. Scripts note the other keys they write
--- with wrote() and give them the deadline once, at the end, with
--- touch_written(): a call costs the server one EXPIREAT per key written,
--- not one per key it names.
+-- keeps it. The keys that hold records exist from publish on (see the
+-- markers below); the others (the queue, a worker's retry list, the wake
+-- list) come and go. Scripts note the keys they write with wrote() and
+-- give them the deadline once, at the end, with touch_written(): one
+-- EXPIREAT per key written, which also gives the deadline back to a key
+-- that was evicted and then made again by a write.
 local written = {}
 local function wrote(key) written[key] = true end
 local function touch_written(expire_at)
   for key in pairs(written) do
-    redis.call('EXPIREAT', key, expire_at)
+    call('EXPIREAT', key, expire_at)
   end
+end
+
+-- Markers. Every key that holds records of a build is made at publish
+-- (a worker's own set at its first reservation) holding one entry that
+-- no test or worker id can be: the empty string. Redis evicts or expires
+-- whole keys, so a key without its marker was lost, even when a later
+-- write made it again: the report treats that as doubt, never as green.
+-- Readers pass over the marker; counts of records subtract it.
+local marker_kind = {
+  stats = 'hash', results = 'hash', output = 'hash', cases = 'hash',
+  owner = 'hash', started = 'hash', requeues = 'hash', reclaims = 'hash',
+  requeued_by = 'hash', wstats = 'hash', replies = 'hash',
+  flaky = 'set', retrying = 'set', w = 'set',
+  running = 'zset', workers = 'zset',
+}
+
+-- The kind of key, from its name after the build's prefix ("w:3" is w).
+local function kind_of(key)
+  local name = string.match(key, '}:([^:]*)')
+  return marker_kind[name]
+end
+
+local function mark(key)
+  local kind = kind_of(key)
+  -- A running test's marker never looks lost: its score is +inf.
+  if kind == 'hash' then call('HSET', key, '', '')
+  elseif kind == 'set' then call('SADD', key, '')
+  elseif kind == 'zset' then call('ZADD', key, string.find(key, '}:running$') and 'inf' or '0', '')
+  end
+end
+
+local function marked(key)
+  local kind = kind_of(key)
+  if kind == 'hash' then return call('HEXISTS', key, '') == 1
+  elseif kind == 'set' then return call('SISMEMBER', key, '') == 1
+  elseif kind == 'zset' then return call('ZSCORE', key, '') ~= false
+  end
+  return true
+end
+
+-- Lower a counter by n, never below 0: a counter whose key was lost and
+-- made again by a later write must not go negative.
+local function decrease(hash, field, n)
+  local v = tonumber(call('HGET', hash, field) or '0')
+  call('HSET', hash, field, math.max(0, v - n))
 end
 
 -- Wake up to n of the workers waiting in ciq-pop (see pop.lua), or all
@@ -39,12 +96,12 @@ end
 -- so every waiter gets exactly one.
 local function wake(list, waiting, n)
   waiting = tonumber(waiting or '0')
-  if n == nil then redis.call('DEL', list) end
+  if n == nil then call('DEL', list) end
   n = math.min(n or waiting, waiting)
   while n > 0 do
     local tokens = {}
     for i = 1, math.min(n, 1000) do tokens[i] = '1' end
-    redis.call('RPUSH', list, unpack(tokens))
+    call('RPUSH', list, unpack(tokens))
     n = n - #tokens
     wrote(list)
   end
@@ -70,20 +127,27 @@ local function decode(s)
 end
 
 -- The reply this worker got for this nonce, if the call already ran: a
--- client repeating a call after a lost reply must not act twice.
+-- client repeating a call after a lost reply must not act twice. A nonce
+-- starts with the client's time (16 hex digits of microseconds, see
+-- script.c), so a copy of a call that arrives after a newer call of the
+-- same worker, delivered late by the network, is refused as "stale"
+-- instead of acting then.
 local function replayed(replies, worker, nonce)
-  local v = redis.call('HGET', replies, worker)
-  if v and string.sub(v, 1, #nonce + 1) == nonce .. ' ' then
+  local v = call('HGET', replies, worker)
+  if not v then return nil end
+  if string.sub(v, 1, #nonce + 1) == nonce .. ' ' then
     return decode(string.sub(v, #nonce + 2))
+  end
+  if string.sub(v, 1, 16) > string.sub(nonce, 1, 16) then
+    return {'stale'}
   end
   return nil
 end
 
 local function remember(replies, worker, nonce, expire_at, reply)
   -- A new field may be a new key; an overwritten one is not.
-  if redis.call('HSET', replies, worker, nonce .. ' ' .. encode(reply)) == 1 then
-    redis.call('EXPIREAT', replies, expire_at)
+  if call('HSET', replies, worker, nonce .. ' ' .. encode(reply)) == 1 then
+    call('EXPIREAT', replies, expire_at)
   end
   return reply
 end
-

@@ -9,7 +9,7 @@ local meta, queue, running, owner, stats, workers, replies, started, wake_list =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local nonce, worker = ARGV[1], ARGV[2]
 
-local m = redis.call('HMGET', meta, 'expire_at', 'waiting')
+local m = call('HMGET', meta, 'expire_at', 'waiting')
 local expire_at = m[1]
 if not expire_at then return {'gone'} end
 local again = replayed(replies, worker, nonce)
@@ -17,23 +17,23 @@ if again then return again end
 
 local ids = {}
 for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
-if #ids == 0 then ids = redis.call('ZRANGE', running, 0, -1) end
+if #ids == 0 then ids = call('ZRANGE', running, 0, -1) end
 local n = 0
 for _, id in ipairs(ids) do
-  if redis.call('HGET', owner, id) == worker and redis.call('ZSCORE', running, id) then
-    redis.call('ZREM', running, id)
-    redis.call('HDEL', owner, id)
-    redis.call('HDEL', started, id)
-    redis.call('LPUSH', queue, id)
+  if id ~= '' and call('HGET', owner, id) == worker and call('ZSCORE', running, id) then
+    call('ZREM', running, id)
+    call('HDEL', owner, id)
+    call('HDEL', started, id)
+    call('LPUSH', queue, id)
     wrote(queue)
     n = n + 1
   end
 end
 if n > 0 then
-  redis.call('HINCRBY', stats, 'released', n)
+  call('HINCRBY', stats, 'released', n)
   -- A waiting worker per test given back takes it at once.
   wake(wake_list, m[2], n)
 end
-redis.call('ZADD', workers, -now_ms(), worker)
+call('ZADD', workers, -now_ms(), worker)
 touch_written(expire_at)
 return remember(replies, worker, nonce, expire_at, {'released', tostring(n)})

@@ -19,50 +19,50 @@ local nonce, worker, max_requeues, tolerance, text, has_output, testcases, has_c
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6] == '1',
   ARGV[7], ARGV[8] == '1'
 
-local m = redis.call('HMGET', meta, 'expire_at', 'total', 'waiting')
+local m = call('HMGET', meta, 'expire_at', 'total', 'waiting')
 local expire_at, total = m[1], tonumber(m[2] or '0')
 if not expire_at then return {'gone'} end
 local again = replayed(replies, worker, nonce)
 if again then return again end
 
 local now = now_ms()
-redis.call('ZADD', workers, now, worker)
+call('ZADD', workers, now, worker)
 -- The tolerance is a share of the suite: ceil(tolerance * total) requeues
 -- for the whole build (the epsilon keeps 0.1 * 30 at 3, not 4).
 local allowed = math.max(0, math.ceil(tolerance * total - 1e-9))
 
 local function requeue(id)
-  if redis.call('SISMEMBER', mine, id) == 0 then return 'notmine', '' end
-  local started = redis.call('ZSCORE', running, id)
-  local holder = redis.call('HGET', owner, id)
+  if call('SISMEMBER', mine, id) == 0 then return 'notmine', '' end
+  local started = call('ZSCORE', running, id)
+  local holder = call('HGET', owner, id)
   if not started or holder ~= worker then return 'reclaimed', holder or '' end
-  if redis.call('HEXISTS', results, id) == 1 then return 'recorded', '' end
-  local n = tonumber(redis.call('HGET', requeues, id) or '0')
+  if call('HEXISTS', results, id) == 1 then return 'recorded', '' end
+  local n = tonumber(call('HGET', requeues, id) or '0')
   if n >= max_requeues then return 'max-requeues', tostring(n) end
-  local used = tonumber(redis.call('HGET', stats, 'requeued') or '0')
+  local used = tonumber(call('HGET', stats, 'requeued') or '0')
   if used >= allowed then return 'tolerance', used .. '/' .. allowed end
 
-  redis.call('HINCRBY', requeues, id, 1)
+  call('HINCRBY', requeues, id, 1)
   wrote(requeues)
-  redis.call('HINCRBY', stats, 'requeued', 1)
-  redis.call('HINCRBY', wstats, worker .. ':requeued', 1)
-  redis.call('HINCRBY', wstats, worker .. ':streak', 1)
+  call('HINCRBY', stats, 'requeued', 1)
+  call('HINCRBY', wstats, worker .. ':requeued', 1)
+  call('HINCRBY', wstats, worker .. ':streak', 1)
   -- Busy from the reservation, not from the last heartbeat.
-  redis.call('HINCRBY', wstats, worker .. ':busy_ms',
-    now - tonumber(redis.call('HGET', started_at, id) or now))
-  redis.call('HDEL', started_at, id)
+  call('HINCRBY', wstats, worker .. ':busy_ms',
+    now - tonumber(call('HGET', started_at, id) or now))
+  call('HDEL', started_at, id)
   if has_output then
-    redis.call('HSET', output, id, text)
+    call('HSET', output, id, text)
     wrote(output)
   end
   if has_cases then
-    redis.call('HSET', cases, id, testcases)
+    call('HSET', cases, id, testcases)
     wrote(cases)
   end
-  redis.call('ZREM', running, id)
-  redis.call('HDEL', owner, id)
-  redis.call('HSET', requeued_by, id, worker)
-  redis.call('LPUSH', queue, id)
+  call('ZREM', running, id)
+  call('HDEL', owner, id)
+  call('HSET', requeued_by, id, worker)
+  call('LPUSH', queue, id)
   wrote(requeued_by)
   wrote(queue)
   return 'requeued', tostring(n + 1)
@@ -80,7 +80,7 @@ end
 -- this build has requeues at all: until then pop and ack skip looking.
 if n > 0 then
   wake(wake_list, m[3], n)
-  redis.call('HSET', meta, 'requeued', '1')
+  call('HSET', meta, 'requeued', '1')
 end
 touch_written(expire_at)
 return remember(replies, worker, nonce, expire_at, out)

@@ -12,7 +12,7 @@ local meta, queue, running, results, mine, list, retrying, replies, stats =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local nonce, worker = ARGV[1], ARGV[2]
 
-local m = redis.call('HMGET', meta, 'status', 'expire_at')
+local m = call('HMGET', meta, 'status', 'expire_at')
 if not m[2] then return {'gone'} end
 if m[1] ~= 'ready' then return {'notready'} end
 local expire_at = m[2]
@@ -23,30 +23,33 @@ local function answer(reply)
   return remember(replies, worker, nonce, expire_at, reply)
 end
 
-if redis.call('LLEN', queue) > 0 or redis.call('ZCARD', running) > 0 then
+-- (running keeps its marker, mine and results theirs: see the prelude.)
+if call('LLEN', queue) > 0 or call('ZCARD', running) > 1 then
   return answer({'live'})
 end
 
 local failed = {}
 local function consider(id, rec)
-  if rec and string.sub(rec, 1, 1) == 'f' then failed[#failed + 1] = id end
+  if id ~= '' and rec and string.sub(rec, 1, 1) == 'f' then failed[#failed + 1] = id end
 end
-local ran = redis.call('SMEMBERS', mine)
-if #ran > 0 then
-  for _, id in ipairs(ran) do consider(id, redis.call('HGET', results, id)) end
+local ran = call('SMEMBERS', mine)
+if #ran > 1 then
+  for _, id in ipairs(ran) do consider(id, call('HGET', results, id)) end
 else
-  local all = redis.call('HGETALL', results)
+  local all = call('HGETALL', results)
   for i = 1, #all, 2 do consider(all[i], all[i + 1]) end
 end
 table.sort(failed)
 -- retry_left counts what the retry lists still hold, for the report.
-redis.call('HINCRBY', stats, 'retry_left', #failed - redis.call('LLEN', list))
-redis.call('DEL', list)
+local left = tonumber(call('HGET', stats, 'retry_left') or '0') + #failed - call('LLEN', list)
+call('HSET', stats, 'retry_left', math.max(0, left))
+call('DEL', list)
 for i = 1, #failed, 1000 do
-  redis.call('RPUSH', list, unpack(failed, i, math.min(i + 999, #failed)))
+  call('RPUSH', list, unpack(failed, i, math.min(i + 999, #failed)))
 end
-redis.call('SADD', retrying, worker)
+mark(retrying)
+call('SADD', retrying, worker)
 -- Tells ciq-pop, which reads meta anyway, to look at retrying at all.
-redis.call('HSET', meta, 'retrying', '1')
+call('HSET', meta, 'retrying', '1')
 touch(expire_at, list, retrying, stats)
 return answer({'retry', tostring(#failed)})

@@ -70,7 +70,7 @@ cases() {
 # holds it.
 nothing_recorded() {
 	assert_equal "$(result "$1")" ''
-	assert_equal "$(rcli HLEN "$(key cases)")" 0
+	assert_equal "$(records cases)" 0
 	assert_equal "$(rcli HGET "$(key owner)" "$1")" 0
 	assert_equal "$(counter passed)$(counter failed)$(counter requeued)" ''
 }
@@ -214,7 +214,7 @@ nothing_recorded() {
 	assert_equal "$status" "$CIQ_EX_DATAERR"
 	assert_equal "$stderr" "ciq-ack: '$F/truncated.xml' line 6: the document ends inside <skipped> (cut short?): nothing was recorded"
 	nothing_recorded a
-	assert_equal "$(rcli HLEN "$(key output)")" 0
+	assert_equal "$(records output)" 0
 	run --separate-stderr ciq-ack --junit "$F/checkstyle.xml" -- a
 	assert_equal "$status" "$CIQ_EX_DATAERR"
 	assert_equal "$stderr" "ciq-ack: '$F/checkstyle.xml' line 2: not a JUnit report: the root element is <checkstyle>, not <testsuites> or <testsuite>: nothing was recorded"
@@ -249,7 +249,7 @@ nothing_recorded() {
 	assert_equal "$stderr" "ciq-requeue: '$F/truncated.xml' line 6: the document ends inside <skipped> (cut short?): nothing was requeued"
 	nothing_recorded a
 	assert_equal "$(rcli LLEN "$(key queue)")" 0
-	assert_equal "$(rcli HLEN "$(key requeues)")" 0
+	assert_equal "$(records requeues)" 0
 }
 
 @test "--junit takes one test, and shares standard input with no --output" {
@@ -264,15 +264,15 @@ nothing_recorded() {
 		assert_equal "$status" "$CIQ_EX_USAGE"
 		assert_equal "${stderr_lines[0]}" "$cmd: --output and --junit cannot both read standard input"
 	done
-	assert_equal "$(rcli HLEN "$(key results)")" 0
-	assert_equal "$(rcli HLEN "$(key cases)")" 0
+	assert_equal "$(records results)" 0
+	assert_equal "$(records cases)" 0
 }
 
 @test "--junit - reads the report from standard input; the cases expire with the build" {
 	populate a
 	pop_is 0 a
 	ciq-ack --failed --junit - -- a <"$F/rspec.xml"
-	assert_equal "$(rcli HLEN "$(key cases)")" 1
+	assert_equal "$(records cases)" 1
 	local ttl
 	ttl=$(rcli TTL "$(key cases)")
 	((ttl > 0 && ttl <= 28800))

@@ -206,14 +206,14 @@ stored_output() {
 	assert_equal "$status" "$CIQ_EX_DATAERR"
 	assert_output ''
 	assert_equal "$stderr" "ciq-ack: 'a' was never reserved by worker '0': not recorded"
-	assert_equal "$(rcli HLEN "$(key results)")" 0
+	assert_equal "$(records results)" 0
 	assert_equal "$(counter failed)" ''
 	# Worker 1 still holds it.
 	assert_equal "$(rcli HGET "$(key owner)" a)" 1
 	run --separate-stderr ciq-ack -- b
 	assert_equal "$status" "$CIQ_EX_DATAERR"
 	assert_equal "$stderr" "ciq-ack: 'b' was never reserved by worker '0': not recorded"
-	assert_equal "$(rcli HLEN "$(key results)")" 0
+	assert_equal "$(records results)" 0
 }
 
 @test "an ack of an id not in the build exits 65" {
@@ -221,7 +221,7 @@ stored_output() {
 	run --separate-stderr ciq-ack -- nope
 	assert_equal "$status" "$CIQ_EX_DATAERR"
 	assert_equal "$stderr" "ciq-ack: 'nope' was never reserved by worker '0': not recorded"
-	assert_equal "$(rcli EXISTS "$(key results)")" 0
+	assert_equal "$(records results)" 0
 }
 
 @test "one ack call records several tests" {
@@ -236,7 +236,7 @@ stored_output() {
 		assert_output --regexp '^s [0-9]+ 0$'
 	done
 	assert_equal "$(counter skipped)" 3
-	assert_equal "$(rcli ZCARD "$(key running)")" 0
+	assert_equal "$(records running)" 0
 }
 
 @test "one ack call with one foreign id records the others and exits 65" {
@@ -245,7 +245,7 @@ stored_output() {
 	run --separate-stderr ciq-ack -- a c b
 	assert_equal "$status" "$CIQ_EX_DATAERR"
 	assert_equal "$stderr" "ciq-ack: 'c' was never reserved by worker '0': not recorded"
-	assert_equal "$(rcli HLEN "$(key results)")" 2
+	assert_equal "$(records results)" 2
 	assert_equal "$(result c)" ''
 	assert_equal "$(counter passed)" 2
 }
@@ -257,7 +257,7 @@ stored_output() {
 	assert_equal "$status" "$CIQ_EX_USAGE"
 	assert_output ''
 	assert_equal "${stderr%%$'\n'*}" 'ciq-ack: --failed and --skipped exclude each other'
-	assert_equal "$(rcli EXISTS "$(key results)")" 0
+	assert_equal "$(records results)" 0
 }
 
 @test "an ack without a test is a usage error" {
@@ -276,7 +276,7 @@ stored_output() {
 	assert_equal "$status" "$CIQ_EX_DATAERR"
 	assert_output ''
 	assert_equal "$stderr" "ciq-ack: cannot open '$BATS_TEST_TMPDIR/missing': No such file or directory: nothing was recorded"
-	assert_equal "$(rcli EXISTS "$(key results)")" 0
+	assert_equal "$(records results)" 0
 	# Still reserved: the worker can ack again.
 	assert_equal "$(rcli HGET "$(key owner)" a)" 0
 }
@@ -313,7 +313,7 @@ stored_output() {
 	run --separate-stderr ciq-ack --worker 1 -- t
 	assert_success
 	assert_equal "$stderr" ''
-	assert_equal "$(rcli ZCARD "$(key running)")" 0
+	assert_equal "$(records running)" 0
 	assert_equal "$(rcli HEXISTS "$(key owner)" t)" 0
 	assert_equal "$(result t)" 'p  0'
 	assert_equal "$(counter passed)" 1
@@ -337,8 +337,8 @@ stored_output() {
 	assert_equal "$(result t)" "$before"
 	assert_equal "$(counter skipped)" 1
 	assert_equal "$(counter failed)" ''
-	assert_equal "$(rcli EXISTS "$(key output)")" 0
-	assert_equal "$(rcli ZCARD "$(key running)")" 0
+	assert_equal "$(records output)" 0
+	assert_equal "$(records running)" 0
 }
 
 @test "a failure then a pass on another attempt makes the test flaky and passed" {
@@ -356,8 +356,8 @@ stored_output() {
 	assert_equal "$(counter flaky)" 1
 	assert_equal "$(counter failed)" 0
 	assert_equal "$(counter passed)" 1
-	assert_equal "$(rcli SMEMBERS "$(key flaky)")" t
-	assert_equal "$(rcli ZCARD "$(key running)")" 0
+	assert_equal "$(members flaky)" t
+	assert_equal "$(records running)" 0
 }
 
 @test "a pass then a failure on another attempt makes the test flaky and keeps the pass" {
@@ -385,7 +385,7 @@ stored_output() {
 	assert_equal "$(counter failed)" 1
 	assert_equal "$(counter skipped)" ''
 	assert_equal "$(counter flaky)" ''
-	assert_equal "$(rcli ZCARD "$(key running)")" 0
+	assert_equal "$(records running)" 0
 }
 
 @test "a second ack of the same test by the same worker changes nothing" {

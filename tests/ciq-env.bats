@@ -591,3 +591,90 @@ $usage"
 	assert_equal "$stderr" "ciq-env: invalid option -- 'x'
 $usage"
 }
+
+# ---------------------------------------------------------------------------
+# Numbers: one form for every setting (lib/number.h)
+
+# invalid VAR VALUE MESSAGE: ciq-env with VAR=VALUE exits 78 saying MESSAGE.
+invalid() {
+	use_env heroku "$1=$2"
+	run -"$CIQ_EX_CONFIG" --separate-stderr ciq_env --check
+	assert_output ""
+	assert_equal "$stderr" "ciq-env: invalid $1 '$2': expected $3"
+}
+
+# valid VAR VALUE FIELD JSON: ciq-env with VAR=VALUE is fine, FIELD is JSON.
+valid() {
+	use_env heroku "$1=$2"
+	run -0 --separate-stderr ciq_env --json
+	assert_equal "$stderr" ""
+	[ -z "$3" ] || assert_field "$3" "$4"
+}
+
+@test "seconds are digits with an optional fraction: no hex, sign, space, exponent, inf or nan" {
+	local v
+	for v in 0x10 " 5" "5 " " " -1 +1 1e3 1E3 inf nan infinity 1. .5 05 0.5.1 1,5 ５; do
+		invalid CIQ_TIMEOUT "$v" seconds
+		invalid CIQ_HEARTBEAT "$v" seconds
+	done
+}
+
+@test "a timeout of 0 is refused: every pop would take every running test" {
+	local var
+	for var in CIQ_TIMEOUT CIQ_INIT_TIMEOUT CIQ_REPORT_TIMEOUT CIQ_INACTIVE_TIMEOUT \
+		CIQ_CONNECT_TIMEOUT CIQ_COMMAND_TIMEOUT CIQ_RECONNECT_TIMEOUT; do
+		invalid "$var" 0 "seconds above 0, at most 10000000"
+		invalid "$var" 0.000 "seconds above 0, at most 10000000"
+	done
+	use_env heroku
+	run -"$CIQ_EX_CONFIG" --separate-stderr ciq_env --check --timeout 0
+	assert_equal "$stderr" "ciq-env: invalid --timeout '0': expected seconds above 0, at most 10000000"
+}
+
+@test "fractions of a second are accepted to the millisecond" {
+	valid CIQ_TIMEOUT 0.5 timeout 0.5
+	valid CIQ_TIMEOUT 0.001 timeout 0.001
+	valid CIQ_INIT_TIMEOUT 2.250 init_timeout 2.25
+	invalid CIQ_TIMEOUT 0.0005 "seconds with at most 3 decimals"
+	invalid CIQ_TIMEOUT 1.0001 "seconds with at most 3 decimals"
+}
+
+@test "0 keeps its meaning where it has one: no heartbeat, no requeues, never stop" {
+	valid CIQ_HEARTBEAT 0
+	valid CIQ_MAX_REQUEUES 0 max_requeues 0
+	valid CIQ_MAX_FAILURES 0
+	valid CIQ_MAX_CONSECUTIVE_FAILURES 0
+	valid CIQ_REQUEUE_TOLERANCE 0 requeue_tolerance 0
+	invalid CIQ_TTL 0 "whole seconds from 1 to 1000000000"
+	invalid CIQ_TIMING_TTL 0 "whole seconds from 1 to 1000000000"
+}
+
+@test "huge numbers are refused with the maximum, never wrapped" {
+	invalid CIQ_TIMEOUT 10000001 "seconds above 0, at most 10000000"
+	invalid CIQ_HEARTBEAT 99999999999999999999999999 "seconds from 0 to 10000000"
+	invalid CIQ_MAX_REQUEUES 1000000001 "a whole number from 0 to 1000000000"
+	invalid CIQ_MAX_FAILURES 99999999999999999999999999 "a whole number from 0 to 1000000000"
+	invalid CIQ_TTL 1000000001 "whole seconds from 1 to 1000000000"
+	valid CIQ_TIMEOUT 10000000 timeout 10000000
+	valid CIQ_MAX_REQUEUES 1000000000 max_requeues 1000000000
+}
+
+@test "whole numbers take no point, sign, space or leading zero" {
+	local v
+	for v in 1.5 1.0 -1 +1 " 1" "1 " 0x10 1e3 01; do
+		invalid CIQ_MAX_REQUEUES "$v" "a whole number"
+	done
+	for v in 1.5 -1 " 60" 1e3 060; do
+		invalid CIQ_TTL "$v" "whole seconds from 1 to 1000000000"
+	done
+}
+
+@test "ratios are from 0 to 1, to the millionth" {
+	valid CIQ_REQUEUE_TOLERANCE 1 requeue_tolerance 1
+	valid CIQ_REQUEUE_TOLERANCE 0.000001 requeue_tolerance 0.000001
+	invalid CIQ_REQUEUE_TOLERANCE 1.000001 "a number from 0 to 1"
+	invalid CIQ_REQUEUE_TOLERANCE 0x1 "a number from 0 to 1"
+	invalid CIQ_REQUEUE_TOLERANCE " 0.5" "a number from 0 to 1"
+	invalid CIQ_REQUEUE_TOLERANCE 1e-1 "a number from 0 to 1"
+	invalid CIQ_REQUEUE_TOLERANCE 0.0000001 "a number from 0 to 1 with at most 6 decimals"
+}

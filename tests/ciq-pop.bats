@@ -206,7 +206,7 @@ client_ran_script() {
 	# Not the 9 s a blocked wait may last: woken.
 	[ $((($(date +%s%N) - start) / 1000000)) -lt 2000 ]
 	assert_equal "$(cat "$BATS_TEST_TMPDIR"/w[123].out)" ''
-	assert_equal "$(rcli SCARD "$(key waiting)")" 0
+	assert_equal "$(records waiting)" 0
 }
 
 @test "a waiting worker wakes when the reservation it waits on could be reclaimed" {
@@ -335,11 +335,11 @@ client_ran_script() {
 	while IFS= read -r id; do
 		ciq-ack -- "$id"
 	done <"$BATS_TEST_TMPDIR/out"
-	assert_equal "$(rcli HLEN "$(key results)")" "${#ids[@]}"
+	assert_equal "$(records results)" "${#ids[@]}"
 	for id in "${ids[@]}"; do
 		assert_equal "$(rcli HEXISTS "$(key results)" "$id")" 1
 	done
-	rcli --raw HKEYS "$(key results)" | LC_ALL=C sort >"$BATS_TEST_TMPDIR/keys"
+	members results | LC_ALL=C sort >"$BATS_TEST_TMPDIR/keys"
 	cmp "$BATS_TEST_TMPDIR/keys" <(LC_ALL=C sort "$BATS_TEST_TMPDIR/list")
 	# Nothing was run by a shell.
 	[ ! -e pwned ] && [ ! -e "$BATS_TEST_TMPDIR/pwned" ]
@@ -402,12 +402,12 @@ a"
 	run pop_call n1
 	assert_output "ok
 a"
-	assert_equal "$(rcli ZCARD "$(key running)")" 1
+	assert_equal "$(records running)" 1
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1 | tr '\n' ' ')" "b c "
 	run pop_call n2
 	assert_output "ok
 b"
-	assert_equal "$(rcli ZCARD "$(key running)")" 2
+	assert_equal "$(records running)" 2
 }
 
 # --- command line -----------------------------------------------------------

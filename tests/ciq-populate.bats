@@ -193,7 +193,7 @@ ciq-populate: $BATS_TEST_TMPDIR/list:6: duplicate id 'a' dropped"
 	cmp "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/list"
 	run ciq-ack -- "$(cat "$BATS_TEST_TMPDIR/out")"
 	assert_success
-	assert_equal "$(rcli HLEN "$(key results)")" 1
+	assert_equal "$(records results)" 1
 }
 
 @test "an id of 65536 bytes followed by a CR is accepted without the CR" {
@@ -369,18 +369,41 @@ ciq-populate: $BATS_TEST_TMPDIR/two:2: duplicate id 'a' dropped"
 	assert_equal "$(rcli HGET "$(key meta)" leader)" 0
 }
 
-@test "a follower with a different list warns that it differs and exits 0" {
+@test "a follower with a different list says so, records it for the report and exits 65" {
 	printf '%s\n' a b c | ciq-populate
-	run --separate-stderr ciq-populate --worker 1 < <(printf '%s\n' a b)
+	run --separate-stderr ciq-populate --worker 1 < <(printf '%s\n' a b d e)
+	assert_equal "$status" "$CIQ_EX_DATAERR"
+	assert_output ''
+	local mine theirs
+	mine=$(digest a b d e)
+	theirs=$(digest a b c)
+	assert_equal "$stderr" "ciq-populate: this worker's list (4 ids, digest ${mine:0:12}) differs from the one worker '0' published (3 ids, digest ${theirs:0:12}): the queue holds the published one, and the build's report will say so (--allow-mismatch when they differ on purpose)"
+	assert_equal "$(rcli LLEN "$(key queue)")" 3
+	[ -n "$(rcli ZSCORE "$(key workers)" 1)" ]
+	assert_equal "$(rcli HGET "$(key meta)" mismatch:1)" "4 $mine"
+	# Joining again says the same.
+	run ciq-populate --worker 1 < <(printf '%s\n' a b d e)
+	assert_equal "$status" "$CIQ_EX_DATAERR"
+}
+
+@test "--allow-mismatch: a follower with a different list only warns, and records nothing" {
+	printf '%s\n' a b c | ciq-populate
+	run --separate-stderr ciq-populate --allow-mismatch --worker 1 < <(printf '%s\n' a b)
 	assert_success
 	assert_output ''
 	local mine theirs
 	mine=$(digest a b)
 	theirs=$(digest a b c)
 	assert_equal "$stderr" "ciq-populate: warning: this worker's list (2 ids, digest ${mine:0:12}) differs from the one worker '0' published (3 ids, digest ${theirs:0:12}): the queue holds the published one"
-	[[ $stderr == *differs* ]]
-	assert_equal "$(rcli LLEN "$(key queue)")" 3
-	[ -n "$(rcli ZSCORE "$(key workers)" 1)" ]
+	assert_equal "$(rcli HKEYS "$(key meta)" | grep -c mismatch)" 0
+}
+
+@test "a follower with the same list in another order joins quietly" {
+	printf '%s\n' a b c | ciq-populate
+	run --separate-stderr ciq-populate --worker 1 < <(printf '%s\n' c a b)
+	assert_success
+	assert_equal "$stderr" ''
+	assert_equal "$(rcli HKEYS "$(key meta)" | grep -c mismatch)" 0
 }
 
 @test "a follower times out when the leader never publishes and names it" {
@@ -511,7 +534,9 @@ assert_deadline() {
 
 @test "every key has a TTL within CIQ_TTL after publish" {
 	ids 5 | ciq-populate
-	assert_equal "$(rcli KEYS '*' | sort)" "$(printf '%s\n' "$(key leader)" "$(key meta)" "$(key queue)" "$(key stats)" "$(key workers)" | sort)"
+	local k want=()
+	for k in $PUBLISHED_KEYS; do want+=("$(key "$k")"); done
+	assert_equal "$(rcli KEYS '*' | sort)" "$(printf '%s\n' "${want[@]}" | sort)"
 	assert_ttls 28800
 	assert_deadline
 	# expire_at is the deadline every key shares, CIQ_TTL from publish.
@@ -535,7 +560,7 @@ runner() {
 	wait_for 100 lost a 500
 	CIQ_TIMEOUT=0.5 worker_loop 0 runner
 	# Everything ran: b failed twice (requeued once), a was reclaimed.
-	assert_equal "$(rcli HLEN "$(key results)")" 4
+	assert_equal "$(records results)" 4
 	assert_equal "$(rcli HGET "$(key requeues)" b)" 1
 	assert_equal "$(rcli HGET "$(key reclaims)" a)" 1
 	assert_equal "$(rcli HEXISTS "$(key output)" b)" 1
@@ -624,7 +649,9 @@ lost() {
 @test "a namespace changes the key prefix to ciq:{NS:BUILD}:" {
 	export CIQ_NAMESPACE=unit
 	ids 3 | ciq-populate
-	assert_equal "$(rcli KEYS '*' | sort)" "$(printf 'ciq:{unit:%s}:%s\n' "$CIQ_BUILD" leader "$CIQ_BUILD" meta "$CIQ_BUILD" queue "$CIQ_BUILD" stats "$CIQ_BUILD" workers | sort)"
+	local k want=()
+	for k in $PUBLISHED_KEYS; do want+=("ciq:{unit:$CIQ_BUILD}:$k"); done
+	assert_equal "$(rcli KEYS '*' | sort)" "$(printf '%s\n' "${want[@]}" | sort)"
 	assert_equal "$(key queue)" "ciq:{unit:$CIQ_BUILD}:queue"
 }
 

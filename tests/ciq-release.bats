@@ -23,8 +23,9 @@ sorted() {
 	assert_output ''
 	assert_equal "$stderr" ''
 	# Only worker 1's test is still running.
-	assert_equal "$(rcli ZRANGE "$(key running)" 0 -1)" c
-	assert_equal "$(rcli HGETALL "$(key owner)")" "$(printf 'c\n1')"
+	assert_equal "$(members running)" c
+	assert_equal "$(members owner)" c
+	assert_equal "$(rcli HGET "$(key owner)" c)" 1
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 1 | LC_ALL=C sort)" "$(sorted a b)"
 	assert_equal "$(rcli LINDEX "$(key queue)" 2)" d
 	assert_equal "$(counter released)" 2
@@ -51,7 +52,7 @@ sorted() {
 	run ciq-release -- b
 	assert_success
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" "$(printf 'b\nd')"
-	assert_equal "$(rcli ZRANGE "$(key running)" 0 -1)" "$(printf 'a\nc')"
+	assert_equal "$(members running)" "$(printf 'a\nc')"
 	assert_equal "$(rcli HGET "$(key owner)" a)" 0
 	assert_equal "$(rcli HEXISTS "$(key owner)" b)" 0
 	assert_equal "$(counter released)" 1
@@ -160,10 +161,10 @@ sorted() {
 	assert_equal "$(cat "$d/loop.log")" ''
 	# The trap killed the runner too.
 	wait_for 100 bash -c "! kill -0 $runner"
-	assert_equal "$(rcli ZCARD "$(key running)")" 0
+	assert_equal "$(records running)" 0
 	assert_equal "$(rcli LINDEX "$(key queue)" 0)" "$t"
 	assert_equal "$(counter released)" 1
-	assert_equal "$(rcli EXISTS "$(key results)")" 0
+	assert_equal "$(records results)" 0
 
 	run --separate-stderr timeout 5 ciq-pop --worker 1
 	assert_success
@@ -192,7 +193,7 @@ sorted() {
 	populate a b
 	ciq-pop >/dev/null
 	ciq-release
-	assert_equal "$(rcli EXISTS "$(key requeues)")" 0
+	assert_equal "$(records requeues)" 0
 	assert_equal "$(counter requeued)" ''
 	# The releasing worker may take it again.
 	assert_equal "$(ciq-pop)" a

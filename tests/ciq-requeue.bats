@@ -16,11 +16,11 @@ setup() { ciq_setup; }
 	assert_output ''
 	assert_equal "$stderr" ""
 	# Nothing changed, not even the output.
-	assert_equal "$(rcli EXISTS "$(key output)")" 0
+	assert_equal "$(records output)" 0
 	assert_equal "$(rcli HGET "$(key owner)" t)" 0
 	[ -n "$(rcli ZSCORE "$(key running)" t)" ]
 	assert_equal "$(rcli LLEN "$(key queue)")" 0
-	assert_equal "$(rcli EXISTS "$(key requeues)")" 0
+	assert_equal "$(records requeues)" 0
 	assert_equal "$(counter requeued)" ''
 }
 
@@ -39,7 +39,7 @@ setup() { ciq_setup; }
 	assert_equal "$(rcli HGET "$(key requeues)" t)" 1
 	assert_equal "$(counter requeued)" 1
 	assert_equal "$(rcli HGET "$(key wstats)" 0:requeued)" 1
-	assert_equal "$(rcli ZCARD "$(key running)")" 0
+	assert_equal "$(records running)" 0
 	assert_equal "$(rcli HEXISTS "$(key owner)" t)" 0
 	assert_equal "$(result t)" ''
 }
@@ -122,7 +122,7 @@ setup() { ciq_setup; }
 	assert_equal "$(rcli HGET "$(key owner)" t)" 1
 	assert_equal "$(rcli ZSCORE "$(key running)" t)" "$started"
 	assert_equal "$(rcli LLEN "$(key queue)")" 0
-	assert_equal "$(rcli EXISTS "$(key requeues)")" 0
+	assert_equal "$(records requeues)" 0
 	# ... and it can still requeue it itself.
 	run ciq-requeue --worker 1 --max-requeues 1 --requeue-tolerance 1 -- t
 	assert_success
@@ -264,7 +264,7 @@ ciq-requeue: 'd' was never reserved by worker '0': not requeued"
 	assert_output --regexp '^f [0-9]+ 0$'
 	assert_equal "$(rcli HGET "$(key output)" t)" 'assertion failed'
 	assert_equal "$(counter failed)" 1
-	assert_equal "$(rcli ZCARD "$(key running)")" 0
+	assert_equal "$(records running)" 0
 	run ciq-report --no-wait
 	assert_equal "$status" "$CIQ_EX_NO"
 	assert_line 'FAILED: 1 of 1 tests failed'
@@ -283,7 +283,7 @@ ciq-requeue: 'd' was never reserved by worker '0': not requeued"
 	assert_equal "$status" "$CIQ_EX_NO"
 	assert_equal "$stderr" "ciq-requeue: the build used its requeues (0/0, --requeue-tolerance 0): 't' not requeued"
 	assert_equal "$(rcli HGET "$(key owner)" t)" 0
-	assert_equal "$(rcli EXISTS "$(key output)")" 0
+	assert_equal "$(records output)" 0
 }
 
 @test "a requeue after a release is refused" {
@@ -294,7 +294,7 @@ ciq-requeue: 'd' was never reserved by worker '0': not requeued"
 	assert_equal "$status" "$CIQ_EX_NO"
 	assert_equal "$stderr" "ciq-requeue: 't' is no longer reserved by this worker: not requeued"
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" "$(printf 't\nu')"
-	assert_equal "$(rcli EXISTS "$(key requeues)")" 0
+	assert_equal "$(records requeues)" 0
 }
 
 @test "an accepted requeue adds the try's time to the worker's busy time" {

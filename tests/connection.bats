@@ -238,7 +238,9 @@ ms_since() {
 	export CIQ_QUEUE="unix://$REDIS_SOCK?db=3"
 	run ciq-populate < <(printf '%s\n' a b)
 	assert_success
-	assert_equal "$(rcli -n 3 KEYS '*' | sort)" "$(printf '%s\n' "$(key leader)" "$(key meta)" "$(key queue)" "$(key stats)" "$(key workers)" | sort)"
+	local k want=()
+	for k in $PUBLISHED_KEYS; do want+=("$(key "$k")"); done
+	assert_equal "$(rcli -n 3 KEYS '*' | sort)" "$(printf '%s\n' "${want[@]}" | sort)"
 	assert_equal "$(rcli -n 0 DBSIZE)" 0
 	run ciq-pop
 	assert_success

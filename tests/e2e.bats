@@ -48,10 +48,10 @@ wait_workers() {
 	ciq-populate "$D/ids"
 	start_workers "$D/runner" 0 1 2 3
 	wait_workers
-	assert_equal "$(rcli HLEN "$(key results)")" 1000
+	assert_equal "$(records results)" 1000
 	assert_equal "$(rcli HGET "$(key stats)" passed)" 1000
 	assert_equal "$(rcli LLEN "$(key queue)")" 0
-	assert_equal "$(rcli ZCARD "$(key running)")" 0
+	assert_equal "$(records running)" 0
 	# Each test ran once, on one worker.
 	assert_equal "$(cat "$D"/ran.* | wc -l)" 1000
 	cmp "$D/ids" <(cat "$D"/ran.* | LC_ALL=C sort)
@@ -191,7 +191,7 @@ wait_workers() {
 	wait_workers
 	cmp <(LC_ALL=C sort "$D/ids") <(LC_ALL=C sort "$D/ran")
 	# The server holds the same bytes.
-	cmp <(LC_ALL=C sort "$D/ids") <(rcli HKEYS "$(key results)" | LC_ALL=C sort)
+	cmp <(LC_ALL=C sort "$D/ids") <(members results | LC_ALL=C sort)
 	[ ! -e "$D/pwned" ] && [ ! -e "$D/pwned2" ]
 	run ciq-report
 	assert_success

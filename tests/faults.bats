@@ -37,7 +37,7 @@ frcli() {
 
 # at_least N: the build has N results or more (a condition for wait_for).
 at_least() {
-	[ "$(frcli HLEN "$(key results)")" -ge "$1" ]
+	[ "$(frecords results)" -ge "$1" ]
 }
 
 gone() {

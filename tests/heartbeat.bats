@@ -57,7 +57,7 @@ has_heartbeat() {
 }
 
 one_running() {
-	[ "$(rcli ZCARD "$(key running)")" = 1 ]
+	[ "$(records running)" = 1 ]
 }
 
 # loop: the SPEC loop for worker $W running the blocking runner.
@@ -325,6 +325,63 @@ log_given_back() {
 	run --separate-stderr ciq-pop --worker "$W"
 	assert_success
 	assert_output a
-	assert_equal "$stderr" "ciq-pop: cannot tell the heartbeat: the tests may be reclaimed after --timeout: Operation not permitted"
+	assert_equal "$stderr" "ciq-pop: cannot tell the heartbeat: the tests may be reclaimed after --timeout: the log directory '$XDG_RUNTIME_DIR/ciq-$(id -u)' is open to others (mode 755; it must be a directory of this user with mode 700)"
 	assert_equal "$(heartbeats)" ""
+}
+
+# log: the content of this test's one loop log.
+log() {
+	cat "$XDG_RUNTIME_DIR/ciq-$(id -u)"/hb-*
+}
+
+# as_loop TOOL ARGS...: run a tool as the loop does, a child of this shell
+# (not of run's subshell), so that it finds the loop's log; sets status and
+# stderr.
+as_loop() {
+	status=0
+	"$@" 2>"$STATE/stderr" || status=$?
+	stderr=$(cat "$STATE/stderr")
+}
+
+@test "an empty id never reaches the log: the heartbeat keeps beating for the running test" {
+	populate a b
+	t=$(ciq-pop --worker "$W")
+	assert_equal "$t" a
+	wait_for 40 has_heartbeat
+	for tool in ciq-release ciq-ack ciq-requeue; do
+		as_loop "$tool" --worker "$W" -- ''
+		assert_equal "$status" "$CIQ_EX_USAGE"
+		assert_equal "${stderr%%$'\n'*}" "$tool: test id 1 of 1 is empty: nothing was sent"
+	done
+	as_loop ciq-release --worker "$W" -- b ''
+	assert_equal "$status" "$CIQ_EX_USAGE"
+	assert_equal "${stderr%%$'\n'*}" "ciq-release: test id 2 of 2 is empty: nothing was sent"
+	assert_equal "$(log)" "+a"
+	local score
+	score=$(rcli ZSCORE "$(key running)" a)
+	wait_for 40 beats_seen "$score"
+	assert_equal "$(counter released)" ""
+}
+
+@test "an id with a newline never reaches the log as a line of its own" {
+	populate a
+	t=$(ciq-pop --worker "$W")
+	wait_for 40 has_heartbeat
+	as_loop ciq-ack --worker "$W" -- $'x\n-'
+	assert_equal "$status" "$CIQ_EX_DATAERR"
+	as_loop ciq-release --worker "$W" -- $'y\n-'
+	assert_equal "$status" 0
+	assert_equal "$(log)" "+a"
+	local score
+	score=$(rcli ZSCORE "$(key running)" a)
+	wait_for 40 beats_seen "$score"
+}
+
+@test "ciq-release without ids tells the heartbeat to let go of everything" {
+	populate a
+	t=$(ciq-pop --worker "$W")
+	wait_for 40 has_heartbeat
+	as_loop ciq-release --worker "$W"
+	assert_equal "$status" 0
+	assert_equal "$(log)" $'+a\n-'
 }

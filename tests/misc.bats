@@ -157,7 +157,7 @@ args_for() {
 		assert_equal "${!name}" "$code"
 		n=$((n + 1))
 	done < <(sed -n 's/^#define \(CIQ_EX_[A-Z]*\) *\([0-9]*\).*/\1=\2/p' "$CIQ_ROOT/lib/exit.h")
-	assert_equal "$n" 12
+	assert_equal "$n" 13
 }
 
 @test "a namespace separates two queued suites of one build" {

@@ -88,13 +88,49 @@ rcli() {
 	redis-cli -s "$REDIS_SOCK" "$@"
 }
 
-# key NAME: the full name of a key of the current build.
+# key NAME: the full name of a key of the current build (lib/keys.h: a
+# ':' or '%' in the namespace or build is written %3A or %25).
 key() {
+	local esc='s/%/%25/g; s/:/%3A/g' b ns
+	b=$(printf '%s' "$CIQ_BUILD" | sed "$esc")
 	if [ -n "${CIQ_NAMESPACE:-}" ]; then
-		printf 'ciq:{%s:%s}:%s' "$CIQ_NAMESPACE" "$CIQ_BUILD" "$1"
+		ns=$(printf '%s' "$CIQ_NAMESPACE" | sed "$esc")
+		printf 'ciq:{%s:%s}:%s' "$ns" "$b" "$1"
 	else
-		printf 'ciq:{%s}:%s' "$CIQ_BUILD" "$1"
+		printf 'ciq:{%s}:%s' "$b" "$1"
 	fi
+}
+
+# Every key of a build that holds records carries a marker, the empty
+# field or member (lua/prelude.lua); these look past it.
+# The keys a build has once it is published (lua/publish.lua).
+PUBLISHED_KEYS="cases flaky leader meta output owner queue reclaims replies requeued_by
+requeues results running started stats workers wstats"
+
+# records NAME: how many entries the key holds, its marker not counted.
+records() {
+	local k n m
+	k=$(key "$1")
+	case $(rcli TYPE "$k") in
+	hash) n=$(rcli HLEN "$k") m=$(rcli HEXISTS "$k" '') ;;
+	set) n=$(rcli SCARD "$k") m=$(rcli SISMEMBER "$k" '') ;;
+	zset) n=$(rcli ZCARD "$k") m=$([ -n "$(rcli ZSCORE "$k" '')" ] && echo 1 || echo 0) ;;
+	list) n=$(rcli LLEN "$k") m=0 ;;
+	*) n=0 m=0 ;;
+	esac
+	echo $((n - m))
+}
+
+# members NAME: the fields (hash) or members (set, zset in score order)
+# of a key, one a line, without its marker.
+members() {
+	local k
+	k=$(key "$1")
+	case $(rcli TYPE "$k") in
+	hash) rcli HKEYS "$k" ;;
+	set) rcli SMEMBERS "$k" ;;
+	zset) rcli ZRANGE "$k" 0 -1 ;;
+	esac | sed '/^$/d'
 }
 
 # The SPEC loop for one worker: runs "$RUNNER ID" for each test.

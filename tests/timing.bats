@@ -14,7 +14,7 @@ setup() {
 }
 
 history() {
-	rcli HGET "ciq-timing:{$CIQ_NAMESPACE}" "$1"
+	rcli HGET "ciq:timing:{$CIQ_NAMESPACE}" "$1"
 }
 
 # build ID DURATION_MS...: a finished build whose tests took these times
@@ -38,7 +38,7 @@ finished_build() {
 	assert_equal "$(history a)" 100
 	assert_equal "$(history b)" 3000
 	assert_equal "$(history c)" 20
-	run rcli TTL "ciq-timing:{$CIQ_NAMESPACE}"
+	run rcli TTL "ciq:timing:{$CIQ_NAMESPACE}"
 	[ "$output" -gt 1209000 ] && [ "$output" -le 1209600 ]
 }
 
@@ -50,7 +50,7 @@ finished_build() {
 
 @test "a report run twice records the build once" {
 	finished_build b1 a=100
-	rcli HSET "ciq-timing:{$CIQ_NAMESPACE}" a 500 >/dev/null
+	rcli HSET "ciq:timing:{$CIQ_NAMESPACE}" a 500 >/dev/null
 	ciq-report >/dev/null
 	assert_equal "$(history a)" 500
 }
@@ -62,7 +62,7 @@ finished_build() {
 	ciq-ack -- "$t"
 	run ciq-report --no-wait
 	assert_equal "$status" "$CIQ_EX_TEMPFAIL"
-	assert_equal "$(rcli EXISTS "ciq-timing:{$CIQ_NAMESPACE}")" 0
+	assert_equal "$(rcli EXISTS "ciq:timing:{$CIQ_NAMESPACE}")" 0
 }
 
 @test "--order timing: new tests first in seeded order, then the longest first" {
@@ -84,8 +84,8 @@ finished_build() {
 	finished_build b1 a=100
 	export CIQ_NAMESPACE=other
 	finished_build b1 a=900
-	assert_equal "$(rcli HGET 'ciq-timing:{other}' a)" 900
-	assert_equal "$(rcli HGET "ciq-timing:{ns6}" a)" 100
+	assert_equal "$(rcli HGET 'ciq:timing:{other}' a)" 900
+	assert_equal "$(rcli HGET "ciq:timing:{ns6}" a)" 100
 }
 
 @test "an unknown order is a configuration error" {

@@ -38,13 +38,16 @@ ciq_session_refused(struct ciq_session *s, const redisReply *r, const char *what
 {
 	const char *user = s->conn.url.user != NULL ? s->conn.url.user :
 	    ciq_conf_get(s->conf, CIQ_K_USER);
+	/* A script's error ends with " script: SHA, on @user_script:N.". */
+	const char *tail = strstr(r->str, " script: ");
+	int n = tail != NULL ? (int)(tail - r->str) : (int)strlen(r->str);
 
 	/* Commands and keys refused outright say NOPERM; a command refused
 	 * inside a script says "can't run" (and the prelude names it). */
 	if (strncmp(r->str, "NOPERM", 6) == 0 || strstr(r->str, "can't run this command") != NULL) {
 		snprintf(err, CIQ_ERRLEN, "the server's ACL does not let user '%s' do what %s needs "
-		    "(%s): give the user the rule under ACL in ciq(7)", user != NULL ? user : "default",
-		    what, r->str);
+		    "(%.*s): give the user the rule under ACL in ciq(7)", user != NULL ? user : "default",
+		    what, n, r->str);
 		return CIQ_EX_CONFIG;
 	}
 	if (strstr(r->str, "WRONGTYPE") != NULL)

@@ -419,10 +419,26 @@ ciq_url_redact(const char *s)
 			if (*p == '@')
 				at = p;
 		if (at != NULL) {
-			if ((colon = memchr(auth, ':', (size_t)(at - auth))) != NULL)
+			const char *query = memchr(auth, '?', (size_t)(at - auth));
+
+			colon = memchr(auth, ':', (size_t)(at - auth));
+			if (colon != NULL && query == NULL && made_of(auth, (size_t)(colon - auth), "._-%~"))
 				put(&o, auth, (size_t)(colon + 1 - auth));
 			put(&o, "***@", 4);
 			auth = at + 1;
+			/* An '@' past a '?' may be inside a query value, whose
+			 * rest runs to the next '&': hidden too. */
+			if (query != NULL) {
+				end = auth + strcspn(auth, "&");
+				if (end > auth)
+					put(&o, "***", 3);
+				if (*end == '&') {
+					put(&o, "&", 1);
+					redact_query(&o, end + 1);
+				}
+				*o = '\0';
+				return out;
+			}
 		}
 		/* The hosts: "host:port" where the '@' was forgotten holds a
 		 * password where the port should be. */

@@ -45,18 +45,6 @@ assert_ttls() {
 	[ "$n" -gt 0 ] || { echo "no keys at all" >&2; return 1; }
 }
 
-# digest ID...: the documented digest of a set of ids, computed here
-# independently: sorted bytewise, each as an 8-byte big-endian length and
-# its bytes, SHA-256 (ids shorter than 256 bytes only).
-digest() {
-	local id LC_ALL=C
-	printf '%s\n' "$@" | LC_ALL=C sort | while IFS= read -r id; do
-		printf '\0\0\0\0\0\0\0'
-		printf "\\$(printf '%03o' "${#id}")"
-		printf '%s' "$id"
-	done | sha256sum | cut -d' ' -f1
-}
-
 # --- the leader publishes ---------------------------------------------------
 
 @test "the leader publishes the queue and the meta fields" {

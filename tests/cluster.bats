@@ -13,7 +13,6 @@ load cluster_helper
 PW=cluster-s3cret-pw
 CLUSTER_ARGS=(--requirepass "$PW" --masterauth "$PW")
 CLUSTER_CLI="-a $PW"
-N=120
 
 setup_file() {
 	CLUSTER_DIR=$(mktemp -d /tmp/ciqc.XXXXXX)
@@ -31,7 +30,7 @@ setup() {
 	unset CIQ_NAMESPACE CIQ_MAX_REQUEUES CIQ_REQUEUE_TOLERANCE REDIS_URL CIQ_PASSWORD CIQ_USER
 	unset BUILDKITE CIRCLECI TRAVIS HEROKU_TEST_RUN_ID SEMAPHORE GITHUB_ACTIONS \
 		GITLAB_CI BITBUCKET_BUILD_NUMBER TF_BUILD JENKINS_URL CI_NODE_INDEX
-	seq "$N" | sed 's/^/t/' >"$BATS_TEST_TMPDIR/ids"
+	make_ids 60
 	# A test that takes a little while, so a build lasts long enough
 	# for the cluster to change under it.
 	printf '#!/bin/sh\nsleep 0.02\n' >"$BATS_TEST_TMPDIR/slow"
@@ -44,6 +43,12 @@ teardown() {
 		kill "$pid" 2>/dev/null || true
 	done
 	cluster_stop "${TLS_CLUSTER_DIR:-}"
+}
+
+# make_ids N: the test list, t1 to tN, in $BATS_TEST_TMPDIR/ids.
+make_ids() {
+	N=$1
+	seq "$N" | sed 's/^/t/' >"$BATS_TEST_TMPDIR/ids"
 }
 
 # cc ARGS...: a command on the cluster, following redirects.
@@ -122,6 +127,11 @@ errors() {
 		awk -F'[=:]' -v k="errorstat_$2" '$1 == k { n = $3 } END { print n + 0 }'
 }
 
+# asked PORT: the node has answered ASK since its stats were reset.
+asked() {
+	[ "$(errors "$1" ASK)" -gt 0 ]
+}
+
 # results: how many ids of the current build have a result.
 results() {
 	cc HLEN "$(key results)"
@@ -135,12 +145,9 @@ at_least() {
 # assert_green W: every id has exactly one result, counted once, and the
 # report says so and exits 0.
 assert_green() {
-	local t missing=0
 	[ "$(results)" = "$N" ]
-	while read -r t; do
-		[ -n "$(cc HGET "$(key results)" "$t")" ] || missing=$((missing + 1))
-	done <"$BATS_TEST_TMPDIR/ids"
-	[ "$missing" = 0 ]
+	# shellcheck disable=SC2046
+	[ "$(cc HMGET "$(key results)" $(cat "$BATS_TEST_TMPDIR/ids") | grep -c .)" = "$N" ]
 	[ "$(cc HGET "$(key stats)" passed)" = "$N" ]
 	run ciq-report --no-wait
 	assert_success
@@ -214,6 +221,21 @@ assert_green() {
 	refute_output --partial "$PW"
 }
 
+@test "an ACL user through redirects; a unix:// URL cannot follow them" {
+	local other p
+	other=$(masters | grep -vx "$(build_owner)" | head -1)
+	for p in $(cat "$CLUSTER_DIR/ports"); do
+		[ "$(ccli "$p" acl setuser ciq reset on '>acl-pw' '~ciq:*' '+@all')" = OK ]
+	done
+	export CIQ_QUEUE="redis://ciq:acl-pw@127.0.0.1:$other"
+	start_workers 2 true
+	wait_workers
+	assert_green 2
+	CIQ_QUEUE="unix://$CLUSTER_DIR/sock-$other?password=$PW" run ciq-pop
+	assert_failure "$CIQ_EX_CONFIG"
+	assert_output "ciq-pop: cannot connect to 'unix://$CLUSTER_DIR/sock-$other?password=***': the server is a Redis Cluster node: a unix:// URL cannot follow its redirects, use redis:// or rediss://"
+}
+
 @test "the build's slot migrated to another master mid-build" {
 	local src dst slot src_id dst_id keys m moved=0
 	slot=$(slot_of "$(key queue)")
@@ -221,6 +243,7 @@ assert_green() {
 	dst=$(masters | grep -vx "$src" | head -1)
 	src_id=$(node_id "$src")
 	dst_id=$(node_id "$dst")
+	make_ids 120
 	export CIQ_QUEUE=$(url "$(masters | grep -vx "$src" | tail -1)")
 	start_workers 3 "$BATS_TEST_TMPDIR/slow"
 	wait_for 400 at_least 20
@@ -241,6 +264,9 @@ assert_green() {
 	done
 	[ -z "$(ccli "$src" cluster getkeysinslot "$slot" 1)" ]
 	[ "$moved" -ge 3 ]
+	# Every key moved, the slot not yet handed over: the source answers
+	# ASK, the target serves the workers that ask.
+	wait_for 200 asked "$src"
 	for m in "$dst" "$src" $(masters | grep -vx "$src" | grep -vx "$dst"); do
 		[ "$(ccli "$m" cluster setslot "$slot" node "$dst_id")" = OK ]
 	done
@@ -257,6 +283,7 @@ assert_green() {
 	owner=$(build_owner)
 	replica=$(replica_of "$owner")
 	[ -n "$replica" ]
+	make_ids 120
 	export CIQ_QUEUE=$(url "$owner")
 	start_workers 3 "$BATS_TEST_TMPDIR/slow"
 	wait_for 400 at_least 20
@@ -275,6 +302,7 @@ assert_green() {
 	[ -n "$replica" ]
 	pid=$(cat "$CLUSTER_DIR/pid-$owner")
 	# The seeds: the doomed master only, and one that outlives it.
+	make_ids 120
 	export CIQ_QUEUE=$(url "$owner" "$replica")
 	start_workers 3 "$BATS_TEST_TMPDIR/slow"
 	wait_for 400 at_least 20
@@ -321,6 +349,7 @@ assert_green() {
 	other=$(masters | grep -vx "$owner" | head -1)
 	[ -n "$owner" ] && [ -n "$other" ]
 	export CIQ_QUEUE="rediss://:$PW@127.0.0.1:$other" CIQ_TLS_CA_FILE=$d/ca.crt
+	make_ids 20
 	start_workers 2 true
 	wait_workers
 	assert_green 2

@@ -51,6 +51,7 @@ node_start() {
 	[ "${CLUSTER_TLS:-0}" = 1 ] && ports=(--port 0 --tls-port "$p")
 	redis-server --bind 127.0.0.1 "${ports[@]}" --cluster-enabled yes \
 		--cluster-config-file "$dir/nodes-$p.conf" --cluster-node-timeout 1000 \
+		--unixsocket "$dir/sock-$p" --unixsocketperm 700 \
 		--save '' --appendonly no --daemonize yes \
 		--pidfile "$dir/pid-$p" --logfile "$dir/log-$p" --dir "$dir" "$@" "${CLUSTER_ARGS[@]}"
 }

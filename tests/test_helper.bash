@@ -133,6 +133,18 @@ members() {
 	esac | sed '/^$/d'
 }
 
+# digest ID...: the documented digest of a set of ids, computed here
+# independently: sorted bytewise, each as an 8-byte big-endian length and
+# its bytes, SHA-256 (ids shorter than 256 bytes only).
+digest() {
+	local id LC_ALL=C
+	printf '%s\n' "$@" | LC_ALL=C sort | while IFS= read -r id; do
+		printf '\0\0\0\0\0\0\0'
+		printf "\\$(printf '%03o' "${#id}")"
+		printf '%s' "$id"
+	done | sha256sum | cut -d' ' -f1
+}
+
 # The SPEC loop for one worker: runs "$RUNNER ID" for each test.
 # Usage: worker_loop WORKER RUNNER
 worker_loop() {

@@ -89,7 +89,10 @@ parse_query(const char *q, struct ciq_url *u, char err[CIQ_ERRLEN])
 			if ((u->password = decode(v, vn)) == NULL)
 				goto bad_escape;
 		} else {
-			snprintf(err, CIQ_ERRLEN, "unknown option '%.*s'", (int)(kn > 40 ? 40 : kn), q);
+			/* Not named: it may be the tail of a password with a raw
+			 * '&' in it. */
+			snprintf(err, CIQ_ERRLEN, "unknown option in the query: expected db, insecure, "
+			    "user or password (percent-encode '&' and '=' in a value)");
 			return -1;
 		}
 		q += n;
@@ -346,9 +349,21 @@ redact_node(char **o, const char *s, size_t n)
 	}
 }
 
-/* The query q (after '?'): names that look like names are shown; values
+/* 1 when q[0..kn) names an option the parser knows. */
+static int
+known_option(const char *q, size_t kn)
+{
+	static const char *const names[] = { "db", "insecure", "user", "password" };
+
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (kn == strlen(names[i]) && strncmp(q, names[i], kn) == 0)
+			return 1;
+	return 0;
+}
+
+/* The query q (after '?'): the names of known options are shown; values
  * only those of db, insecure and user, and only when short and plain:
- * password=, passwd=, an unknown name's value are ***. */
+ * password='s value, an unknown option whole (name and value) are ***. */
 static void
 redact_query(char **o, const char *q)
 {
@@ -368,7 +383,9 @@ redact_query(char **o, const char *q)
 			/* an empty part: nothing to hide */
 		} else if (eq == NULL && flag) {
 			put(o, q, n);
-		} else if (eq == NULL || kn == 0 || kn > 32 || !made_of(q, kn, "_-")) {
+		} else if (eq == NULL || !known_option(q, kn)) {
+			/* An unknown name may be the tail of a password with a
+			 * raw '&' in it. */
 			put(o, "***", 3);
 		} else {
 			put(o, q, kn + 1);

@@ -254,7 +254,7 @@ ms_since() {
 	export CIQ_QUEUE="unix://$AUTH_SOCK?db=2&password=pw"
 	run ciq-populate < <(printf 'a\n')
 	assert_success
-	assert_equal "$(acli -n 2 DBSIZE)" 5
+	assert_equal "$(acli -n 2 DBSIZE)" "$(wc -w <<<"$PUBLISHED_KEYS")"
 	assert_equal "$(acli -n 0 DBSIZE)" 0
 }
 

@@ -37,7 +37,7 @@ frcli() {
 
 # at_least N: the build has N results or more (a condition for wait_for).
 at_least() {
-	[ "$(frecords results)" -ge "$1" ]
+	[ $(($(frcli HLEN "$(key results)") - 1)) -ge "$1" ]
 }
 
 gone() {

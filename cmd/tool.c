@@ -56,9 +56,9 @@ needs_dynamic(const char *url)
 		return NULL;    /* the connection says what is wrong */
 	if (u.scheme == CIQ_SCHEME_TLS)
 		why = "rediss:// needs the dynamic build, which loads OpenSSL:";
-	else if (u.scheme == CIQ_SCHEME_TCP && !ciq_url_host_is_address(&u) &&
-	    !ciq_nsswitch_builtin_hosts(NSSWITCH))
-		why = "a host name looked up by NSS modules (" NSSWITCH ") needs the dynamic build:";
+	for (size_t i = 0; why == NULL && u.scheme == CIQ_SCHEME_TCP && i < u.nseeds; i++)
+		if (!ciq_url_is_address(u.seeds[i].host) && !ciq_nsswitch_builtin_hosts(NSSWITCH))
+			why = "a host name looked up by NSS modules (" NSSWITCH ") needs the dynamic build:";
 	ciq_url_free(&u);
 	return why;
 }

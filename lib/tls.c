@@ -219,7 +219,7 @@ ciq_tls_new(const struct ciq_url *u, char err[CIQ_ERRLEN])
 		goto fail;
 	}
 	ossl->SSL_set_ex_data(s->ssl, 0, s);
-	if (ciq_url_host_is_address(u)) {
+	if (ciq_url_is_address(u->host)) {
 		/* RFC 6066: no SNI for addresses; the certificate must hold the IP. */
 		if (s->verify && !ossl->X509_VERIFY_PARAM_set1_ip_asc(ossl->SSL_get0_param(s->ssl), u->host))
 			goto host_fail;

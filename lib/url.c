@@ -280,11 +280,11 @@ ciq_url_free(struct ciq_url *u)
 }
 
 int
-ciq_url_host_is_address(const struct ciq_url *u)
+ciq_url_is_address(const char *host)
 {
 	unsigned char addr[16];
 
-	return inet_pton(AF_INET, u->host, addr) == 1 || inet_pton(AF_INET6, u->host, addr) == 1;
+	return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
 }
 
 /*

@@ -53,8 +53,8 @@ int ciq_url_parse(const char *s, struct ciq_url *u, char err[CIQ_ERRLEN]);
 /* Release what ciq_url_parse allocated. Can't fail. */
 void ciq_url_free(struct ciq_url *u);
 
-/* TCP and TLS: 1 when the host is an IPv4 or IPv6 address, 0 for a name. */
-int ciq_url_host_is_address(const struct ciq_url *u);
+/* 1 when host is an IPv4 or IPv6 address, 0 for a name. */
+int ciq_url_is_address(const char *host);
 
 /*
  * The URL s with any password replaced by ***, in a new string the caller

@@ -476,7 +476,6 @@ ciq_conn_command(struct ciq_conn *c, enum ciq_retry retry, int argc,
 			fail(c, CIQ_CONN_SETUP, "the server is a Redis Cluster node: a unix:// URL "
 			    "cannot follow its redirects, use redis:// or rediss://");
 			return NULL;
-			return NULL;
 		} else if (r == NULL) {
 			/* The stream broke: the command may have been executed. */
 			if (retry == CIQ_ONCE || c->err != CIQ_CONN_UNREACHABLE)

@@ -380,20 +380,6 @@ client_ran_script() {
 	assert_equal "$stderr" "ciq-pop: reclaimed '%s it's -x' from worker 0, silent for over 0.5 s"
 }
 
-# pop_call NONCE: the pop script called by hand, as ciq-pop calls it, for
-# worker 0: what a client repeating a call after a lost reply sends.
-pop_call() {
-	local keys=() k
-	for k in $(sed -n 's/^-- KEYS: *//p' "$CIQ_ROOT/lua/pop.lua"); do
-		case $k in
-		*:) keys+=("$(key "$k")0") ;;
-		*) keys+=("$(key "$k")") ;;
-		esac
-	done
-	cat "$CIQ_ROOT/lua/prelude.lua" "$CIQ_ROOT/lua/pop.lua" >"$BATS_TEST_TMPDIR/pop.lua"
-	rcli --eval "$BATS_TEST_TMPDIR/pop.lua" "${keys[@]}" , "$1" 0 30000 1 0
-}
-
 @test "a pop repeated with the same nonce gets the same test, reserved once" {
 	populate a b c
 	run pop_call n1

@@ -145,6 +145,21 @@ digest() {
 	done | sha256sum | cut -d' ' -f1
 }
 
+# pop_call NONCE [WORKER]: the pop script called by hand for WORKER (0),
+# as ciq-pop calls it: what a client repeating a call after a lost reply
+# sends, or a network that delivers a copy of a call late.
+pop_call() {
+	local keys=() k w=${2:-0}
+	for k in $(sed -n 's/^-- KEYS: *//p' "$CIQ_ROOT/lua/pop.lua"); do
+		case $k in
+		*:) keys+=("$(key "$k")$w") ;;
+		*) keys+=("$(key "$k")") ;;
+		esac
+	done
+	cat "$CIQ_ROOT/lua/prelude.lua" "$CIQ_ROOT/lua/pop.lua" >"$BATS_TEST_TMPDIR/pop.lua"
+	rcli --eval "$BATS_TEST_TMPDIR/pop.lua" "${keys[@]}" , "$1" "$w" 30000 1 0
+}
+
 # The SPEC loop for one worker: runs "$RUNNER ID" for each test.
 # Usage: worker_loop WORKER RUNNER
 worker_loop() {

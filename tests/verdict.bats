@@ -328,20 +328,6 @@ intact() {
 
 # --- late copies of a call --------------------------------------------------------
 
-# pop_call NONCE WORKER: the pop script called by hand, as ciq-pop calls it:
-# what a network that delivers a copy of a call late would send.
-pop_call() {
-	local keys=() k
-	for k in $(sed -n 's/^-- KEYS: *//p' "$CIQ_ROOT/lua/pop.lua"); do
-		case $k in
-		*:) keys+=("$(key "$k")$2") ;;
-		*) keys+=("$(key "$k")") ;;
-		esac
-	done
-	cat "$CIQ_ROOT/lua/prelude.lua" "$CIQ_ROOT/lua/pop.lua" >"$BATS_TEST_TMPDIR/pop.lua"
-	rcli --eval "$BATS_TEST_TMPDIR/pop.lua" "${keys[@]}" , "$1" "$2" 30000 1 0
-}
-
 @test "a copy of a pop delivered after a newer call of the worker is stale: it takes nothing" {
 	populate a b c
 	# The first pop, as sent at time 1, ran and got a.

@@ -24,7 +24,7 @@ local nonce, worker, status, text, has_output, testcases, has_cases =
 local m = call('HMGET', meta, 'expire_at', 'waiting', 'requeued')
 local expire_at = m[1]
 if not expire_at then return {'gone'} end
-local again = replayed(replies, worker, nonce)
+local again = replayed(replies, worker .. '\n', nonce, false)
 if again then return again end
 
 local field = ({pass = 'passed', fail = 'failed', skip = 'skipped'})[status]
@@ -123,4 +123,4 @@ if tonumber(m[2] or '0') > 0 and ended and call('ZCARD', running) <= 1 and
   wake(wake_list, m[2])
 end
 touch_written(expire_at)
-return remember(replies, worker, nonce, expire_at, out)
+return remember(replies, worker .. '\n', nonce, expire_at, out)

@@ -30,7 +30,7 @@ if not m[2] then
 end
 if m[1] ~= 'ready' then return {'notready'} end
 local expire_at = m[2]
-local again = replayed(replies, worker, nonce)
+local again = replayed(replies, worker, nonce, true)
 if again then return again end
 
 -- The waiting set holds the workers waiting in ciq-pop; meta keeps its

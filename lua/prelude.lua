@@ -126,27 +126,32 @@ local function decode(s)
   return out
 end
 
--- The reply this worker got for this nonce, if the call already ran: a
--- client repeating a call after a lost reply must not act twice. A nonce
--- starts with the client's time (16 hex digits of microseconds, see
--- script.c), so a copy of a call that arrives after a newer call of the
--- same worker, delivered late by the network, is refused as "stale"
--- instead of acting then.
-local function replayed(replies, worker, nonce)
-  local v = call('HGET', replies, worker)
+-- The reply a worker got for this nonce, if the call already ran: a
+-- client repeating a call after a lost reply must not act twice. The
+-- replies hash keeps each worker's last reply in one of two fields: the
+-- worker id for the calls that take or give back tests by what the
+-- worker holds (pop, release), which come one after another; the worker
+-- id and a newline for those that name their tests (ack, requeue, retry),
+-- which may overlap (acks run in parallel). A nonce starts with the
+-- client's time (16 hex digits of microseconds, see script.c), so a copy
+-- of an ordered call that arrives after a newer one of the same worker,
+-- delivered late by the network, is refused as "stale" instead of taking
+-- or giving back tests then.
+local function replayed(replies, field, nonce, ordered)
+  local v = call('HGET', replies, field)
   if not v then return nil end
   if string.sub(v, 1, #nonce + 1) == nonce .. ' ' then
     return decode(string.sub(v, #nonce + 2))
   end
-  if string.sub(v, 1, 16) > string.sub(nonce, 1, 16) then
+  if ordered and string.sub(v, 1, 16) > string.sub(nonce, 1, 16) then
     return {'stale'}
   end
   return nil
 end
 
-local function remember(replies, worker, nonce, expire_at, reply)
+local function remember(replies, field, nonce, expire_at, reply)
   -- A new field may be a new key; an overwritten one is not.
-  if call('HSET', replies, worker, nonce .. ' ' .. encode(reply)) == 1 then
+  if call('HSET', replies, field, nonce .. ' ' .. encode(reply)) == 1 then
     call('EXPIREAT', replies, expire_at)
   end
   return reply

@@ -12,7 +12,7 @@ local nonce, worker = ARGV[1], ARGV[2]
 local m = call('HMGET', meta, 'expire_at', 'waiting')
 local expire_at = m[1]
 if not expire_at then return {'gone'} end
-local again = replayed(replies, worker, nonce)
+local again = replayed(replies, worker, nonce, true)
 if again then return again end
 
 local ids = {}

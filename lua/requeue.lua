@@ -22,7 +22,7 @@ local nonce, worker, max_requeues, tolerance, text, has_output, testcases, has_c
 local m = call('HMGET', meta, 'expire_at', 'total', 'waiting')
 local expire_at, total = m[1], tonumber(m[2] or '0')
 if not expire_at then return {'gone'} end
-local again = replayed(replies, worker, nonce)
+local again = replayed(replies, worker .. '\n', nonce, false)
 if again then return again end
 
 local now = now_ms()
@@ -83,4 +83,4 @@ if n > 0 then
   call('HSET', meta, 'requeued', '1')
 end
 touch_written(expire_at)
-return remember(replies, worker, nonce, expire_at, out)
+return remember(replies, worker .. '\n', nonce, expire_at, out)

@@ -16,11 +16,11 @@ local m = call('HMGET', meta, 'status', 'expire_at')
 if not m[2] then return {'gone'} end
 if m[1] ~= 'ready' then return {'notready'} end
 local expire_at = m[2]
-local again = replayed(replies, worker, nonce)
+local again = replayed(replies, worker .. '\n', nonce, false)
 if again then return again end
 
 local function answer(reply)
-  return remember(replies, worker, nonce, expire_at, reply)
+  return remember(replies, worker .. '\n', nonce, expire_at, reply)
 end
 
 -- (running keeps its marker, mine and results theirs: see the prelude.)

@@ -145,19 +145,25 @@ digest() {
 	done | sha256sum | cut -d' ' -f1
 }
 
-# pop_call NONCE [WORKER]: the pop script called by hand for WORKER (0),
-# as ciq-pop calls it: what a client repeating a call after a lost reply
-# sends, or a network that delivers a copy of a call late.
-pop_call() {
-	local keys=() k w=${2:-0}
-	for k in $(sed -n 's/^-- KEYS: *//p' "$CIQ_ROOT/lua/pop.lua"); do
+# script_call NAME NONCE WORKER ARG...: script lua/NAME.lua called by hand
+# for WORKER, as the tools call it: what a client repeating a call after
+# a lost reply sends, or a network that delivers a copy of a call late.
+script_call() {
+	local name=$1 nonce=$2 w=$3 keys=() k
+	shift 3
+	for k in $(sed -n 's/^-- KEYS: *//p' "$CIQ_ROOT/lua/$name.lua"); do
 		case $k in
 		*:) keys+=("$(key "$k")$w") ;;
 		*) keys+=("$(key "$k")") ;;
 		esac
 	done
-	cat "$CIQ_ROOT/lua/prelude.lua" "$CIQ_ROOT/lua/pop.lua" >"$BATS_TEST_TMPDIR/pop.lua"
-	rcli --eval "$BATS_TEST_TMPDIR/pop.lua" "${keys[@]}" , "$1" "$w" 30000 1 0
+	cat "$CIQ_ROOT/lua/prelude.lua" "$CIQ_ROOT/lua/$name.lua" >"$BATS_TEST_TMPDIR/$name.lua"
+	rcli --eval "$BATS_TEST_TMPDIR/$name.lua" "${keys[@]}" , "$nonce" "$w" "$@"
+}
+
+# pop_call NONCE [WORKER]: one pop of a test, as ciq-pop asks, by WORKER (0).
+pop_call() {
+	script_call pop "$1" "${2:-0}" 30000 1 0
 }
 
 # The SPEC loop for one worker: runs "$RUNNER ID" for each test.

@@ -363,6 +363,35 @@ intact() {
 	assert_output $'ok\na'
 }
 
+@test "acks of one worker may overlap: one that arrives after a newer one still records" {
+	populate a b
+	assert_equal "$(ciq-pop -n 2 | tr '\n' ' ')" 'a b '
+	# ack ARGV: status output has_output cases has_cases id...
+	run script_call ack 0000000000000002aaaaaaaa 0 pass '' 0 '' 0 b
+	assert_output $'ok\nb\nrecorded\n1'
+	run script_call ack 0000000000000001bbbbbbbb 0 pass '' 0 '' 0 a
+	assert_output $'ok\na\nrecorded\n1'
+	assert_equal "$(records results)" 2
+}
+
+# now_nonce: a nonce of this moment, as the tools make them (lib/script.c).
+now_nonce() {
+	printf '%016x%08x\n' $(($(date +%s%N) / 1000)) "$RANDOM"
+}
+
+@test "a copy of a release delivered after the worker's next pop gives nothing back" {
+	populate a b
+	assert_equal "$(ciq-pop)" a
+	local n
+	n=$(now_nonce)
+	run script_call release "$n" 0
+	assert_output $'released\n1'
+	assert_equal "$(ciq-pop)" a
+	run script_call release "$n" 0
+	assert_output stale
+	assert_equal "$(members running)" a
+}
+
 @test "a tool that meets a newer call of its worker says so and exits 70" {
 	populate a b
 	# A call from the future, as from another job with the same worker id

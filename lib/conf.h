@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#define CIQ_ERRLEN 256
+#include "errlen.h"
 
 /* One slot per setting. The order is the order ciq-env prints them in. */
 enum ciq_key {

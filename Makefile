@@ -4,7 +4,9 @@
 #   make check        build, then run the test suite twice: plain, and under
 #                     AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo         a real run: private Redis, 4 workers, a report
-#   make install      PREFIX=/usr/local DESTDIR= (LINK=dynamic: see below)
+#   make install      PREFIX=/usr/local DESTDIR=
+#   make LINK=dynamic every tool linked dynamically against the system's
+#                     hiredis, OpenSSL and libcurl: for distribution packages
 #   make deps         install missing Debian packages (as root)
 #   make stress       16 workers, 5000 ids, random SIGKILLs, a server restart
 #   make fuzz         the libFuzzer harnesses, FUZZ_SECONDS each
@@ -14,7 +16,6 @@ VERSION  = 0.1.0
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
-LIBEXECDIR ?= $(PREFIX)/libexec/ciq
 
 CC      ?= cc
 OPT     ?= -O2 -g
@@ -29,25 +30,20 @@ PKGS     = hiredis libcurl openssl
 CPPFLAGS += -D_GNU_SOURCE -DCIQ_VERSION='"$(VERSION)"' -Ilib -I$(OUT)
 CFLAGS  ?= $(OPT)
 CFLAGS  += -std=c11 $(WARN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# Each tool links only what it calls: OpenSSL is loaded at run time, and
-# only for rediss:// (lib/ssllib.h); libcurl only by ciq-report.
+
+# How the tools are linked (ciq(7), "Static and dynamic builds"):
 #
 # LINK=static (the default): every tool but ciq-report is a static PIE,
-# which starts in about half the time of a dynamic one (no loader, no
-# symbol lookups: bench B1). A static program cannot load OpenSSL, so a
-# dynamic build of each tool that connects goes to libexec/ciq/, and a
-# static tool hands rediss:// to it (cmd/tool.h). LINK=dynamic: every
-# tool is dynamic, nothing goes to libexec; HIREDIS=shared then links
-# libhiredis.so instead of linking hiredis in.
+# with hiredis and OpenSSL linked in: no dynamic loader runs, so a tool
+# starts in about half the time of a dynamic one (bench B1), and every
+# tool speaks TLS. ciq-report links libcurl, so it stays dynamic. Host
+# names are looked up in the sources built into libc, files and dns.
+#
+# LINK=dynamic: every tool is dynamic, against the system's shared
+# libraries: what a distribution package wants.
 LINK    ?= static
-HIREDIS ?= static
 LDFLAGS += -Wl,--as-needed
-ifeq ($(HIREDIS),static)
-LDLIBS  += -Wl,-Bstatic -lhiredis -Wl,-Bdynamic
-else
-LDLIBS  += $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
-endif
-LDLIBS  += -ldl
+LDLIBS   = $(shell pkg-config --libs hiredis openssl 2>/dev/null || echo -lhiredis -lssl -lcrypto)
 CURLLIBS = $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 # SAN=1 builds a sanitized copy into build-san/ and bin-san/.
@@ -69,15 +65,13 @@ LIBSRC   = $(wildcard lib/*.c)
 LIBOBJ   = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o)
 LUAHDR   = $(SCRIPTS:%=$(OUT)/lua/%.h)
 PROGS    = $(TOOLS:%=$(BIN)/%)
-# The static tools, and the dynamic builds of those that connect.
+# The static tools.
 STATIC   = $(if $(filter static,$(LINK)),$(filter-out ciq-report,$(TOOLS)))
-DYNAMIC  = $(filter-out ciq-env,$(STATIC))
-LIBEXEC  = $(DYNAMIC:%=libexec/ciq/%)
 MANSRC   = $(wildcard man/*.scd)
 MANPAGES = $(MANSRC:.scd=)
 HAVE_SCDOC := $(shell command -v scdoc 2>/dev/null)
 
-all: $(PROGS) $(LIBEXEC) tests/exit_codes.bash $(if $(HAVE_SCDOC),man)
+all: $(PROGS) tests/exit_codes.bash $(if $(HAVE_SCDOC),man)
 
 man: $(MANPAGES)
 
@@ -92,30 +86,18 @@ $(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/libciq.a $(LINKED)
 
 $(BIN)/ciq-report: LDLIBS += $(CURLLIBS)
 
-# ld warns that getaddrinfo() in a static program may need glibc's shared
-# NSS modules at run time. It never does here: a static tool hands any
-# host name those would look up to its dynamic build (lib/nsswitch.h).
-# That one warning is dropped; any other is shown.
-DROP_GAI = awk '/: in function / { held = $$0; next } \
-	/Using .getaddrinfo. in statically linked/ { held = ""; next } \
+# ld warns that getaddrinfo(), gethostbyname() and dlopen() (OpenSSL's,
+# for modules ciq never asks for) in a static program need glibc's shared
+# libraries at run time (ciq(7) says what that means): those warnings, and
+# the line before each that names its function, are dropped; any other
+# is shown.
+STATIC_LD_QUIET = awk '/: in function / { held = $$0; next } \
+	/in statically linked applications requires at runtime/ { held = ""; next } \
 	{ if (held != "") print held; held = ""; print } END { if (held != "") print held }'
-$(STATIC:%=$(BIN)/%): $(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/static/ssllib.o \
-    $(OUT)/libciq.a $(LINKED)
+$(STATIC:%=$(BIN)/%): $(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/libciq.a $(LINKED)
 	@mkdir -p $(@D)
-	$(CC) -static-pie $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -lhiredis 2>$@.ld; s=$$?; \
-	  $(DROP_GAI) $@.ld >&2; rm -f $@.ld; exit $$s
-
-$(LIBEXEC): libexec/ciq/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/libciq.a
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
-# The static build's ssllib.o has no loader (lib/ssllib.h); linked before
-# libciq.a, it stands in for the archive's.
-$(OUT)/static/ssllib.o: lib/ssllib.c
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -DCIQ_SSLLIB_STATIC $(CFLAGS) -MMD -MP -c -o $@ $<
-
-$(OUT)/cmd/tool.o: CPPFLAGS += -DCIQ_LIBEXECDIR='"$(LIBEXECDIR)"'
+	$(CC) -static-pie $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -lhiredis -lssl -lcrypto 2>$@.ld; s=$$?; \
+	  $(STATIC_LD_QUIET) $@.ld >&2; rm -f $@.ld; exit $$s
 
 $(OUT)/libciq.a: $(LIBOBJ)
 	$(AR) rcs $@ $^
@@ -138,9 +120,23 @@ man/%: man/%.scd
 	scdoc < $< > $@
 
 check: deps
-	$(MAKE) all
-	$(MAKE) SAN=1 $(TOOLS:%=bin-san/%)
+	$(MAKE) all $(OUT)/unit
+	$(MAKE) SAN=1 $(TOOLS:%=bin-san/%) build-san/unit
 	sh tests/run.sh bin bin-san
+
+# The unit tests of the library's pure functions (tests/unit/), against
+# libciq.a: build/unit and build-san/unit. tests/run.sh runs each before
+# the bats suites of its build; `make unit` builds and runs both alone.
+UNITSRC  = $(wildcard tests/unit/*.c)
+$(OUT)/unit: $(UNITSRC) tests/unit/unit.h $(OUT)/libciq.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(UNITSRC) $(OUT)/libciq.a $(LDLIBS)
+
+unit:
+	$(MAKE) $(OUT)/unit
+	$(MAKE) SAN=1 build-san/unit
+	build/unit && build-san/unit
+
+.PHONY: unit
 
 # libFuzzer harnesses (tests/fuzz/), built with clang into build-fuzz/;
 # each runs FUZZ_SECONDS on a temporary copy of its seed corpus.
@@ -165,9 +161,6 @@ deps:
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR)
 	cp $(PROGS) $(DESTDIR)$(BINDIR)/
-	if [ -n "$(LIBEXEC)" ]; then \
-	  mkdir -p $(DESTDIR)$(LIBEXECDIR) && cp $(LIBEXEC) $(DESTDIR)$(LIBEXECDIR)/; \
-	fi
 	cp ci-templates/ciq-worker.sh $(DESTDIR)$(BINDIR)/ciq-worker.sh
 	chmod 755 $(DESTDIR)$(BINDIR)/ciq-worker.sh
 	if [ -n "$(HAVE_SCDOC)" ]; then \
@@ -179,13 +172,12 @@ install: all
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(BINDIR)/ciq-worker.sh
-	rm -rf $(DESTDIR)$(LIBEXECDIR)
 	for m in $(notdir $(MANPAGES)); do \
 	  rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; \
 	done
 
 clean:
-	rm -rf build build-san build-fuzz bin bin-san libexec $(MANPAGES) tests/exit_codes.bash
+	rm -rf build build-san build-fuzz bin bin-san $(MANPAGES) tests/exit_codes.bash
 
 .PHONY: all man check fuzz stress bench demo deps install uninstall clean
 

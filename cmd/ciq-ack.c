@@ -12,15 +12,11 @@
  * sent, and one that cannot be read as JUnit records nothing.
  */
 #include <err.h>
-#include <errno.h>
 #include <getopt.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "exit.h"
-#include "heartbeat.h"
-#include "session.h"
+#include "results.h"
 #include "tool.h"
 
 /* Options without a short form. */
@@ -29,7 +25,8 @@ enum { OPT_JUNIT = 0x80 };
 static const struct ciq_tool tool = {
 	"ciq-ack",
 	"usage: ciq-ack [--failed | --skipped] [--output FILE] [options] [--] TEST...\n"
-	    "       ciq-ack [--failed | --skipped] [--output FILE] --junit FILE [options] [--] TEST\n",
+	    "       ciq-ack [--failed | --skipped] [--output FILE] --junit FILE [options] [--] TEST\n"
+	    "See ciq-ack(1).\n",
 	NULL
 };
 
@@ -46,11 +43,11 @@ main(int argc, char **argv)
 	};
 	struct ciq_conf conf;
 	struct ciq_session s;
-	const char *status = "pass", *output_path = NULL, *junit_path = NULL, **args, **ended;
-	char msg[CIQ_ERRLEN], *output = NULL, *encoded = NULL;
-	size_t output_len = 0, encoded_len = 0, *lens;
-	redisReply *r;
-	int c, rc, nargs, nended = 0, exit_status = CIQ_EX_OK;
+	struct ciq_attach att;
+	struct ciq_results res;
+	const char *status = "pass", *output_path = NULL, *junit_path = NULL;
+	char msg[CIQ_ERRLEN];
+	int c, rc, exit_status = CIQ_EX_OK;
 
 	ciq_tool_start(argv);
 	ciq_conf_init(&conf);
@@ -78,60 +75,39 @@ main(int argc, char **argv)
 		}
 	}
 	ciq_tool_ids(&tool, argc - optind, argv + optind);
-	ciq_tool_handover(&tool, &conf);
-	ciq_tool_attachments(&tool, &conf, argc - optind, output_path, junit_path, status[0],
-	    "recorded", &output, &output_len, &encoded, &encoded_len);
+	ciq_tool_attach(&tool, &conf, argc - optind, output_path, junit_path, status[0],
+	    "recorded", &att);
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
-
-	nargs = 5 + argc - optind;
-	args = calloc((size_t)nargs, sizeof *args);
-	lens = calloc((size_t)nargs, sizeof *lens);
-	if (args == NULL || lens == NULL)
-		errx(CIQ_EX_SOFTWARE, "out of memory");
-	args[0] = status;
-	args[1] = output != NULL ? output : "";
-	lens[1] = output_len;
-	args[2] = output != NULL ? "1" : "0";
-	args[3] = encoded != NULL ? encoded : "";
-	lens[3] = encoded_len;
-	args[4] = encoded != NULL ? "1" : "0";
-	for (int i = optind; i < argc; i++)
-		args[5 + i - optind] = argv[i];
-	for (int i = 0; i < nargs; i++)
-		if (i != 1 && i != 3)
-			lens[i] = strlen(args[i]);
-	if ((r = ciq_session_run(&s, CIQ_S_ACK, nargs, args, lens, &rc, msg)) == NULL)
+	if ((rc = ciq_results_send(&s, CIQ_S_ACK, 1, &status, &att, argc - optind, argv + optind,
+	    &res, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
-	ended = calloc(r->elements / 3 + 1, sizeof *ended);
-	if (ended == NULL)
-		errx(CIQ_EX_SOFTWARE, "out of memory");
-	for (size_t i = 1; i + 2 < r->elements; i += 3) {
-		const char *id = r->element[i]->str, *outcome = r->element[i + 1]->str;
-		int held = strcmp(r->element[i + 2]->str, "1") == 0;
+	for (size_t i = 0; i < res.n; i++) {
+		const char *id = res.v[i].id;
+		int held = res.v[i].ended;
 
-		if (held)
-			ended[nended++] = id;
-
-		if (strcmp(outcome, "notmine") == 0) {
+		switch (res.v[i].answer) {
+		case CIQ_ANS_NOTMINE:
 			warnx("'%s' was never reserved by worker '%s': not recorded", id, s.worker);
 			exit_status = CIQ_EX_DATAERR;
-		} else if (strcmp(outcome, "duplicate") == 0 && !held) {
-			warnx("'%s' already has a result: this one is ignored", id);
-		} else if (strcmp(outcome, "flaky") == 0) {
+			break;
+		case CIQ_ANS_DUPLICATE:
+			if (!held)
+				warnx("'%s' already has a result: this one is ignored", id);
+			break;
+		case CIQ_ANS_FLAKY:
 			warnx("'%s' both passed and failed: recorded as flaky", id);
-		} else if (strcmp(outcome, "recorded") == 0 && !held) {
-			warnx("'%s' was reclaimed by another worker: this first result is recorded", id);
+			break;
+		case CIQ_ANS_RECORDED:
+			if (!held)
+				warnx("'%s' was reclaimed by another worker: this first result is recorded", id);
+			break;
+		default:
+			break;
 		}
 	}
-	/* Their heartbeat has nothing left to do. */
-	ciq_heartbeat_done(&conf, nended, ended);
-	free(ended);
-	freeReplyObject(r);
-	free(args);
-	free(lens);
-	free(output);
-	free(encoded);
+	ciq_results_free(&res);
+	ciq_attach_free(&att);
 	ciq_session_close(&s);
 	ciq_conf_free(&conf);
 	return ciq_tool_exit(&tool, exit_status);

@@ -25,18 +25,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backoff.h"
 #include "exit.h"
 #include "idlist.h"
+#include "publish.h"
 #include "session.h"
 #include "tool.h"
-#include "timing.h"
-#include "transport.h"
 
-/* Ids per RPUSH, and RPUSHes in flight before their replies are read. */
-#define BATCH_IDS    1000
-#define BATCH_BYTES  (1 << 20)
-#define WINDOW       16
 #define MAX_WARNINGS 10
 
 /* Options without a short form; below CIQ_OPT_BASE. */
@@ -46,7 +40,8 @@ static const struct ciq_tool tool = {
 	"ciq-populate",
 	"usage: ciq-populate [--queue URL] [--build ID] [--worker ID] [--seed SEED]\n"
 	    "                    [--order random|timing|given] [--init-timeout SECONDS] [--ttl SECONDS]\n"
-	    "                    [--allow-mismatch] [options] [FILE...]\n",
+	    "                    [--allow-mismatch] [options] [FILE...]\n"
+	    "See ciq-populate(1).\n",
 	NULL
 };
 
@@ -77,224 +72,6 @@ read_inputs(struct ciq_idlist *l, int argc, char **argv)
 		errx(CIQ_EX_DATAERR, "no test ids in the input: nothing was published");
 }
 
-/*
- * Push every id to the (hidden) queue. Returns 0, or -1 when the
- * connection broke: the caller reconnects and pushes again from scratch,
- * which is safe because nobody reads the queue before publish.
- */
-static int
-push(struct ciq_session *s, const struct ciq_idlist *l)
-{
-	char *queue = ciq_key(&s->keys, "queue");
-	const char **argv = calloc(BATCH_IDS + 2, sizeof *argv);
-	size_t *lens = calloc(BATCH_IDS + 2, sizeof *lens);
-	size_t i = 0, inflight = 0;
-	int ret = -1;
-	redisReply *r;
-
-	if (argv == NULL || lens == NULL)
-		errx(CIQ_EX_SOFTWARE, "out of memory");
-	/* Redis Cluster: pipeline on the node that serves the queue's slot.
-	 * It costs one round trip (and a connect when the last command went
-	 * to another slot's node). A MOVED or ASK among the replies (the slot
-	 * moved meanwhile) fails the push like a broken stream (conn.h): the
-	 * caller pushes again from scratch, after routing again. */
-	if (ciq_conn_route(&s->conn, queue) == -1)
-		goto out;
-	argv[0] = "DEL";
-	argv[1] = queue;
-	lens[0] = 3;
-	lens[1] = strlen(queue);
-	ciq_conn_append(&s->conn, 2, argv, lens);
-	inflight++;
-	argv[0] = "RPUSH";
-	lens[0] = 5;
-	while (i < l->n || inflight > 0) {
-		if (i < l->n && inflight < WINDOW) {
-			int argc = 2;
-			size_t bytes = 0;
-
-			while (i < l->n && argc < BATCH_IDS + 2 && bytes < BATCH_BYTES) {
-				argv[argc] = l->ids[i].s;
-				lens[argc++] = l->ids[i].len;
-				bytes += l->ids[i++].len;
-			}
-			ciq_conn_append(&s->conn, argc, argv, lens);
-			/* Every key has a TTL from its creation on, even a queue
-			 * whose leader dies half way through. */
-			{
-				const char *ex[3] = { "EXPIRE", queue, ciq_conf_get(s->conf, CIQ_K_TTL) };
-
-				ciq_conn_append(&s->conn, 3, ex, NULL);
-			}
-			inflight += 2;
-			continue;
-		}
-		if ((r = ciq_conn_reply(&s->conn)) == NULL)
-			goto out;
-		inflight--;
-		if (r->type == REDIS_REPLY_ERROR) {
-			char why[CIQ_ERRLEN];
-
-			snprintf(why, sizeof why, "%s", r->str);
-			freeReplyObject(r);
-			free(queue);
-			free(argv);
-			free(lens);
-			errx(CIQ_EX_SOFTWARE, "the server refused the ids of build '%s': %s: "
-			    "nothing was published", s->build, why);
-		}
-		freeReplyObject(r);
-	}
-	ret = 0;
-out:
-	free(queue);
-	free(argv);
-	free(lens);
-	return ret;
-}
-
-static void
-publish(struct ciq_session *s, struct ciq_idlist *l, const char *digest)
-{
-	const char *seed = ciq_conf_get(s->conf, CIQ_K_SEED);
-	const char *order = ciq_conf_get(s->conf, CIQ_K_ORDER);
-	long long deadline = ciq_now_ms() + s->conn.reconnect_ms;
-	char total[32], msg[CIQ_ERRLEN];
-	int rc;
-
-	if (strcmp(order, "random") == 0)
-		ciq_idlist_shuffle(l, seed);
-	else if (strcmp(order, "timing") == 0 && (rc = ciq_timing_order(s, l, seed, msg)) != CIQ_EX_OK)
-		errx(rc, "%s", msg);
-	snprintf(total, sizeof total, "%zu", l->n);
-	for (;;) {
-		const char *args[6] = { total, digest, seed, order, ciq_conf_get(s->conf, CIQ_K_TTL),
-		    ciq_conf_get(s->conf, CIQ_K_MAX_FAILURES) };
-		redisReply *r;
-		const char *status;
-
-		if (ciq_conn_ensure(&s->conn) == -1 || push(s, l) == -1) {
-			if (s->conn.err != CIQ_CONN_UNREACHABLE || ciq_now_ms() >= deadline)
-				errx(ciq_session_fail(s, msg), "%s", msg);
-			continue;
-		}
-		if ((r = ciq_session_run(s, CIQ_S_PUBLISH, 6, args, NULL, &rc, msg)) == NULL)
-			errx(rc, "%s", msg);
-		status = ciq_reply_str(r, 0);
-		if (strcmp(status, "ready") == 0) {
-			freeReplyObject(r);
-			return;
-		}
-		if (strcmp(status, "notleader") == 0)
-			errx(CIQ_EX_SOFTWARE, "lost the leadership of build '%s' to worker '%s' "
-			    "while publishing (did the leader key expire?)", s->build, ciq_reply_str(r, 1));
-		errx(CIQ_EX_SOFTWARE, "the queue holds %s ids after publishing %s", ciq_reply_str(r, 1), total);
-	}
-}
-
-/*
- * Wait for the leader's publish; returns the JOIN reply. With a list
- * (digest not NULL), a digest other than the published one is recorded
- * on the server unless the lists may differ.
- */
-static redisReply *
-join(struct ciq_session *s, const char *leader, const struct ciq_idlist *l, const char *digest,
-    int may_differ)
-{
-	char ids[32];
-	const char *args[3] = { digest, ids, may_differ ? "0" : "1" };
-
-	long long deadline = ciq_now_ms() + ciq_conf_ms(s->conf, CIQ_K_INIT_TIMEOUT);
-	struct ciq_backoff wait;
-	char msg[CIQ_ERRLEN];
-	int rc;
-
-	snprintf(ids, sizeof ids, "%zu", l != NULL ? l->n : 0);
-	ciq_backoff_init(&wait, 50, 1000);
-	for (;;) {
-		redisReply *r = ciq_session_run(s, CIQ_S_JOIN, digest != NULL ? 3 : 0, args, NULL,
-		    &rc, msg);
-
-		if (r == NULL)
-			errx(rc, "%s", msg);
-		if (strcmp(ciq_reply_str(r, 0), "ready") == 0)
-			return r;
-		freeReplyObject(r);
-		if (ciq_now_ms() >= deadline)
-			errx(CIQ_EX_TEMPFAIL, "the leader (worker '%s') did not publish build '%s' within %s s",
-			    leader, s->build, ciq_conf_get(s->conf, CIQ_K_INIT_TIMEOUT));
-		ciq_sleep_ms(ciq_backoff_next(&wait));
-	}
-}
-
-/* The value of a server setting, or "" when CONFIG is not allowed. */
-static void
-config_get(struct ciq_session *s, const char *name, char *out, size_t len)
-{
-	redisReply *r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "CONFIG", "GET", name, NULL);
-
-	*out = '\0';
-	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-	    r->element[1]->type == REDIS_REPLY_STRING)
-		snprintf(out, len, "%s", r->element[1]->str);
-	if (r != NULL)
-		freeReplyObject(r);
-}
-
-/*
- * Every key of a build has a TTL, so any eviction policy but noeviction
- * may drop the queue when the server runs out of memory. Say so early;
- * hosted servers that refuse CONFIG are not second-guessed.
- */
-static void
-check_eviction(struct ciq_session *s)
-{
-	char maxmemory[32], policy[64];
-
-	config_get(s, "maxmemory", maxmemory, sizeof maxmemory);
-	config_get(s, "maxmemory-policy", policy, sizeof policy);
-	if (*maxmemory != '\0' && strcmp(maxmemory, "0") != 0 && *policy != '\0' &&
-	    strcmp(policy, "noeviction") != 0)
-		warnx("warning: the server may evict this build's keys when it runs out of memory "
-		    "(maxmemory %s, maxmemory-policy %s): set maxmemory-policy noeviction, or the "
-		    "report will say the build vanished", maxmemory, policy);
-}
-
-/*
- * Retry mode: set up this worker's list of tests to run again. Returns 1
- * when it did, 0 when the build is still running (join it as usual).
- */
-static int
-retry(struct ciq_session *s)
-{
-	char msg[CIQ_ERRLEN];
-	redisReply *r;
-	int rc;
-
-	for (;;) {
-		if ((r = ciq_session_run(s, CIQ_S_RETRY, 0, NULL, NULL, &rc, msg)) == NULL) {
-			if (rc == CIQ_EX_VANISHED)
-				errx(rc, "build '%s' cannot be retried: its keys are gone (it is older "
-				    "than its --ttl, or it never ran)", s->build);
-			errx(rc, "%s", msg);
-		}
-		if (strcmp(ciq_reply_str(r, 0), "retry") == 0) {
-			warnx("retry of build '%s': worker '%s' runs %s failed tests again",
-			    s->build, s->worker, ciq_reply_str(r, 1));
-			freeReplyObject(r);
-			return 1;
-		}
-		if (strcmp(ciq_reply_str(r, 0), "live") == 0) {
-			freeReplyObject(r);
-			return 0;
-		}
-		freeReplyObject(r);
-		/* Not published yet: wait for it like any follower, then look again. */
-		freeReplyObject(join(s, "?", NULL, NULL, 0));
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -322,7 +99,6 @@ main(int argc, char **argv)
 			ciq_tool_option(&tool, &conf, c, optarg);
 		}
 	}
-	ciq_tool_handover(&tool, &conf);
 	ciq_conf_resolve(&conf);
 	if (ciq_conf_check(&conf, CIQ_NEED_WORKER, msg) == -1)
 		errx(CIQ_EX_CONFIG, "%s", msg);
@@ -334,20 +110,33 @@ main(int argc, char **argv)
 
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
-	if (strcmp(ciq_conf_get(&conf, CIQ_K_RETRY), "true") == 0 && retry(&s)) {
-		ciq_session_close(&s);
-		ciq_idlist_free(&list);
-		ciq_conf_free(&conf);
-		return CIQ_EX_OK;
+	if (strcmp(ciq_conf_get(&conf, CIQ_K_RETRY), "true") == 0) {
+		long long n;
+
+		if ((rc = ciq_retry_list(&s, &n, msg)) != CIQ_EX_OK)
+			errx(rc, "%s", msg);
+		if (n >= 0) {
+			warnx("retry of build '%s': worker '%s' runs %lld failed tests again",
+			    s.build, s.worker, n);
+			ciq_session_close(&s);
+			ciq_idlist_free(&list);
+			ciq_conf_free(&conf);
+			return CIQ_EX_OK;
+		}
 	}
 	ttl_args[0] = ciq_conf_get(&conf, CIQ_K_TTL);
 	if ((r = ciq_session_run(&s, CIQ_S_ELECT, 1, ttl_args, NULL, &rc, msg)) == NULL)
 		errx(rc, "%s", msg);
 	if (strcmp(ciq_reply_str(r, 0), s.worker) == 0 && strcmp(ciq_reply_str(r, 1), "ready") != 0) {
-		check_eviction(&s);
-		publish(&s, &list, digest);
+		if (ciq_eviction_risk(&s, msg))
+			warnx("warning: %s", msg);
+		if ((rc = ciq_publish(&s, &list, digest, msg)) != CIQ_EX_OK)
+			errx(rc, "%s", msg);
 	} else {
-		redisReply *j = join(&s, ciq_reply_str(r, 0), &list, digest, may_differ);
+		redisReply *j;
+
+		if ((rc = ciq_join(&s, ciq_reply_str(r, 0), &list, digest, may_differ, &j, msg)) != CIQ_EX_OK)
+			errx(rc, "%s", msg);
 
 		if (strcmp(ciq_reply_str(j, 2), digest) != 0) {
 			warnx("%sthis worker's list (%zu ids, digest %.12s) differs from the one worker "

@@ -13,13 +13,14 @@
 #include <string.h>
 
 #include "exit.h"
-#include "heartbeat.h"
+#include "hblog.h"
 #include "session.h"
 #include "tool.h"
 
 static const struct ciq_tool tool = {
 	"ciq-release",
-	"usage: ciq-release [options] [--] [TEST...]\n",
+	"usage: ciq-release [options] [--] [TEST...]\n"
+	    "See ciq-release(1).\n",
 	NULL
 };
 
@@ -45,7 +46,6 @@ main(int argc, char **argv)
 		}
 	}
 	ciq_tool_ids(&tool, argc - optind, argv + optind);
-	ciq_tool_handover(&tool, &conf);
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
 	r = ciq_session_run(&s, CIQ_S_RELEASE, argc - optind, (const char **)argv + optind,
@@ -53,7 +53,7 @@ main(int argc, char **argv)
 	if (r == NULL)
 		errx(rc, "%s", msg);
 	freeReplyObject(r);
-	ciq_heartbeat_done(&conf, argc - optind > 0 ? argc - optind : -1, (const char **)argv + optind);
+	ciq_hblog_done(&conf, argc - optind > 0 ? argc - optind : -1, (const char **)argv + optind);
 	ciq_session_close(&s);
 	ciq_conf_free(&conf);
 	return ciq_tool_exit(&tool, CIQ_EX_OK);

@@ -12,10 +12,7 @@
  * an error (70); a webhook that fails is only a warning.
  */
 #include <err.h>
-#include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +20,11 @@
 #include <unistd.h>
 
 #include "alloc.h"
-#include "backoff.h"
+#include "clock.h"
 #include "exit.h"
 #include "junit.h"
 #include "markdown.h"
+#include "number.h"
 #include "outfile.h"
 #include "progress.h"
 #include "report.h"
@@ -34,15 +32,14 @@
 #include "tool.h"
 #include "summary.h"
 #include "timing.h"
-#include "transport.h"
 #include "verdict.h"
+#include "wait.h"
 #include "webhook.h"
 
 /* Options without a short form; below CIQ_OPT_BASE. */
 enum {
 	OPT_JUNIT = 0x80, OPT_MARKDOWN, OPT_FLAKY_FILE, OPT_WEBHOOK, OPT_WEBHOOK_TIMEOUT,
-	OPT_WEBHOOK_RETRIES, OPT_SLOWEST, OPT_PROGRESS, OPT_PROGRESS_INTERVAL, OPT_NO_WAIT,
-	OPT_VERSION
+	OPT_WEBHOOK_RETRIES, OPT_SLOWEST, OPT_PROGRESS, OPT_PROGRESS_INTERVAL, OPT_NO_WAIT
 };
 
 struct options {
@@ -62,36 +59,30 @@ static const struct ciq_tool tool = {
 	    "                  [--flaky-file FILE] [--webhook URL]... [--slowest N]\n"
 	    "                  [--progress auto|line|plain|none] [--queue URL] [--build ID]\n"
 	    "                  [--init-timeout S] [--report-timeout S] [--inactive-timeout S]\n"
-	    "                  [options]\n",
+	    "                  [options]\n"
+	    "See ciq-report(1).\n",
 	"the report"
 };
 
-/* Seconds as ms, above 0 (or at 0 when zero_ok), at most a year. */
+/* Seconds above 0, to the ms, at most a year; as ms. */
 static long long
-seconds(const char *opt, const char *v, int zero_ok)
+seconds(const char *opt, const char *v)
 {
-	char *end;
-	double d;
+	long long ms;
 
-	errno = 0;
-	d = strtod(v, &end);
-	if (*v == '\0' || *end != '\0' || errno != 0 || !isfinite(d) || d < 0 ||
-	    (!zero_ok && d == 0) || d > 31536000) {
-		warnx("invalid --%s '%s': expected seconds%s", opt, v, zero_ok ? "" : " above 0");
+	if (ciq_number_ms(v, 1, 31536000000LL, &ms) != CIQ_NUMBER_OK) {
+		warnx("invalid --%s '%s': expected seconds above 0", opt, v);
 		ciq_tool_usage(&tool, CIQ_EX_USAGE);
 	}
-	return (long long)(d * 1000 + 0.5);
+	return ms;
 }
 
 static long long
 whole(const char *opt, const char *v, long long max)
 {
-	char *end;
 	long long n;
 
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || errno != 0 || n < 0 || n > max) {
+	if (ciq_number_whole(v, 0, max, &n) != CIQ_NUMBER_OK) {
 		warnx("invalid --%s '%s': expected a whole number from 0 to %lld", opt, v, max);
 		ciq_tool_usage(&tool, CIQ_EX_USAGE);
 	}
@@ -117,129 +108,6 @@ progress_init(struct ciq_progress *p, const struct options *o, const char *build
 	/* https://no-color.org: set and not empty means no colour. */
 	ciq_progress_init(p, stderr, mode, no_color == NULL || *no_color == '\0',
 	    width, mode == CIQ_PROGRESS_LINE ? 500 : o->progress_ms, build, ciq_now_ms());
-}
-
-/* Failed tests and test time so far, for the progress line; -1 unknown. */
-static void
-progress_stats(struct ciq_session *s, struct ciq_progress_sample *ps)
-{
-	char *key = ciq_key(&s->keys, "stats");
-	redisReply *r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "HGET", key, "failed", NULL);
-
-	ps->failed = ps->busy_ms = -1;
-	free(key);
-	if (r != NULL && r->type == REDIS_REPLY_STRING)
-		ps->failed = strtoll(r->str, NULL, 10);
-	else if (r != NULL && r->type == REDIS_REPLY_NIL)
-		ps->failed = 0;
-	if (r != NULL)
-		freeReplyObject(r);
-	key = ciq_key(&s->keys, "wstats");
-	r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "HGETALL", key, NULL);
-	free(key);
-	if (r != NULL && r->type == REDIS_REPLY_ARRAY) {
-		ps->busy_ms = 0;
-		for (size_t i = 0; i + 1 < r->elements; i += 2) {
-			const char *f = r->element[i]->str, *colon = strrchr(f, ':');
-
-			if (colon != NULL && strcmp(colon, ":busy_ms") == 0)
-				ps->busy_ms += strtoll(r->element[i + 1]->str, NULL, 10);
-		}
-	}
-	if (r != NULL)
-		freeReplyObject(r);
-}
-
-/*
- * Poll the build's progress until it finishes or a limit is reached.
- * Exits itself for the outcomes that leave nothing to report.
- */
-static enum ciq_wait_end
-wait_build(struct ciq_session *s, int no_wait, struct ciq_progress *prog)
-{
-	long long start = ciq_now_ms();
-	long long init = ciq_conf_ms(s->conf, CIQ_K_INIT_TIMEOUT);
-	long long overall = ciq_conf_ms(s->conf, CIQ_K_REPORT_TIMEOUT);
-	long long inactive = ciq_conf_ms(s->conf, CIQ_K_INACTIVE_TIMEOUT);
-	char timeout[32], msg[CIQ_ERRLEN];
-	const char *args[1] = { timeout };
-	struct ciq_backoff wait;
-	int seen = 0, stopped, lost, rc;
-
-	snprintf(timeout, sizeof timeout, "%lld", ciq_conf_ms(s->conf, CIQ_K_TIMEOUT));
-	ciq_backoff_init(&wait, 100, 1000);
-	for (;;) {
-		redisReply *r = ciq_session_run(s, CIQ_S_STATUS, 1, args, NULL, &rc, msg);
-		long long now = ciq_now_ms(), elapsed = now - start, silence;
-		struct ciq_progress_sample ps = { 0 };
-
-		if (r == NULL) {
-			ciq_progress_clear(prog);
-			errx(rc, "%s", msg);
-		}
-		ps.elapsed_ms = elapsed;
-		if (strcmp(ciq_reply_str(r, 0), "vanished") == 0) {
-			ciq_progress_clear(prog);
-			errx(CIQ_EX_VANISHED, "the keys of build '%s' vanished: its meta is gone while "
-			    "other keys remain (evicted or deleted)", s->build);
-		}
-		if (strcmp(ciq_reply_str(r, 0), "none") == 0) {
-			const char *leader = ciq_reply_str(r, 1);
-
-			if (seen || no_wait || elapsed >= init)
-				ciq_progress_clear(prog);
-			if (seen)
-				errx(CIQ_EX_VANISHED, "the keys of build '%s' vanished while waiting: "
-				    "expired, evicted or flushed", s->build);
-			if (no_wait || elapsed >= init) {
-				if (*leader != '\0')
-					errx(CIQ_EX_NOTPOPULATED, "build '%s' was never populated: worker '%s' "
-					    "won the election but did not publish", s->build, leader);
-				errx(CIQ_EX_NOTPOPULATED, "build '%s' was never populated (no worker ran "
-				    "ciq-populate within %s s)", s->build, ciq_conf_get(s->conf, CIQ_K_INIT_TIMEOUT));
-			}
-			freeReplyObject(r);
-			ciq_progress_show(prog, &ps, now);
-			ciq_sleep_ms(ciq_backoff_next(&wait));
-			continue;
-		}
-		seen = 1;
-		ps.published = 1;
-		ps.total = strtoll(ciq_reply_str(r, 1), NULL, 10);
-		ps.queued = strtoll(ciq_reply_str(r, 2), NULL, 10);
-		ps.running = strtoll(ciq_reply_str(r, 3), NULL, 10);
-		ps.processed = strtoll(ciq_reply_str(r, 4), NULL, 10);
-		ps.live = strtoll(ciq_reply_str(r, 5), NULL, 10);
-		silence = strtoll(ciq_reply_str(r, 6), NULL, 10);
-		ps.known = strtoll(ciq_reply_str(r, 7), NULL, 10);
-		/* Stopped: nobody takes the queued tests, nor reclaims lost ones,
-		 * so only running tests whose worker still shows life count. */
-		stopped = strcmp(ciq_reply_str(r, 8), "1") == 0 &&
-		    strcmp(ciq_reply_str(r, 9), "0") == 0;
-		if (silence < 0)
-			silence = elapsed;
-		/* A key that lost its marker: the records cannot be trusted,
-		 * and the counts may never add up. */
-		lost = r->elements > 10;
-		freeReplyObject(r);
-		if (lost)
-			return CIQ_WAIT_DOUBT;
-		if (ps.queued == 0 && ps.running == 0)
-			return CIQ_WAIT_FINISHED;
-		if (stopped)
-			return CIQ_WAIT_STOPPED;
-		if (no_wait)
-			return CIQ_WAIT_NOT_FINISHED;
-		if (silence >= inactive)
-			return CIQ_WAIT_ABANDONED;
-		if (elapsed >= overall)
-			return CIQ_WAIT_TIMED_OUT;
-		if (ciq_progress_due(prog, now)) {
-			progress_stats(s, &ps);
-			ciq_progress_show(prog, &ps, now);
-		}
-		ciq_sleep_ms(ciq_backoff_next(&wait));
-	}
 }
 
 enum file_kind { JUNIT_FILE, MARKDOWN_FILE, FLAKY_FILE };
@@ -292,9 +160,7 @@ parse(int argc, char **argv, struct options *o, struct ciq_conf *conf)
 		{ "slowest", 1, NULL, OPT_SLOWEST },
 		{ "progress", 1, NULL, OPT_PROGRESS },
 		{ "progress-interval", 1, NULL, OPT_PROGRESS_INTERVAL },
-		{ "help", 0, NULL, 'h' },
-		{ "version", 0, NULL, OPT_VERSION },
-		CIQ_CONF_LONGOPTS,
+		CIQ_TOOL_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	char msg[CIQ_ERRLEN], shown[CIQ_ERRLEN];
@@ -329,7 +195,7 @@ parse(int argc, char **argv, struct options *o, struct ciq_conf *conf)
 			o->webhooks[o->nwebhooks++] = optarg;
 			break;
 		case OPT_WEBHOOK_TIMEOUT:
-			o->hook.timeout_ms = seconds("webhook-timeout", optarg, 0);
+			o->hook.timeout_ms = seconds("webhook-timeout", optarg);
 			break;
 		case OPT_WEBHOOK_RETRIES:
 			o->hook.retries = (int)whole("webhook-retries", optarg, 10);
@@ -346,10 +212,7 @@ parse(int argc, char **argv, struct options *o, struct ciq_conf *conf)
 			o->progress = optarg;
 			break;
 		case OPT_PROGRESS_INTERVAL:
-			o->progress_ms = seconds("progress-interval", optarg, 0);
-			break;
-		case OPT_VERSION:
-			ciq_tool_option(&tool, conf, 'V', optarg);
+			o->progress_ms = seconds("progress-interval", optarg);
 			break;
 		default:
 			ciq_tool_option(&tool, conf, c, optarg);
@@ -385,7 +248,10 @@ main(int argc, char **argv)
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_QUEUE, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
 	progress_init(&prog, &o, s.build);
-	end = wait_build(&s, o.no_wait, &prog);
+	if ((rc = ciq_wait_build(&s, o.no_wait, &prog, &end, msg)) != CIQ_EX_OK) {
+		ciq_progress_clear(&prog);
+		errx(rc, "%s", msg);
+	}
 	ciq_progress_clear(&prog);
 	if ((rc = ciq_summary_read(&s, &sum, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);

@@ -9,11 +9,17 @@
 
 #include <stdnoreturn.h>
 
+#include "attach.h"
 #include "conf.h"
+
+#ifndef CIQ_VERSION
+#define CIQ_VERSION "0.0.0"
+#endif
 
 struct ciq_tool {
 	const char *name;   /* "ciq-pop" */
-	const char *usage;  /* the synopsis, "usage: ciq-pop ...\n", as in the man page */
+	const char *usage;  /* all that --help prints: the synopsis as in the man
+	                       page, "usage: ciq-pop ...\n", then "See ciq-pop(1).\n" */
 	const char *output; /* what stdout carries, for "cannot write ...": "the report" */
 };
 
@@ -23,23 +29,8 @@ struct ciq_tool {
 	{ "version", 0, NULL, 'V' }, \
 	CIQ_CONF_LONGOPTS
 
-/* Set up the process: getopt and err(3) name the tool the same way.
- * The arguments are kept as given, for ciq_tool_handover. */
+/* Set up the process: getopt and err(3) name the tool the same way. */
 void ciq_tool_start(char **argv);
-
-/*
- * In the static build (LINK=static), which can load no shared library:
- * when the queue's URL needs one, replace the process with the tool's
- * dynamic build, with the same arguments and environment. A URL needs
- * one for TLS (rediss://: OpenSSL, lib/ssllib.h), or when its host name
- * would be looked up through an NSS module (lib/nsswitch.h). The dynamic
- * build is looked for in ../libexec/ciq/ beside this program, then in the
- * LIBEXECDIR it was built for; when neither runs, the tool exits 78
- * saying where it looked. Returns when nothing is needed, and always in
- * the dynamic build. Call it after the options and before reading any
- * input, so that the input is still there for the dynamic build.
- */
-void ciq_tool_handover(const struct ciq_tool *t, struct ciq_conf *conf);
 
 /* Print the usage (stdout when status is 0, else stderr) and exit. */
 noreturn void ciq_tool_usage(const struct ciq_tool *t, int status);
@@ -58,17 +49,18 @@ void ciq_tool_option(const struct ciq_tool *t, struct ciq_conf *conf, int c, con
 void ciq_tool_ids(const struct ciq_tool *t, int n, char *const *ids);
 
 /*
- * Check and read what ciq-ack and ciq-requeue attach to results: the
- * output (--output) and the runner's JUnit report (--junit, one test
- * only), its testcases encoded for the server with the attempt's result
- * (p, f, s, or r for a requeue) and this worker's id. A usage error
+ * Read what ciq-ack and ciq-requeue attach to the results of ntests
+ * tests (attach.h), for this worker (conf is resolved). A usage error
  * exits 64; a file that cannot be read or is not JUnit exits 65 saying
- * "nothing was <done>". *out and *cases stay NULL without their option;
- * the caller frees them.
+ * "nothing was <done>". Free a with ciq_attach_free.
  */
-void ciq_tool_attachments(const struct ciq_tool *t, struct ciq_conf *conf, int ntests,
+void ciq_tool_attach(const struct ciq_tool *t, struct ciq_conf *conf, int ntests,
     const char *output_path, const char *junit_path, char result, const char *done,
-    char **out, size_t *outlen, char **cases, size_t *caseslen);
+    struct ciq_attach *a);
+
+/* Flush and close stdout; when that fails, say "cannot write <output>"
+ * and exit 70: lost output is never a success. */
+void ciq_tool_close_stdout(const struct ciq_tool *t);
 
 /*
  * The end of a main: stdout is flushed and checked, so lost output is

@@ -1,9 +1,6 @@
 /*
  * backoff.c - jittered exponential delays.
  */
-#include <errno.h>
-#include <time.h>
-
 #include "backoff.h"
 
 void
@@ -23,21 +20,4 @@ ciq_backoff_next(struct ciq_backoff *b)
 	if (b->cur_ms < b->cap_ms)
 		b->cur_ms = b->cur_ms * 2 > b->cap_ms ? b->cap_ms : b->cur_ms * 2;
 	return half + (long long)ciq_prng_below(&b->rng, (uint64_t)(d - half) + 1);
-}
-
-void
-ciq_backoff_reset(struct ciq_backoff *b)
-{
-	b->cur_ms = b->base_ms;
-}
-
-void
-ciq_sleep_ms(long long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-
-	if (ms <= 0)
-		return;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }

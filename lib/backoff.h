@@ -20,10 +20,4 @@ void ciq_backoff_init(struct ciq_backoff *b, long long base_ms, long long cap_ms
 /* The next delay in ms. */
 long long ciq_backoff_next(struct ciq_backoff *b);
 
-/* Start again from the base. */
-void ciq_backoff_reset(struct ciq_backoff *b);
-
-/* Sleep ms milliseconds (EINTR is resumed). */
-void ciq_sleep_ms(long long ms);
-
 #endif

@@ -58,7 +58,7 @@ static const enum kind kinds[CIQ_K_COUNT] = {
 };
 
 const struct ciq_conf_info *
-ciq_conf_info(enum ciq_key k)
+ciq_conf_info(enum ciq_setting_id k)
 {
 	return &info[k];
 }
@@ -89,13 +89,38 @@ ciq_conf_flag(struct ciq_conf *c, int opt, const char *value)
 	return 0;
 }
 
-void
-ciq_conf_put(struct ciq_conf *c, enum ciq_key k, const char *value, const char *source)
+/* Set a slot to a copy of value. */
+static void
+put(struct ciq_conf *c, enum ciq_setting_id k, const char *value, const char *source)
 {
 	free(c->owned[k]);
 	c->owned[k] = ciq_strdup(value);
 	c->set[k].value = c->owned[k];
 	c->set[k].source = source;
+}
+
+/* What the CI provider fills, for each slot. */
+static const enum ciq_ci_field ci_fields[CIQ_K_COUNT] = {
+	[CIQ_K_PROVIDER] = CIQ_CI_PROVIDER, [CIQ_K_BUILD] = CIQ_CI_BUILD,
+	[CIQ_K_WORKER] = CIQ_CI_WORKER, [CIQ_K_WORKERS] = CIQ_CI_WORKERS,
+	[CIQ_K_SEED] = CIQ_CI_SEED, [CIQ_K_RETRY] = CIQ_CI_RETRY,
+	[CIQ_K_BRANCH] = CIQ_CI_BRANCH, [CIQ_K_BUILD_URL] = CIQ_CI_BUILD_URL,
+};
+
+/* Fill the slots still unset with what the CI provider says. */
+static void
+from_provider(struct ciq_conf *c)
+{
+	struct ciq_ci ci;
+
+	ciq_provider_infer(&ci);
+	for (int k = 0; k < CIQ_K_COUNT; k++) {
+		const struct ciq_ci_value *v = &ci.v[ci_fields[k]];
+
+		if (ci_fields[k] != CIQ_CI_NONE && c->set[k].value == NULL && v->value != NULL)
+			put(c, (enum ciq_setting_id)k, v->value, v->source);
+	}
+	ciq_provider_free(&ci);
 }
 
 void
@@ -120,7 +145,7 @@ ciq_conf_resolve(struct ciq_conf *c)
 		c->set[CIQ_K_QUEUE].value = v;
 		c->set[CIQ_K_QUEUE].source = "REDIS_URL";
 	}
-	ciq_provider_infer(c);
+	from_provider(c);
 	/* The seed falls back to the build id, so every worker agrees on it. */
 	if (c->set[CIQ_K_SEED].value == NULL && c->set[CIQ_K_BUILD].value != NULL) {
 		c->set[CIQ_K_SEED].value = c->set[CIQ_K_BUILD].value;
@@ -135,14 +160,14 @@ ciq_conf_resolve(struct ciq_conf *c)
 }
 
 const char *
-ciq_conf_get(const struct ciq_conf *c, enum ciq_key k)
+ciq_conf_get(const struct ciq_conf *c, enum ciq_setting_id k)
 {
 	return c->set[k].value;
 }
 
 /* Name the user should fix: "--timeout" for a flag, else the variable. */
 static const char *
-origin(const struct ciq_conf *c, enum ciq_key k, char *buf, size_t len)
+origin(const struct ciq_conf *c, enum ciq_setting_id k, char *buf, size_t len)
 {
 	const char *s = c->set[k].source;
 
@@ -174,7 +199,7 @@ static const long long mins[CIQ_K_COUNT] = {
 
 /* Parse a numeric slot's value, range checked: see number.h. */
 static int
-parse_num(enum ciq_key k, const char *s, long long *out)
+parse_num(enum ciq_setting_id k, const char *s, long long *out)
 {
 	switch (kinds[k]) {
 	case K_SECONDS:
@@ -207,7 +232,7 @@ valid_id(const char *s)
 /* What a numeric slot takes, for the message about a value that failed
  * with rc: the form first, the range when the form was right. */
 static const char *
-expected(enum ciq_key k, int rc)
+expected(enum ciq_setting_id k, int rc)
 {
 	switch (kinds[k]) {
 	case K_SECONDS:
@@ -232,7 +257,7 @@ expected(enum ciq_key k, int rc)
 }
 
 static int
-check_one(const struct ciq_conf *c, enum ciq_key k, char err[CIQ_ERRLEN])
+check_one(const struct ciq_conf *c, enum ciq_setting_id k, char err[CIQ_ERRLEN])
 {
 	const char *v = c->set[k].value;
 	char where[64];
@@ -271,19 +296,37 @@ check_one(const struct ciq_conf *c, enum ciq_key k, char err[CIQ_ERRLEN])
 	return 0;
 }
 
+/*
+ * "no worker: set CIQ_WORKER or --worker (GitHub Actions has no parallel
+ * index: ...)": how to supply slot k, then why the provider did not.
+ */
+static void
+hint(const struct ciq_conf *c, enum ciq_setting_id k, char err[CIQ_ERRLEN])
+{
+	const char *flag = info[k].flag;
+
+	if (k == CIQ_K_QUEUE)
+		snprintf(err, CIQ_ERRLEN, "no %s: set CIQ_QUEUE, --queue or REDIS_URL", info[k].name);
+	else if (info[k].env == NULL)
+		snprintf(err, CIQ_ERRLEN, "no %s: the CI provider does not expose it", info[k].name);
+	else
+		snprintf(err, CIQ_ERRLEN, "no %s: set %s%s%s%s", info[k].name, info[k].env,
+		    flag != NULL ? " or --" : "", flag != NULL ? flag : "",
+		    ciq_provider_hint(c->set[CIQ_K_PROVIDER].value, ci_fields[k]));
+}
+
 int
 ciq_conf_check(const struct ciq_conf *c, unsigned need, char err[CIQ_ERRLEN])
 {
 	for (int k = 0; k < CIQ_K_COUNT; k++) {
 		if (c->set[k].value == NULL) {
 			if (need & CIQ_NEED(k)) {
-				snprintf(err, CIQ_ERRLEN, "no %s: %s", info[k].name,
-				    ciq_provider_hint(c, (enum ciq_key)k));
+				hint(c, (enum ciq_setting_id)k, err);
 				return -1;
 			}
 			continue;
 		}
-		if (check_one(c, (enum ciq_key)k, err) == -1)
+		if (check_one(c, (enum ciq_setting_id)k, err) == -1)
 			return -1;
 	}
 	return 0;
@@ -294,7 +337,7 @@ ciq_conf_check(const struct ciq_conf *c, unsigned need, char err[CIQ_ERRLEN])
  * scale: 0 when unset or not numeric.
  */
 static long long
-scaled(const struct ciq_conf *c, enum ciq_key k, long long *unit)
+scaled(const struct ciq_conf *c, enum ciq_setting_id k, long long *unit)
 {
 	long long n = 0;
 
@@ -305,7 +348,7 @@ scaled(const struct ciq_conf *c, enum ciq_key k, long long *unit)
 }
 
 long long
-ciq_conf_ms(const struct ciq_conf *c, enum ciq_key k)
+ciq_conf_ms(const struct ciq_conf *c, enum ciq_setting_id k)
 {
 	long long unit, n = scaled(c, k, &unit);
 
@@ -313,7 +356,7 @@ ciq_conf_ms(const struct ciq_conf *c, enum ciq_key k)
 }
 
 long long
-ciq_conf_int(const struct ciq_conf *c, enum ciq_key k)
+ciq_conf_int(const struct ciq_conf *c, enum ciq_setting_id k)
 {
 	long long unit, n = scaled(c, k, &unit);
 
@@ -321,7 +364,7 @@ ciq_conf_int(const struct ciq_conf *c, enum ciq_key k)
 }
 
 double
-ciq_conf_double(const struct ciq_conf *c, enum ciq_key k)
+ciq_conf_double(const struct ciq_conf *c, enum ciq_setting_id k)
 {
 	long long unit, n = scaled(c, k, &unit);
 

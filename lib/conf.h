@@ -15,7 +15,7 @@
 #include "errlen.h"
 
 /* One slot per setting. The order is the order ciq-env prints them in. */
-enum ciq_key {
+enum ciq_setting_id {
 	CIQ_K_PROVIDER,          /* detected CI provider, or unset outside CI */
 	CIQ_K_QUEUE,             /* redis://, rediss:// or unix:// URL */
 	CIQ_K_BUILD,             /* id shared by every worker of one build */
@@ -66,7 +66,7 @@ struct ciq_conf_info {
 	int secret;           /* printed as *** */
 };
 
-const struct ciq_conf_info *ciq_conf_info(enum ciq_key k);
+const struct ciq_conf_info *ciq_conf_info(enum ciq_setting_id k);
 
 /*
  * Long-option values for the settings every tool accepts: a main puts
@@ -118,7 +118,7 @@ int ciq_conf_flag(struct ciq_conf *c, int opt, const char *value);
 void ciq_conf_resolve(struct ciq_conf *c);
 
 /* Value of a slot, or NULL. */
-const char *ciq_conf_get(const struct ciq_conf *c, enum ciq_key k);
+const char *ciq_conf_get(const struct ciq_conf *c, enum ciq_setting_id k);
 
 /*
  * Validate what a tool needs. need is a bitmask of (1 << CIQ_K_*) that must
@@ -128,12 +128,9 @@ const char *ciq_conf_get(const struct ciq_conf *c, enum ciq_key k);
 int ciq_conf_check(const struct ciq_conf *c, unsigned need, char err[CIQ_ERRLEN]);
 
 /* Numeric slots, already checked by ciq_conf_check. Seconds come back in ms. */
-long long ciq_conf_ms(const struct ciq_conf *c, enum ciq_key k);
-long long ciq_conf_int(const struct ciq_conf *c, enum ciq_key k);
-double ciq_conf_double(const struct ciq_conf *c, enum ciq_key k);
-
-/* Set a slot by hand (used by provider inference); value is copied. */
-void ciq_conf_put(struct ciq_conf *c, enum ciq_key k, const char *value, const char *source);
+long long ciq_conf_ms(const struct ciq_conf *c, enum ciq_setting_id k);
+long long ciq_conf_int(const struct ciq_conf *c, enum ciq_setting_id k);
+double ciq_conf_double(const struct ciq_conf *c, enum ciq_setting_id k);
 
 #define CIQ_NEED(k) (1u << (k))
 #define CIQ_NEED_QUEUE  (CIQ_NEED(CIQ_K_QUEUE) | CIQ_NEED(CIQ_K_BUILD))

@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "backoff.h"
+#include "clock.h"
 #include "conn.h"
 
 /* The most bytes one read takes from the server. */

@@ -1,7 +1,6 @@
 /*
  * heartbeat.c - the loop's log, and the process that beats for it.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <search.h>
@@ -9,244 +8,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "exit.h"
+#include "hblog.h"
 #include "heartbeat.h"
 #include "session.h"
-#include "transport.h"
 
 /* How often the loop and the log are looked at. */
 #define WATCH_MS 100
 /* Read bytes of the log are given back to the file system in chunks of
  * at least this much, once nothing read is held any more. */
 #define PUNCH_MIN 16384
-
-/*
- * The directory of the logs, made if need be. It must be ours and closed
- * to others: a directory someone else made under /tmp is not used.
- * NULL when there is no such directory, with errno set and, when err is
- * not NULL, a message in it naming the directory.
- */
-static char *
-log_dir(int make, char *err)
-{
-	const char *base = getenv("XDG_RUNTIME_DIR");
-	uid_t uid = getuid();
-	struct stat st;
-	char *dir;
-	int r;
-
-	if (base == NULL || *base == '\0')
-		base = getenv("TMPDIR");
-	if (base == NULL || *base == '\0')
-		base = "/tmp";
-	dir = ciq_malloc(strlen(base) + 32);
-	sprintf(dir, "%s/ciq-%u", base, (unsigned)uid);
-	if ((r = lstat(dir, &st)) == -1 && errno == ENOENT && make) {
-		if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-			goto fail;
-		r = lstat(dir, &st);
-	}
-	if (r == -1)
-		goto fail;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077) != 0) {
-		const char *why = !S_ISDIR(st.st_mode) ? "is not a directory" :
-		    st.st_uid != uid ? "belongs to another user" : "is open to others";
-
-		if (err != NULL)
-			snprintf(err, CIQ_ERRLEN, "the log directory '%.160s' %s (mode %03o; it must be "
-			    "a directory of this user with mode 700)", dir, why, (unsigned)(st.st_mode & 0777));
-		free(dir);
-		errno = EPERM;
-		return NULL;
-	}
-	return dir;
-fail:
-	if (err != NULL)
-		snprintf(err, CIQ_ERRLEN, "the log directory '%.160s': %s", dir, strerror(errno));
-	free(dir);
-	return NULL;
-}
-
-/* The log of this worker's loop with pid loop, in a new string; NULL
- * (errno set, and a message in err when not NULL) when its directory is
- * unusable. */
-static char *
-log_path(const struct ciq_conf *c, pid_t loop, int make, char *err)
-{
-	const char *parts[4];
-	unsigned long long h = 0xcbf29ce484222325ull;   /* FNV-1a */
-	char *dir = log_dir(make, err), *path;
-
-	if (dir == NULL)
-		return NULL;
-	parts[0] = ciq_conf_get(c, CIQ_K_QUEUE);
-	parts[1] = ciq_conf_get(c, CIQ_K_NAMESPACE);
-	parts[2] = ciq_conf_get(c, CIQ_K_BUILD);
-	parts[3] = ciq_conf_get(c, CIQ_K_WORKER);
-	for (int i = 0; i < 4; i++) {
-		for (const char *p = parts[i] ? parts[i] : ""; *p; p++)
-			h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-		h = (h ^ '\n') * 0x100000001b3ull;
-	}
-	path = ciq_malloc(strlen(dir) + 48);
-	sprintf(path, "%s/hb-%016llx-%d", dir, h, (int)loop);
-	free(dir);
-	return path;
-}
-
-/*
- * Remove the logs that killed loops left behind: those whose loop is gone
- * and whose lock nobody holds (their heartbeat was killed too, or they
- * could not tell it). The lock is taken first, so no heartbeat has the
- * log while it goes, and a live loop's log is never touched.
- */
-static void
-sweep(void)
-{
-	char *dir = log_dir(0, NULL), *path, *end;
-	struct dirent *e;
-	const char *dash;
-	DIR *d;
-	long pid;
-	int fd;
-
-	if (dir == NULL)
-		return;
-	if ((d = opendir(dir)) == NULL) {
-		free(dir);
-		return;
-	}
-	while ((e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, "hb-", 3) != 0 || (dash = strrchr(e->d_name, '-')) == NULL)
-			continue;
-		errno = 0;
-		pid = strtol(dash + 1, &end, 10);
-		if (*end != '\0' || errno != 0 || pid <= 0 || kill((pid_t)pid, 0) == 0 ||
-		    errno != ESRCH)
-			continue;
-		path = ciq_malloc(strlen(dir) + strlen(e->d_name) + 2);
-		sprintf(path, "%s/%s", dir, e->d_name);
-		if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) != -1) {
-			if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-				unlink(path);
-			close(fd);
-		}
-		free(path);
-	}
-	closedir(d);
-	free(dir);
-}
-
-/*
- * Whether id may go in the log as a line of its own: an empty one would
- * read as "every test" ("-" alone), and one with a newline as two lines.
- * No test has either (ciq-populate reads one id a line and refuses empty
- * ones): such an id is never written.
- */
-static int
-loggable(const char *id)
-{
-	return *id != '\0' && strchr(id, '\n') == NULL;
-}
-
-/* Append one line per id, mark then the id (a lone mark when n < 0), in
- * one write: appends from several processes never interleave. Ids that
- * are not loggable are left out. */
-static int
-append(int fd, char mark, int n, const char **ids)
-{
-	size_t len = n < 0 ? 2 : 0, at = 0;
-	char *buf;
-	ssize_t w;
-
-	for (int i = 0; i < n; i++)
-		if (loggable(ids[i]))
-			len += strlen(ids[i]) + 2;
-	if (len == 0)
-		return 0;
-	buf = ciq_malloc(len);
-	if (n < 0) {
-		buf[at++] = mark;
-		buf[at++] = '\n';
-	}
-	for (int i = 0; i < n; i++) {
-		size_t l = strlen(ids[i]);
-
-		if (!loggable(ids[i]))
-			continue;
-
-		buf[at++] = mark;
-		memcpy(buf + at, ids[i], l);
-		at += l;
-		buf[at++] = '\n';
-	}
-	w = write(fd, buf, len);
-	free(buf);
-	return w == (ssize_t)len ? 0 : -1;
-}
-
-int
-ciq_heartbeat_hold(const struct ciq_conf *c, pid_t loop, int n, const char **ids,
-    int *lock, char err[CIQ_ERRLEN])
-{
-	char *path = log_path(c, loop, 1, err);
-	int fd, saved;
-
-	if (path == NULL)
-		return -1;
-	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
-		saved = errno;
-		snprintf(err, CIQ_ERRLEN, "cannot open the log '%.160s': %s", path, strerror(saved));
-		free(path);
-		errno = saved;
-		return -1;
-	}
-	/* The ids first: a heartbeat started now reads them from the log. */
-	if (append(fd, '+', n, ids) == -1) {
-		saved = errno;
-		snprintf(err, CIQ_ERRLEN, "cannot write the log '%.160s': %s", path, strerror(saved));
-		goto fail;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-		free(path);
-		*lock = fd;
-		return 0;
-	}
-	saved = errno;
-	if (saved == EWOULDBLOCK) {
-		free(path);
-		close(fd);
-		return 1;
-	}
-	snprintf(err, CIQ_ERRLEN, "cannot lock the log '%.160s': %s", path, strerror(saved));
-fail:
-	free(path);
-	close(fd);
-	errno = saved;
-	return -1;
-}
-
-void
-ciq_heartbeat_done(const struct ciq_conf *c, int n, const char **ids)
-{
-	char *path = log_path(c, getppid(), 0, NULL);
-	int fd;
-
-	if (path == NULL)
-		return;
-	/* No log, no heartbeat: nothing to tell. */
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) != -1) {
-		append(fd, '-', n, ids);
-		close(fd);
-	}
-	free(path);
-}
 
 /* The heartbeat's state. The held ids are a search tree of strings. */
 struct beat {
@@ -327,17 +103,25 @@ held_ids(struct beat *b)
 	return walked;
 }
 
-/* Apply one line of the log. Lines that are neither are skipped: the
- * tail of a line cut by a punched hole, or an id with a newline. */
+/* Apply one line of the log (hblog.h). */
 static void
 apply(struct beat *b, const char *line)
 {
-	if (line[0] == '+' && line[1] != '\0')
-		hold(b, line + 1);
-	else if (line[0] == '-' && line[1] != '\0')
-		let_go(b, line + 1);
-	else if (line[0] == '-')
+	const char *id;
+
+	switch (ciq_hblog_parse(line, &id)) {
+	case CIQ_HBLOG_HOLD:
+		hold(b, id);
+		break;
+	case CIQ_HBLOG_DONE:
+		let_go(b, id);
+		break;
+	case CIQ_HBLOG_DONE_ALL:
 		let_go_all(b);
+		break;
+	case CIQ_HBLOG_SKIP:
+		break;
+	}
 }
 
 /* Apply every whole line appended since the last call. */
@@ -451,28 +235,37 @@ nap(long long ms)
 		nanosleep(&ts, NULL);
 }
 
-int
-ciq_heartbeat_run(struct ciq_conf *conf, const struct ciq_watch *loop,
+/*
+ * Be the heartbeat of the loop, on the log whose lock descriptor this
+ * process holds: read the log, beat every beat_ms while a test is held,
+ * and when the loop dies or SIGTERM comes, give back the tests still
+ * held, remove the log and return. First it removes the logs that loops
+ * killed with their heartbeat left behind. The connection (as conf says) is
+ * opened at the first beat and closed whenever nothing is held. Returns
+ * 0, or -1 when the tests could not be given back (they then age out as
+ * for a lost machine).
+ */
+static int
+run(struct ciq_conf *conf, const struct ciq_proc *loop,
     long long beat_ms, int lock)
 {
 	struct beat b = { .conf = conf, .fd = lock, .cap = 4096 };
 	long long due = 0;
 	struct sigaction sa;
-	char *path;
 	int ret = 0;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	b.buf = ciq_malloc(b.cap);
-	sweep();
+	ciq_hblog_sweep();
 	/* A heartbeat after one that died reads from the first bytes kept. */
 	if ((b.off = lseek(lock, 0, SEEK_DATA)) == -1)
 		b.off = 0;
 	b.punched = b.off;
 	for (;;) {
 		long long now, wait;
-		int alive = ciq_watch_alive(loop);
+		int alive = ciq_proc_alive(loop);
 
 		consume(&b);
 		if (!alive || stopped) {
@@ -510,11 +303,54 @@ ciq_heartbeat_run(struct ciq_conf *conf, const struct ciq_watch *loop,
 	if (b.open)
 		ciq_session_close(&b.session);
 	/* Removed while the lock is held: no pop of this loop can come now. */
-	if ((path = log_path(conf, loop->pid, 0, NULL)) != NULL) {
-		unlink(path);
-		free(path);
-	}
+	ciq_hblog_remove(conf, loop->pid);
 	free(b.buf);
 	close(lock);
 	return ret;
+}
+
+int
+ciq_heartbeat_start(struct ciq_conf *conf, pid_t loop_pid, int n, const char **ids,
+    char err[CIQ_ERRLEN])
+{
+	struct ciq_proc loop;
+	long long beat;
+	pid_t pid;
+	int lock, fd;
+
+	switch (ciq_hblog_hold(conf, loop_pid, n, ids, &lock, err)) {
+	case 1:
+		return 0;
+	case -1:
+		return CIQ_HEARTBEAT_UNTOLD;
+	}
+	/* The loop is waiting on us: it lives, and its start time is read. */
+	if (ciq_proc_init(&loop, loop_pid) == -1 || (pid = fork()) == -1) {
+		snprintf(err, CIQ_ERRLEN, "%s", strerror(errno));
+		close(lock);
+		return CIQ_HEARTBEAT_UNSTARTED;
+	}
+	if (pid > 0) {
+		close(lock);
+		return 0;
+	}
+	setsid();
+	if (dup2(lock, 3) == -1)
+		_exit(1);
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	/* One call where the kernel has it (Linux 5.9), not a thousand. */
+	if (close_range(4, ~0u, 0) == -1)
+		for (int i = 4; i < 1024; i++)
+			close(i);
+	/* Three beats fit in a timeout, so one late beat loses nothing. */
+	beat = ciq_conf_ms(conf, CIQ_K_HEARTBEAT);
+	if (beat > ciq_conf_ms(conf, CIQ_K_TIMEOUT) / 3)
+		beat = ciq_conf_ms(conf, CIQ_K_TIMEOUT) / 3;
+	run(conf, &loop, beat > 10 ? beat : 10, 3);
+	/* No exit handlers: they belong to the process that forked. */
+	_exit(0);
 }

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
-#include "capture.h"
+#include "readfile.h"
 #include "idlist.h"
 #include "prng.h"
 #include "sha256.h"
@@ -109,7 +109,7 @@ ciq_idlist_read(struct ciq_idlist *l, int fd, const char *name, char err[CIQ_ERR
 	size_t len, line = 0;
 	char *buf, *p, *end, *nl;
 
-	if (ciq_capture_all(fd, name, SIZE_MAX, &buf, &len, err) == -1)
+	if (ciq_readfile_fd(fd, name, SIZE_MAX, &buf, &len, err) == -1)
 		return -1;
 	/* A last line without a newline gets one (the spare byte), so every
 	 * id ends in place. */

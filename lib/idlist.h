@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "conf.h"
+#include "errlen.h"
 
 #define CIQ_ID_MAX 65536
 

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
-#include "capture.h"
+#include "readfile.h"
 #include "junitxml.h"
 
 /* What an open element is to the reader. */
@@ -679,7 +679,7 @@ ciq_junitxml_read(const char *path, struct ciq_cases *out, char err[CIQ_ERRLEN])
 		snprintf(err, CIQ_ERRLEN, "cannot open '%s': %s", path, strerror(errno));
 		return -1;
 	}
-	rc = ciq_capture_all(fd, path, CIQ_JUNITXML_FILE_MAX, &buf, &n, err);
+	rc = ciq_readfile_fd(fd, path, CIQ_JUNITXML_FILE_MAX, &buf, &n, err);
 	if (fd != 0)
 		close(fd);
 	if (rc == -1)

@@ -39,7 +39,7 @@
 #include <stddef.h>
 
 #include "cases.h"
-#include "conf.h"
+#include "errlen.h"
 
 /* The largest report read: a larger file is refused. */
 #define CIQ_JUNITXML_FILE_MAX (256L * 1024 * 1024)

@@ -13,7 +13,7 @@
 
 #include <stdio.h>
 
-#include "conf.h"
+#include "errlen.h"
 
 struct ciq_outfile {
 	FILE *f;       /* write the content here */

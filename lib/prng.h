@@ -8,6 +8,8 @@
 #ifndef CIQ_PRNG_H
 #define CIQ_PRNG_H
 
+#include <stddef.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ciq_prng {

@@ -13,7 +13,8 @@
 #include <strings.h>
 
 #include "alloc.h"
-#include "conf.h"
+#include "errlen.h"
+#include "number.h"
 #include "provider.h"
 
 #define ALT 2 /* variables per column */
@@ -26,7 +27,7 @@ enum retry_rule {
 };
 
 struct provider {
-	const char *name;         /* value of CIQ_K_PROVIDER */
+	const char *name;         /* value of CIQ_CI_PROVIDER */
 	const char *title;        /* the provider's own name, for hints */
 	const char *detect;       /* variable that identifies the provider */
 	const char *is;           /* its value (any case), or NULL: set at all */
@@ -131,20 +132,22 @@ env(const char *name)
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
-/* A non-negative decimal integer, or -1. */
+static void
+put(struct ciq_ci *ci, enum ciq_ci_field f, char *value, const char *source)
+{
+	ci->v[f].value = value;
+	ci->v[f].source = source;
+}
+
+/* A whole number of a provider's variable (lib/number.h), or -1. */
 static long
 number(const char *s)
 {
-	long n = 0;
+	long long n;
 
-	if (s == NULL || *s == '\0')
+	if (s == NULL || ciq_number_whole(s, 0, 100000000, &n) != CIQ_NUMBER_OK)
 		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || n > 100000000)
-			return -1;
-		n = n * 10 + (*s - '0');
-	}
-	return n;
+	return (long)n;
 }
 
 /*
@@ -182,45 +185,43 @@ lookup(const char *spec)
 	return ciq_strdup(out);
 }
 
-/* Fill slot k from the first spec that has a value other than reject. */
+/* Set field f from the first spec that has a value other than reject. */
 static void
-fill(struct ciq_conf *c, enum ciq_key k, const char *const spec[ALT], const char *reject)
+fill(struct ciq_ci *ci, enum ciq_ci_field f, const char *const spec[ALT], const char *reject)
 {
 	char *v;
 
-	for (int i = 0; i < ALT && spec[i] != NULL && c->set[k].value == NULL; i++) {
+	for (int i = 0; i < ALT && spec[i] != NULL && ci->v[f].value == NULL; i++) {
 		if ((v = lookup(spec[i])) != NULL &&
 		    (reject == NULL || strcmp(v, reject) != 0))
-			ciq_conf_put(c, k, v, spec[i]);
+			put(ci, f, ciq_strdup(v), spec[i]);
 		free(v);
 	}
 }
 
 /* The worker index, 0-based; an index that is not one stays unset. */
 static void
-fill_worker(struct ciq_conf *c, const struct provider *p)
+fill_worker(struct ciq_ci *ci, const struct provider *p)
 {
 	char buf[24];
 	long n;
 
-	if (p->worker == NULL || c->set[CIQ_K_WORKER].value != NULL)
+	if (p->worker == NULL)
 		return;
 	if ((n = number(env(p->worker)) - p->base) < 0)
 		return;
 	snprintf(buf, sizeof buf, "%ld", n);
-	ciq_conf_put(c, CIQ_K_WORKER, buf, p->worker);
+	put(ci, CIQ_CI_WORKER, ciq_strdup(buf), p->worker);
 }
 
 static void
-fill_retry(struct ciq_conf *c, const struct provider *p)
+fill_retry(struct ciq_ci *ci, const struct provider *p)
 {
 	const char *v = p->retry != NULL ? env(p->retry) : NULL;
 	int yes = 0;
 
-	if (c->set[CIQ_K_RETRY].value != NULL)
-		return;
 	if (v == NULL) {
-		ciq_conf_put(c, CIQ_K_RETRY, "false", p->detect);
+		put(ci, CIQ_CI_RETRY, ciq_strdup("false"), p->detect);
 		return;
 	}
 	switch (p->rule) {
@@ -236,7 +237,7 @@ fill_retry(struct ciq_conf *c, const struct provider *p)
 	case RETRY_NONE:
 		break;
 	}
-	ciq_conf_put(c, CIQ_K_RETRY, yes ? "true" : "false", p->retry);
+	put(ci, CIQ_CI_RETRY, ciq_strdup(yes ? "true" : "false"), p->retry);
 }
 
 static const struct provider *
@@ -258,22 +259,30 @@ detect(void)
 }
 
 void
-ciq_provider_infer(struct ciq_conf *c)
+ciq_provider_infer(struct ciq_ci *ci)
 {
 	const struct provider *p = detect();
 
+	memset(ci, 0, sizeof *ci);
 	if (p == NULL)
 		return;
-	if (c->set[CIQ_K_PROVIDER].value == NULL)
-		ciq_conf_put(c, CIQ_K_PROVIDER, p->name, p->detect);
-	fill(c, CIQ_K_BUILD, p->build, NULL);
-	fill_worker(c, p);
-	fill(c, CIQ_K_WORKERS, p->workers, NULL);
+	put(ci, CIQ_CI_PROVIDER, ciq_strdup(p->name), p->detect);
+	fill(ci, CIQ_CI_BUILD, p->build, NULL);
+	fill_worker(ci, p);
+	fill(ci, CIQ_CI_WORKERS, p->workers, NULL);
 	/* A symbolic ref is the same in every build: no seed at all is better. */
-	fill(c, CIQ_K_SEED, p->seed, "HEAD");
-	fill_retry(c, p);
-	fill(c, CIQ_K_BRANCH, p->branch, NULL);
-	fill(c, CIQ_K_BUILD_URL, p->build_url, NULL);
+	fill(ci, CIQ_CI_SEED, p->seed, "HEAD");
+	fill_retry(ci, p);
+	fill(ci, CIQ_CI_BRANCH, p->branch, NULL);
+	fill(ci, CIQ_CI_BUILD_URL, p->build_url, NULL);
+}
+
+void
+ciq_provider_free(struct ciq_ci *ci)
+{
+	for (int f = 0; f < CIQ_CI_COUNT; f++)
+		free(ci->v[f].value);
+	memset(ci, 0, sizeof *ci);
 }
 
 static const struct provider *
@@ -285,58 +294,41 @@ find(const char *name)
 	return NULL;
 }
 
-/*
- * The hint names the setting, then why the provider did not fill it. The
- * sentence lives in a static buffer, valid until the next call.
- */
+/* The hint lives in a static buffer, valid until the next call. */
 const char *
-ciq_provider_hint(const struct ciq_conf *c, enum ciq_key k)
+ciq_provider_hint(const char *provider, enum ciq_ci_field f)
 {
 	static char buf[CIQ_ERRLEN];
-	const struct ciq_conf_info *in = ciq_conf_info(k);
-	const struct provider *p = find(c->set[CIQ_K_PROVIDER].value);
+	const struct provider *p = find(provider);
 	const char *var, *v;
-	size_t n;
 
-	if (k == CIQ_K_QUEUE)
-		return "set CIQ_QUEUE, --queue or REDIS_URL";
-	if (in->env == NULL)
-		return "the CI provider does not expose it";
-	snprintf(buf, sizeof buf, "set %s", in->env);
-	if (in->flag != NULL)
-		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " or --%s", in->flag);
-	n = strlen(buf);
-	if (p == NULL) {
-		snprintf(buf + n, sizeof buf - n, " (no CI provider detected)");
-		return buf;
-	}
-	switch (k) {
-	case CIQ_K_BUILD:
+	if (p == NULL)
+		return " (no CI provider detected)";
+	switch (f) {
+	case CIQ_CI_BUILD:
 		var = p->build[0];
 		break;
-	case CIQ_K_WORKER:
+	case CIQ_CI_WORKER:
 		var = p->worker;
 		break;
-	case CIQ_K_WORKERS:
+	case CIQ_CI_WORKERS:
 		var = p->workers[0];
 		break;
-	case CIQ_K_SEED:
+	case CIQ_CI_SEED:
 		var = p->seed[0];
 		break;
 	default:
-		return buf;
+		return "";
 	}
-	if (var == NULL && k == CIQ_K_WORKER)
-		snprintf(buf + n, sizeof buf - n, " (%s has no parallel index: %s)",
-		    p->title, p->no_index);
+	if (var == NULL && f == CIQ_CI_WORKER)
+		snprintf(buf, sizeof buf, " (%s has no parallel index: %s)", p->title, p->no_index);
 	else if (var == NULL)
-		snprintf(buf + n, sizeof buf - n, " (%s does not expose it)", p->title);
+		snprintf(buf, sizeof buf, " (%s does not expose it)", p->title);
 	else if ((v = env(var)) == NULL)
-		snprintf(buf + n, sizeof buf - n, " (%s did not set %s)", p->title, var);
-	else if (k == CIQ_K_WORKER)
-		snprintf(buf + n, sizeof buf - n, " (%s='%.32s' is not a %d-based index)",
-		    var, v, p->base);
+		snprintf(buf, sizeof buf, " (%s did not set %s)", p->title, var);
+	else if (f == CIQ_CI_WORKER)
+		snprintf(buf, sizeof buf, " (%s='%.32s' is not a %d-based index)", var, v, p->base);
 	else
-		snprintf(buf + n, sizeof buf - n, " (%s='%.32s' is not usable)", var, v);
+		snprintf(buf, sizeof buf, " (%s='%.32s' is not usable)", var, v);
 	return buf;
 }

@@ -42,18 +42,6 @@ static const struct script scripts[CIQ_S_COUNT] = {
 	[CIQ_S_HEARTBEAT] = SCRIPT(heartbeat),
 };
 
-const char *
-ciq_script_source(enum ciq_script s)
-{
-	return scripts[s].source;
-}
-
-const char *
-ciq_script_sha(enum ciq_script s)
-{
-	return scripts[s].sha;
-}
-
 redisReply *
 ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k, enum ciq_script s,
     const char *worker, int argc, const char **argv, const size_t *lens)

@@ -46,8 +46,4 @@ redisReply *ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k,
     enum ciq_script s, const char *worker, int argc, const char **argv,
     const size_t *lens);
 
-/* The script's source and SHA1, for tests and tools. */
-const char *ciq_script_source(enum ciq_script s);
-const char *ciq_script_sha(enum ciq_script s);
-
 #endif

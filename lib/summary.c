@@ -149,27 +149,41 @@ struct pages {
 	size_t n;
 };
 
-/* Walk hash name with HSCAN, keeping every page. */
+/*
+ * Walk hash name with HSCAN, count fields a page: each(arg, field, value)
+ * for every pair. The pages are freed as the walk goes on, or kept in
+ * keep when the caller holds on to what each() saw (keep may be NULL).
+ */
 static int
-scan(struct reader *rd, const char *name, const char *count, struct pages *p)
+scan(struct reader *rd, const char *name, const char *count,
+    void (*each)(void *, const redisReply *, const redisReply *), void *arg, struct pages *keep)
 {
 	char cursor[32] = "0";
 
 	do {
 		const char *args[3] = { cursor, "COUNT", count };
 		redisReply *r = cmd(rd, "HSCAN", name, 3, args);
+		const redisReply *kv;
 
 		if (r == NULL)
 			return -1;
-		p->v = ciq_realloc(p->v, (p->n + 1) * sizeof *p->v);
-		p->v[p->n++] = r;
 		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 		    r->element[1]->type != REDIS_REPLY_ARRAY) {
 			snprintf(rd->err, CIQ_ERRLEN, "HSCAN %s: unexpected reply", name);
 			rd->rc = CIQ_EX_SOFTWARE;
+			freeReplyObject(r);
 			return -1;
 		}
+		kv = r->element[1];
+		for (size_t i = 0; i + 1 < kv->elements; i += 2)
+			each(arg, kv->element[i], kv->element[i + 1]);
 		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+		if (keep != NULL) {
+			keep->v = ciq_realloc(keep->v, (keep->n + 1) * sizeof *keep->v);
+			keep->v[keep->n++] = r;
+		} else {
+			freeReplyObject(r);
+		}
 	} while (strcmp(cursor, "0") != 0);
 	return 0;
 }
@@ -230,47 +244,18 @@ find(const struct ciq_summary *sum, const redisReply *r)
 	return r->type == REDIS_REPLY_STRING ? ciq_summary_find(sum, r->str, r->len) : NULL;
 }
 
-/*
- * Walk the cases hash a few entries at a time (each may be up to
- * CIQ_CASES_MAX), decoding each page into the records before the next.
- * A value that does not decode (written by another version) is passed
- * over: the cases are detail, and the unit's result stands without them.
- */
-static int
-read_cases(struct reader *rd, struct ciq_summary *sum)
+/* The runner's testcases of a unit (each value up to CIQ_CASES_MAX). */
+static void
+store_cases(void *arg, const redisReply *k, const redisReply *v)
 {
-	char cursor[32] = "0";
+	struct ciq_test *rec = find(arg, k);
+	struct ciq_cases c;
 
-	do {
-		const char *args[3] = { cursor, "COUNT", "10" };
-		redisReply *r = cmd(rd, "HSCAN", "cases", 3, args);
-		const redisReply *kv;
-
-		if (r == NULL)
-			return -1;
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-		    r->element[1]->type != REDIS_REPLY_ARRAY) {
-			snprintf(rd->err, CIQ_ERRLEN, "HSCAN cases: unexpected reply");
-			rd->rc = CIQ_EX_SOFTWARE;
-			freeReplyObject(r);
-			return -1;
-		}
-		kv = r->element[1];
-		for (size_t i = 0; i + 1 < kv->elements; i += 2) {
-			struct ciq_test *rec = find(sum, kv->element[i]);
-			const redisReply *v = kv->element[i + 1];
-			struct ciq_cases c;
-
-			memset(&c, 0, sizeof c);
-			if (rec == NULL || rec->cases != NULL || v->type != REDIS_REPLY_STRING ||
-			    ciq_cases_decode(v->str, v->len, &c) == -1)
-				continue;
-			rec->cases = ciq_memdup(&c, sizeof c);
-		}
-		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-		freeReplyObject(r);
-	} while (strcmp(cursor, "0") != 0);
-	return 0;
+	memset(&c, 0, sizeof c);
+	if (rec == NULL || rec->cases != NULL || v->type != REDIS_REPLY_STRING ||
+	    ciq_cases_decode(v->str, v->len, &c) == -1)
+		return;
+	rec->cases = ciq_memdup(&c, sizeof c);
 }
 
 /* Workers in a natural order: 2 before 10. */
@@ -435,89 +420,13 @@ ciq_summary_doubt(const struct ciq_summary *sum)
 	return sum->nlost > 0 || sum->processed < sum->total;
 }
 
-int
-ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ERRLEN])
+/* What the queue, the reservations and the sets and hashes of counts
+ * say of each record. */
+static void
+mark_records(struct ciq_summary *sum, const redisReply *queue, const redisReply *running,
+    const redisReply *owner, const redisReply *flaky, const redisReply *requeues,
+    const redisReply *reclaims)
 {
-	struct reader rd = { s, CIQ_EX_OK, err };
-	redisReply *meta = NULL, *stats = NULL, *requeues = NULL, *reclaims = NULL, *flaky = NULL,
-	    *queue = NULL, *running = NULL, *owner = NULL, *wstats = NULL, *workers = NULL,
-	    *now = NULL;
-	struct pages results = { NULL, 0 }, outputs = { NULL, 0 };
-	struct refs refs = { NULL, 0, 0 };
-	const char *all[2] = { "0", "-1" }, *scores[3] = { "0", "-1", "WITHSCORES" };
-	const redisReply *created;
-
-	memset(sum, 0, sizeof *sum);
-	sum->created_ms = sum->end_ms = sum->wall_ms = -1;
-	sum->utilisation = -1;
-	if ((meta = cmd(&rd, "HGETALL", "meta", 0, NULL)) == NULL)
-		goto out;
-	if (meta->elements == 0) {
-		snprintf(err, CIQ_ERRLEN, "the keys of build '%s' are gone: expired, evicted or flushed",
-		    s->build);
-		rd.rc = CIQ_EX_VANISHED;
-		goto out;
-	}
-	sum->total = num(field(meta, "total"));
-	sum->seed = dupstr(field(meta, "seed"));
-	sum->order = dupstr(field(meta, "order"));
-	sum->leader = dupstr(field(meta, "leader"));
-	if ((created = field(meta, "created_ms")) != NULL)
-		sum->created_ms = num(created);
-	if ((now = cmd(&rd, "TIME", NULL, 0, NULL)) == NULL)
-		goto out;
-	if (now->type == REDIS_REPLY_ARRAY && now->elements == 2)
-		sum->now_ms = num(now->element[0]) * 1000 + num(now->element[1]) / 1000;
-	if ((stats = cmd(&rd, "HGETALL", "stats", 0, NULL)) == NULL ||
-	    (requeues = cmd(&rd, "HGETALL", "requeues", 0, NULL)) == NULL ||
-	    (reclaims = cmd(&rd, "HGETALL", "reclaims", 0, NULL)) == NULL ||
-	    (flaky = cmd(&rd, "SMEMBERS", "flaky", 0, NULL)) == NULL ||
-	    (queue = cmd(&rd, "LRANGE", "queue", 2, all)) == NULL ||
-	    (running = cmd(&rd, "ZRANGE", "running", 3, scores)) == NULL ||
-	    (owner = cmd(&rd, "HGETALL", "owner", 0, NULL)) == NULL ||
-	    (wstats = cmd(&rd, "HGETALL", "wstats", 0, NULL)) == NULL ||
-	    (workers = cmd(&rd, "ZRANGE", "workers", 3, scores)) == NULL)
-		goto out;
-	sum->released = num(field(stats, "released"));
-	read_mismatches(sum, meta);
-	if (scan(&rd, "results", "1000", &results) == -1)
-		goto out;
-
-	/* Every id the build knows of gets a record. */
-	for (size_t p = 0; p < results.n; p++) {
-		const redisReply *kv = results.v[p]->element[1];
-
-		for (size_t i = 0; i + 1 < kv->elements; i += 2)
-			ref(&refs, kv->element[i]);
-	}
-	for (size_t i = 0; i < queue->elements; i++)
-		ref(&refs, queue->element[i]);
-	for (size_t i = 0; i + 1 < running->elements; i += 2)
-		ref(&refs, running->element[i]);
-	for (size_t i = 0; i < flaky->elements; i++)
-		ref(&refs, flaky->element[i]);
-	for (size_t i = 0; i + 1 < requeues->elements; i += 2)
-		ref(&refs, requeues->element[i]);
-	for (size_t i = 0; i + 1 < reclaims->elements; i += 2)
-		ref(&refs, reclaims->element[i]);
-	make_records(sum, &refs);
-
-	for (size_t p = 0; p < results.n; p++) {
-		const redisReply *kv = results.v[p]->element[1];
-
-		for (size_t i = 0; i + 1 < kv->elements; i += 2) {
-			struct ciq_test *rec = find(sum, kv->element[i]);
-
-			if (rec == NULL || kv->element[i + 1]->type != REDIS_REPLY_STRING)
-				continue;
-			parse_result(rec, kv->element[i + 1]->str);
-			sum->processed++;
-			sum->passed += rec->outcome == CIQ_PASSED;
-			sum->failed += rec->outcome == CIQ_FAILED;
-			sum->skipped += rec->outcome == CIQ_SKIPPED;
-		}
-	}
-	free_pages(&results);
 	for (size_t i = 0; i < queue->elements; i++) {
 		struct ciq_test *rec = find(sum, queue->element[i]);
 
@@ -557,27 +466,31 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 			sum->reclaimed += rec->reclaims;
 		}
 	}
+}
 
-	/* Outputs can be large: a few at a time. */
-	if (scan(&rd, "output", "100", &outputs) == -1)
-		goto out;
-	for (size_t p = 0; p < outputs.n; p++) {
-		const redisReply *kv = outputs.v[p]->element[1];
+/* A stored output (of the last failure). */
+static void
+store_output(void *arg, const redisReply *k, const redisReply *v)
+{
+	struct ciq_test *rec = find(arg, k);
 
-		for (size_t i = 0; i + 1 < kv->elements; i += 2) {
-			struct ciq_test *rec = find(sum, kv->element[i]);
-			const redisReply *v = kv->element[i + 1];
+	if (rec == NULL || v->type != REDIS_REPLY_STRING || rec->output != NULL)
+		return;
+	rec->output = ciq_memdup(v->str, v->len + 1);
+	rec->outlen = v->len;
+}
 
-			if (rec == NULL || v->type != REDIS_REPLY_STRING || rec->output != NULL)
-				continue;
-			rec->output = ciq_memdup(v->str, v->len + 1);
-			rec->outlen = v->len;
-		}
-	}
-	free_pages(&outputs);
-	if (read_cases(&rd, sum) == -1)
-		goto out;
+/* An id of the results hash, kept to make its record. */
+static void
+ref_field(void *arg, const redisReply *k, const redisReply *v)
+{
+	(void)v;
+	ref(arg, k);
+}
 
+static void
+make_lists(struct ciq_summary *sum)
+{
 	for (size_t i = 0; i < sum->ntests; i++) {
 		struct ciq_test *rec = &sum->tests[i];
 
@@ -591,6 +504,12 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 			push(&sum->reclaimed_tests, rec);
 	}
 
+}
+
+/* Each worker's counts, from wstats ("WORKER:FIELD"), in id order. */
+static void
+read_workers(struct ciq_summary *sum, const redisReply *workers, const redisReply *wstats)
+{
 	sum->workers = ciq_calloc(workers->elements / 2 + 1, sizeof *sum->workers);
 	for (size_t i = 0; i + 1 < workers->elements; i += 2) {
 		struct ciq_worker_stats *w;
@@ -612,6 +531,95 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 #undef WSTAT
 	}
 	qsort(sum->workers, sum->nworkers, sizeof *sum->workers, cmp_worker);
+}
+
+int
+ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ERRLEN])
+{
+	struct reader rd = { s, CIQ_EX_OK, err };
+	redisReply *meta = NULL, *stats = NULL, *requeues = NULL, *reclaims = NULL, *flaky = NULL,
+	    *queue = NULL, *running = NULL, *owner = NULL, *wstats = NULL, *workers = NULL,
+	    *now = NULL;
+	struct pages results = { NULL, 0 };
+	struct refs refs = { NULL, 0, 0 };
+	const char *all[2] = { "0", "-1" }, *scores[3] = { "0", "-1", "WITHSCORES" };
+	const redisReply *created;
+
+	memset(sum, 0, sizeof *sum);
+	sum->created_ms = sum->end_ms = sum->wall_ms = -1;
+	sum->utilisation = -1;
+	if ((meta = cmd(&rd, "HGETALL", "meta", 0, NULL)) == NULL)
+		goto out;
+	if (meta->elements == 0) {
+		snprintf(err, CIQ_ERRLEN, "the keys of build '%s' are gone: expired, evicted or flushed",
+		    s->build);
+		rd.rc = CIQ_EX_VANISHED;
+		goto out;
+	}
+	sum->total = num(field(meta, "total"));
+	sum->seed = dupstr(field(meta, "seed"));
+	sum->order = dupstr(field(meta, "order"));
+	sum->leader = dupstr(field(meta, "leader"));
+	if ((created = field(meta, "created_ms")) != NULL)
+		sum->created_ms = num(created);
+	if ((now = cmd(&rd, "TIME", NULL, 0, NULL)) == NULL)
+		goto out;
+	if (now->type == REDIS_REPLY_ARRAY && now->elements == 2)
+		sum->now_ms = num(now->element[0]) * 1000 + num(now->element[1]) / 1000;
+	if ((stats = cmd(&rd, "HGETALL", "stats", 0, NULL)) == NULL ||
+	    (requeues = cmd(&rd, "HGETALL", "requeues", 0, NULL)) == NULL ||
+	    (reclaims = cmd(&rd, "HGETALL", "reclaims", 0, NULL)) == NULL ||
+	    (flaky = cmd(&rd, "SMEMBERS", "flaky", 0, NULL)) == NULL ||
+	    (queue = cmd(&rd, "LRANGE", "queue", 2, all)) == NULL ||
+	    (running = cmd(&rd, "ZRANGE", "running", 3, scores)) == NULL ||
+	    (owner = cmd(&rd, "HGETALL", "owner", 0, NULL)) == NULL ||
+	    (wstats = cmd(&rd, "HGETALL", "wstats", 0, NULL)) == NULL ||
+	    (workers = cmd(&rd, "ZRANGE", "workers", 3, scores)) == NULL)
+		goto out;
+	sum->released = num(field(stats, "released"));
+	read_mismatches(sum, meta);
+	/* Every id the build knows of gets a record. */
+	if (scan(&rd, "results", "1000", ref_field, &refs, &results) == -1)
+		goto out;
+	for (size_t i = 0; i < queue->elements; i++)
+		ref(&refs, queue->element[i]);
+	for (size_t i = 0; i + 1 < running->elements; i += 2)
+		ref(&refs, running->element[i]);
+	for (size_t i = 0; i < flaky->elements; i++)
+		ref(&refs, flaky->element[i]);
+	for (size_t i = 0; i + 1 < requeues->elements; i += 2)
+		ref(&refs, requeues->element[i]);
+	for (size_t i = 0; i + 1 < reclaims->elements; i += 2)
+		ref(&refs, reclaims->element[i]);
+	make_records(sum, &refs);
+
+	for (size_t p = 0; p < results.n; p++) {
+		const redisReply *kv = results.v[p]->element[1];
+
+		for (size_t i = 0; i + 1 < kv->elements; i += 2) {
+			struct ciq_test *rec = find(sum, kv->element[i]);
+
+			if (rec == NULL || kv->element[i + 1]->type != REDIS_REPLY_STRING)
+				continue;
+			parse_result(rec, kv->element[i + 1]->str);
+			sum->processed++;
+			sum->passed += rec->outcome == CIQ_PASSED;
+			sum->failed += rec->outcome == CIQ_FAILED;
+			sum->skipped += rec->outcome == CIQ_SKIPPED;
+		}
+	}
+	free_pages(&results);
+	mark_records(sum, queue, running, owner, flaky, requeues, reclaims);
+
+	/* Outputs and testcases can be large: a few at a time. A value of
+	 * cases that does not decode (written by another version) is passed
+	 * over: they are detail, and the unit's result stands without them. */
+	if (scan(&rd, "output", "100", store_output, sum, NULL) == -1 ||
+	    scan(&rd, "cases", "10", store_cases, sum, NULL) == -1)
+		goto out;
+
+	make_lists(sum);
+	read_workers(sum, workers, wstats);
 	sum->flaky = (long long)sum->flaky_tests.n;
 	/* Tests waiting in retried jobs' lists are not in the queue. */
 	timing(sum, sum->unrun.n > 0 || num(field(stats, "retry_left")) > 0);
@@ -626,7 +634,6 @@ out:
 				freeReplyObject(owned[i]);
 	}
 	free_pages(&results);
-	free_pages(&outputs);
 	free(refs.v);
 	return rd.rc;
 }
@@ -716,4 +723,35 @@ long long
 ciq_test_attempts(const struct ciq_test *t)
 {
 	return 1 + t->requeues + t->reclaims;
+}
+
+void
+ciq_summary_so_far(struct ciq_session *s, long long *failed, long long *busy_ms)
+{
+	char *key = ciq_key(&s->keys, "stats");
+	redisReply *r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "HGET", key, "failed", NULL);
+
+	*failed = -1;
+	*busy_ms = -1;
+	free(key);
+	if (r != NULL && r->type == REDIS_REPLY_STRING)
+		*failed = strtoll(r->str, NULL, 10);
+	else if (r != NULL && r->type == REDIS_REPLY_NIL)
+		*failed = 0;
+	if (r != NULL)
+		freeReplyObject(r);
+	key = ciq_key(&s->keys, "wstats");
+	r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "HGETALL", key, NULL);
+	free(key);
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY) {
+		*busy_ms = 0;
+		for (size_t i = 0; i + 1 < r->elements; i += 2) {
+			const char *f = r->element[i]->str, *colon = strrchr(f, ':');
+
+			if (colon != NULL && strcmp(colon, ":busy_ms") == 0)
+				*busy_ms += strtoll(r->element[i + 1]->str, NULL, 10);
+		}
+	}
+	if (r != NULL)
+		freeReplyObject(r);
 }

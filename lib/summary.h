@@ -109,6 +109,13 @@ int ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CI
 void ciq_summary_free(struct ciq_summary *sum);
 
 /*
+ * What the progress line shows while the build runs, cheaper than a
+ * summary: failed tests and the test time of every worker so far, each
+ * -1 when it cannot be read. Can't fail.
+ */
+void ciq_summary_so_far(struct ciq_session *s, long long *failed, long long *busy_ms);
+
+/*
  * The n slowest tests with a known duration, longest first (ties in id
  * order), into out (room for n). Returns how many were stored.
  */

@@ -10,13 +10,13 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "alloc.h"
-#include "ssllib.h"
-#include "tls.h"
-#include "transport.h"
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
-/* OpenSSL, once a session needed it (see ssllib.h). */
-static const struct ciq_ssllib *ossl;
+#include "alloc.h"
+#include "clock.h"
+#include "tls.h"
 
 struct ciq_tls {
 	SSL_CTX *ctx;
@@ -39,28 +39,28 @@ struct ciq_tls {
 static int
 bio_write(BIO *b, const char *buf, int n)
 {
-	struct ciq_tls *s = ossl->BIO_get_data(b);
+	struct ciq_tls *s = BIO_get_data(b);
 	ssize_t w;
 
-	ossl->BIO_clear_flags(b, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
+	BIO_clear_flags(b, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
 	w = send(s->fd, buf, (size_t)n, MSG_NOSIGNAL);
 	if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		ossl->BIO_set_flags(b, BIO_FLAGS_WRITE | BIO_FLAGS_SHOULD_RETRY);
+		BIO_set_flags(b, BIO_FLAGS_WRITE | BIO_FLAGS_SHOULD_RETRY);
 	return (int)w;
 }
 
 static int
 bio_read(BIO *b, char *buf, int n)
 {
-	struct ciq_tls *s = ossl->BIO_get_data(b);
+	struct ciq_tls *s = BIO_get_data(b);
 	ssize_t r;
 
-	ossl->BIO_clear_flags(b, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
+	BIO_clear_flags(b, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
 	r = recv(s->fd, buf, (size_t)n, 0);
 	if (r > 0)
 		s->heard = 1;
 	if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		ossl->BIO_set_flags(b, BIO_FLAGS_READ | BIO_FLAGS_SHOULD_RETRY);
+		BIO_set_flags(b, BIO_FLAGS_READ | BIO_FLAGS_SHOULD_RETRY);
 	return (int)r;
 }
 
@@ -84,7 +84,7 @@ bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 static int
 bio_create(BIO *b)
 {
-	ossl->BIO_set_init(b, 1);
+	BIO_set_init(b, 1);
 	return 1;
 }
 
@@ -95,14 +95,14 @@ socket_bio(struct ciq_tls *s)
 	BIO *b;
 
 	if (s->meth == NULL) {
-		s->meth = ossl->BIO_meth_new(ossl->BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "ciq socket");
-		if (s->meth == NULL || !ossl->BIO_meth_set_write(s->meth, bio_write) ||
-		    !ossl->BIO_meth_set_read(s->meth, bio_read) || !ossl->BIO_meth_set_puts(s->meth, bio_puts) ||
-		    !ossl->BIO_meth_set_ctrl(s->meth, bio_ctrl) || !ossl->BIO_meth_set_create(s->meth, bio_create))
+		s->meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "ciq socket");
+		if (s->meth == NULL || !BIO_meth_set_write(s->meth, bio_write) ||
+		    !BIO_meth_set_read(s->meth, bio_read) || !BIO_meth_set_puts(s->meth, bio_puts) ||
+		    !BIO_meth_set_ctrl(s->meth, bio_ctrl) || !BIO_meth_set_create(s->meth, bio_create))
 			return NULL;
 	}
-	if ((b = ossl->BIO_new(s->meth)) != NULL)
-		ossl->BIO_set_data(b, s);
+	if ((b = BIO_new(s->meth)) != NULL)
+		BIO_set_data(b, s);
 	return b;
 }
 
@@ -110,7 +110,7 @@ socket_bio(struct ciq_tls *s)
 static int
 client_cert(SSL *ssl, X509 **cert, EVP_PKEY **key)
 {
-	struct ciq_tls *s = ossl->SSL_get_ex_data(ssl, 0);
+	struct ciq_tls *s = SSL_get_ex_data(ssl, 0);
 
 	(void)cert;
 	(void)key;
@@ -140,8 +140,8 @@ insecure_env(void)
 static const char *
 ssl_reason(void)
 {
-	unsigned long e = ossl->ERR_peek_error();
-	const char *r = e != 0 ? ossl->ERR_reason_error_string(e) : NULL;
+	unsigned long e = ERR_peek_error();
+	const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
 
 	return r != NULL ? r : "unknown error";
 }
@@ -151,20 +151,15 @@ ciq_tls_free(struct ciq_tls *s)
 {
 	if (s == NULL)
 		return;
-	if (ossl == NULL) {
-		/* OpenSSL never loaded: nothing of it was made. */
-		free(s);
-		return;
-	}
 	if (s->ssl != NULL) {
 		/* One try at close_notify; the server needs no more to let go. */
-		if (!s->broken && ossl->SSL_is_init_finished(s->ssl))
-			ossl->SSL_shutdown(s->ssl);
-		ossl->SSL_free(s->ssl);
+		if (!s->broken && SSL_is_init_finished(s->ssl))
+			SSL_shutdown(s->ssl);
+		SSL_free(s->ssl);
 	}
-	ossl->SSL_CTX_free(s->ctx);
-	ossl->BIO_meth_free(s->meth);
-	ossl->ERR_clear_error();
+	SSL_CTX_free(s->ctx);
+	BIO_meth_free(s->meth);
+	ERR_clear_error();
 	free(s);
 }
 
@@ -175,9 +170,7 @@ ciq_tls_new(const struct ciq_url *u, char err[CIQ_ERRLEN])
 	const char *ca = getenv("CIQ_TLS_CA_FILE");
 	int insecure = insecure_env();
 
-	if (ossl == NULL && (ossl = ciq_ssllib(err)) == NULL)
-		goto fail;
-	ossl->ERR_clear_error();
+	ERR_clear_error();
 	snprintf(s->host, sizeof s->host, "%s", u->host);
 	if (insecure == -1) {
 		snprintf(err, CIQ_ERRLEN, "CIQ_TLS_INSECURE must be 1 or 0, not '%.40s'",
@@ -185,15 +178,15 @@ ciq_tls_new(const struct ciq_url *u, char err[CIQ_ERRLEN])
 		goto fail;
 	}
 	s->verify = !(insecure || u->insecure);
-	if ((s->ctx = ossl->SSL_CTX_new(ossl->TLS_client_method())) == NULL ||
-	    !ossl->SSL_CTX_ctrl(s->ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION, NULL)) {
+	if ((s->ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    !SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION)) {
 		snprintf(err, CIQ_ERRLEN, "TLS: cannot set up: %s", ssl_reason());
 		goto fail;
 	}
 	if (s->verify) {
 		/* A machine without a CA store can still use CIQ_TLS_CA_FILE. */
-		ossl->SSL_CTX_set_default_verify_paths(s->ctx);
-		ossl->ERR_clear_error();
+		SSL_CTX_set_default_verify_paths(s->ctx);
+		ERR_clear_error();
 		if (ca != NULL && *ca != '\0') {
 			FILE *f = fopen(ca, "re");
 
@@ -203,38 +196,36 @@ ciq_tls_new(const struct ciq_url *u, char err[CIQ_ERRLEN])
 				goto fail;
 			}
 			fclose(f);
-			if (!ossl->SSL_CTX_load_verify_locations(s->ctx, ca, NULL)) {
+			if (!SSL_CTX_load_verify_locations(s->ctx, ca, NULL)) {
 				snprintf(err, CIQ_ERRLEN, "CIQ_TLS_CA_FILE '%s' holds no PEM certificate: %s",
 				    ca, ssl_reason());
 				goto fail;
 			}
 		}
 	}
-	ossl->SSL_CTX_set_verify(s->ctx, s->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
-	ossl->SSL_CTX_set_client_cert_cb(s->ctx, client_cert);
-	ossl->SSL_CTX_ctrl(s->ctx, SSL_CTRL_MODE,
-	    SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, NULL);
-	if ((s->ssl = ossl->SSL_new(s->ctx)) == NULL) {
+	SSL_CTX_set_verify(s->ctx, s->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_client_cert_cb(s->ctx, client_cert);
+	SSL_CTX_set_mode(s->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if ((s->ssl = SSL_new(s->ctx)) == NULL) {
 		snprintf(err, CIQ_ERRLEN, "TLS: cannot set up: %s", ssl_reason());
 		goto fail;
 	}
-	ossl->SSL_set_ex_data(s->ssl, 0, s);
+	SSL_set_ex_data(s->ssl, 0, s);
 	if (ciq_url_is_address(u->host)) {
 		/* RFC 6066: no SNI for addresses; the certificate must hold the IP. */
-		if (s->verify && !ossl->X509_VERIFY_PARAM_set1_ip_asc(ossl->SSL_get0_param(s->ssl), u->host))
+		if (s->verify && !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s->ssl), u->host))
 			goto host_fail;
 	} else {
 		/* SNI even when insecure: hosted proxies route by it. */
-		if (!ossl->SSL_ctrl(s->ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-		    (void *)u->host))
+		if (!SSL_set_tlsext_host_name(s->ssl, u->host))
 			goto host_fail;
 		if (s->verify) {
-			ossl->SSL_set_hostflags(s->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-			if (!ossl->SSL_set1_host(s->ssl, u->host))
+			SSL_set_hostflags(s->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+			if (!SSL_set1_host(s->ssl, u->host))
 				goto host_fail;
 		}
 	}
-	ossl->ERR_clear_error();
+	ERR_clear_error();
 	return s;
 host_fail:
 	snprintf(err, CIQ_ERRLEN, "TLS: cannot use '%.100s' as the server's name: %s",
@@ -273,11 +264,11 @@ const char ciq_tls_plain_port[] = "TLS handshake failed: the server does not spe
 static int
 handshake_error(struct ciq_tls *s, int code, int saved_errno, char err[CIQ_ERRLEN])
 {
-	unsigned long e = ossl->ERR_peek_error();
-	long v = ossl->SSL_get_verify_result(s->ssl);
+	unsigned long e = ERR_peek_error();
+	long v = SSL_get_verify_result(s->ssl);
 
 	if (s->verify && v != X509_V_OK) {
-		const char *why = ossl->X509_verify_cert_error_string(v);
+		const char *why = X509_verify_cert_error_string(v);
 
 		if (v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH)
 			snprintf(err, CIQ_ERRLEN, "TLS: certificate verify failed: %s: the certificate "
@@ -307,47 +298,47 @@ static int
 wait_ssl(int fd, int code, long long deadline)
 {
 	if (code == SSL_ERROR_WANT_READ)
-		return ciq_transport_wait(fd, POLLIN, deadline) == 1 ? 1 : 0;
+		return ciq_wait_fd(fd, POLLIN, deadline) == 1 ? 1 : 0;
 	if (code == SSL_ERROR_WANT_WRITE)
-		return ciq_transport_wait(fd, POLLOUT, deadline) == 1 ? 1 : 0;
+		return ciq_wait_fd(fd, POLLOUT, deadline) == 1 ? 1 : 0;
 	return -1;
 }
 
 int
 ciq_tls_handshake(struct ciq_tls *s, int fd, long long deadline, char err[CIQ_ERRLEN])
 {
-	if (ossl->SSL_get_rbio(s->ssl) == NULL) {
+	if (SSL_get_rbio(s->ssl) == NULL) {
 		BIO *b;
 
 		s->fd = fd;
 		if ((b = socket_bio(s)) == NULL) {
 			snprintf(err, CIQ_ERRLEN, "TLS: cannot set up: %s", ssl_reason());
 			s->broken = 1;
-			ossl->ERR_clear_error();
+			ERR_clear_error();
 			return -1;
 		}
-		ossl->SSL_set_bio(s->ssl, b, b);
+		SSL_set_bio(s->ssl, b, b);
 	}
 	for (;;) {
 		int r, code, saved;
 
-		ossl->ERR_clear_error();
+		ERR_clear_error();
 		errno = 0;
-		if ((r = ossl->SSL_connect(s->ssl)) == 1)
+		if ((r = SSL_connect(s->ssl)) == 1)
 			return 0;
 		saved = errno;
-		code = ossl->SSL_get_error(s->ssl, r);
+		code = SSL_get_error(s->ssl, r);
 		switch (wait_ssl(fd, code, deadline)) {
 		case 1:
 			continue;
 		case 0:
 			snprintf(err, CIQ_ERRLEN, "TLS handshake timed out");
-			ossl->ERR_clear_error();
+			ERR_clear_error();
 			return 1;
 		default:
 			r = handshake_error(s, code, saved, err);
 			s->broken = 1;
-			ossl->ERR_clear_error();
+			ERR_clear_error();
 			return r;
 		}
 	}
@@ -360,7 +351,7 @@ ciq_tls_handshake(struct ciq_tls *s, int fd, long long deadline, char err[CIQ_ER
 static int
 io_error(struct ciq_tls *s, const char *op, int code, int saved_errno, char err[CIQ_ERRLEN])
 {
-	unsigned long e = ossl->ERR_peek_error();
+	unsigned long e = ERR_peek_error();
 
 	s->broken = code == SSL_ERROR_SSL || code == SSL_ERROR_SYSCALL;
 	/*
@@ -372,7 +363,7 @@ io_error(struct ciq_tls *s, const char *op, int code, int saved_errno, char err[
 	if ((s->cert_asked && !s->replied) || (e != 0 && ERR_GET_LIB(e) == ERR_LIB_SSL &&
 	    ERR_GET_REASON(e) == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED)) {
 		snprintf(err, CIQ_ERRLEN, "%s", ciq_tls_cert_required);
-		ossl->ERR_clear_error();
+		ERR_clear_error();
 		return -2;
 	}
 	if (code == SSL_ERROR_ZERO_RETURN || (e != 0 && eof_error(e)) ||
@@ -382,7 +373,7 @@ io_error(struct ciq_tls *s, const char *op, int code, int saved_errno, char err[
 		snprintf(err, CIQ_ERRLEN, "%s: %s", op, strerror(saved_errno));
 	else
 		snprintf(err, CIQ_ERRLEN, "%s: TLS: %s", op, ssl_reason());
-	ossl->ERR_clear_error();
+	ERR_clear_error();
 	return -1;
 }
 
@@ -395,15 +386,15 @@ ciq_tls_write(struct ciq_tls *s, const char *buf, size_t n, long long deadline,
 	while (n > 0) {
 		int w, code, saved, chunk = n > INT_MAX ? INT_MAX : (int)n;
 
-		ossl->ERR_clear_error();
+		ERR_clear_error();
 		errno = 0;
-		if ((w = ossl->SSL_write(s->ssl, buf, chunk)) > 0) {
+		if ((w = SSL_write(s->ssl, buf, chunk)) > 0) {
 			buf += w;
 			n -= (size_t)w;
 			continue;
 		}
 		saved = errno;
-		code = ossl->SSL_get_error(s->ssl, w);
+		code = SSL_get_error(s->ssl, w);
 		switch (wait_ssl(fd, code, deadline)) {
 		case 1:
 			continue;
@@ -430,14 +421,14 @@ ciq_tls_read(struct ciq_tls *s, char *buf, size_t cap, long long deadline,
 		 * SSL_read first, poll only when it asks: decrypted bytes that
 		 * OpenSSL already holds (SSL_pending) never show on the socket.
 		 */
-		ossl->ERR_clear_error();
+		ERR_clear_error();
 		errno = 0;
-		if ((r = ossl->SSL_read(s->ssl, buf, chunk)) > 0) {
+		if ((r = SSL_read(s->ssl, buf, chunk)) > 0) {
 			s->replied = 1;
 			return r;
 		}
 		saved = errno;
-		code = ossl->SSL_get_error(s->ssl, r);
+		code = SSL_get_error(s->ssl, r);
 		switch (wait_ssl(fd, code, deadline)) {
 		case 1:
 			continue;
@@ -454,4 +445,28 @@ int
 ciq_tls_heard(const struct ciq_tls *s)
 {
 	return s->heard;
+}
+
+int
+ciq_tls_probe(int fd, long long deadline)
+{
+	struct ciq_tls *s = ciq_calloc(1, sizeof *s);
+	BIO *b;
+	int r = 0;
+
+	s->fd = fd;
+	s->broken = 1;  /* no close_notify: this session was never wanted */
+	/* No verification (a client's default): any TLS server answers. */
+	if ((s->ctx = SSL_CTX_new(TLS_client_method())) != NULL &&
+	    (s->ssl = SSL_new(s->ctx)) != NULL && (b = socket_bio(s)) != NULL) {
+		SSL_set_bio(s->ssl, b, b);
+		do {
+			ERR_clear_error();
+			r = SSL_connect(s->ssl);
+		} while (r != 1 && wait_ssl(fd, SSL_get_error(s->ssl, r), deadline) == 1);
+		/* A handshake, or an answer in TLS that ends it (an alert). */
+		r = r == 1 || (s->heard && !not_tls(ERR_peek_error()));
+	}
+	ciq_tls_free(s);
+	return r;
 }

@@ -2,11 +2,12 @@
  * tls.h - TLS client sessions (OpenSSL) for rediss:// queue URLs.
  *
  * The transport connects the socket; this module puts TLS on top of it
- * with the same deadlines as the plain stream. The server is verified by
- * default: against the system CA store (OpenSSL's default paths, which
- * honour SSL_CERT_FILE and SSL_CERT_DIR), plus CIQ_TLS_CA_FILE when it is
- * set, and its certificate must name the URL's host (SNI is sent for
- * names, not for IP literals).
+ * with the same deadlines as the plain stream. It calls OpenSSL, linked
+ * into every tool, and nothing of the transport, which calls it. The
+ * server is verified by default: against the system CA store (OpenSSL's
+ * default paths, which honour SSL_CERT_FILE and SSL_CERT_DIR), plus
+ * CIQ_TLS_CA_FILE when it is set, and its certificate must name the URL's
+ * host (SNI is sent for names, not for IP literals).
  *
  * Two settings are read here with getenv(), not through conf.c, because
  * only rediss:// connections use them (ciq-env does not show them):
@@ -21,7 +22,7 @@
 
 #include <sys/types.h>
 
-#include "conf.h"
+#include "errlen.h"
 #include "url.h"
 
 struct ciq_tls;
@@ -63,6 +64,14 @@ int ciq_tls_write(struct ciq_tls *s, const char *buf, size_t n, long long deadli
     char err[CIQ_ERRLEN]);
 ssize_t ciq_tls_read(struct ciq_tls *s, char *buf, size_t cap, long long deadline,
     char err[CIQ_ERRLEN]);
+
+/*
+ * Whether the server on fd, a connected non-blocking socket, answers a
+ * TLS handshake (or ends it with a TLS alert) before the deadline: 1 or
+ * 0. The transport asks when a redis:// server hung up without a word,
+ * to name the real reason. fd stays the caller's.
+ */
+int ciq_tls_probe(int fd, long long deadline);
 
 /*
  * Say goodbye (close_notify, without waiting) if the session is healthy,

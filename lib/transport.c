@@ -12,9 +12,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "tls.h"
 #include "transport.h"
 
@@ -24,35 +24,6 @@
 #define QUIET_MS 1000
 
 static const char speaks_tls_msg[] = "the server speaks TLS on this port: use a rediss:// URL";
-
-long long
-ciq_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int
-ciq_transport_wait(int fd, short events, long long deadline)
-{
-	for (;;) {
-		long long left = deadline - ciq_now_ms();
-		struct pollfd p = { .fd = fd, .events = events };
-		int r;
-
-		if (left <= 0)
-			return 0;
-		r = poll(&p, 1, left > 1000000 ? 1000000 : (int)left);
-		if (r > 0)
-			return 1;
-		if (r == 0)
-			continue;
-		if (errno != EINTR)
-			return -1;
-	}
-}
 
 /* Non-blocking connect of one address within the deadline. */
 static int
@@ -73,7 +44,7 @@ connect_one(int family, const struct sockaddr *sa, socklen_t len, long long dead
 		snprintf(err, CIQ_ERRLEN, "%s", strerror(errno));
 		goto fail;
 	}
-	switch (ciq_transport_wait(fd, POLLOUT, deadline)) {
+	switch (ciq_wait_fd(fd, POLLOUT, deadline)) {
 	case 0:
 		snprintf(err, CIQ_ERRLEN, "connection timed out");
 		goto fail;
@@ -91,34 +62,15 @@ fail:
 	return -1;
 }
 
-/*
- * Ask the server at t->peer on a connection of its own: send msg, read up
- * to want bytes of the answer into reply before the deadline. Returns how
- * many were read. It tells what a port speaks.
- */
-static size_t
-probe(struct ciq_transport *t, const void *msg, size_t len, unsigned char *reply, size_t want,
-    long long deadline)
+/* A connection of its own to the address t connected to, to ask what the
+ * port speaks; -1 when it cannot be made. */
+static int
+connect_peer(struct ciq_transport *t, long long deadline)
 {
 	char ignored[CIQ_ERRLEN];
-	size_t got = 0;
-	ssize_t r;
-	int fd;
 
-	fd = connect_one(t->peer.ss_family, (struct sockaddr *)&t->peer, t->peerlen, deadline, ignored);
-	if (fd == -1)
-		return 0;
-	if (send(fd, msg, len, MSG_NOSIGNAL) == (ssize_t)len)
-		while (got < want) {
-			r = recv(fd, reply + got, want - got, 0);
-			if (r > 0)
-				got += (size_t)r;
-			else if (r == 0 || (errno != EAGAIN && errno != EINTR) ||
-			    ciq_transport_wait(fd, POLLIN, deadline) != 1)
-				break;
-		}
-	close(fd);
-	return got;
+	return connect_one(t->peer.ss_family, (struct sockaddr *)&t->peer, t->peerlen, deadline,
+	    ignored);
 }
 
 /*
@@ -129,9 +81,32 @@ probe(struct ciq_transport *t, const void *msg, size_t len, unsigned char *reply
 static int
 speaks_resp(struct ciq_transport *t, long long deadline)
 {
-	unsigned char c;
+	int fd = connect_peer(t, deadline);
+	ssize_t r = -1;
+	char c = 0;
 
-	return probe(t, "PING\r\n", 6, &c, 1, deadline) == 1 && (c == '+' || c == '-');
+	if (fd == -1)
+		return 0;
+	if (send(fd, "PING\r\n", 6, MSG_NOSIGNAL) == 6)
+		while ((r = recv(fd, &c, 1, 0)) == -1 && (errno == EAGAIN || errno == EINTR) &&
+		    ciq_wait_fd(fd, POLLIN, deadline) == 1)
+			;
+	close(fd);
+	return r == 1 && (c == '+' || c == '-');
+}
+
+/* Whether the server at t->peer answers a TLS handshake before the
+ * deadline (tls.h). */
+static int
+speaks_tls(struct ciq_transport *t, long long deadline)
+{
+	int fd = connect_peer(t, deadline), r;
+
+	if (fd == -1)
+		return 0;
+	r = ciq_tls_probe(fd, deadline);
+	close(fd);
+	return r;
 }
 
 /*
@@ -219,34 +194,6 @@ ciq_transport_open(struct ciq_transport *t, const struct ciq_url *u,
 }
 
 /*
- * A TLS ClientHello (TLS 1.2, the usual AEAD suites and groups), written
- * out so that telling a TLS port needs no TLS library. Any TLS server
- * answers it with a record: a ServerHello, or an alert when it wants
- * something else.
- */
-static const unsigned char client_hello[] = {
-	0x16, 0x03, 0x01, 0x00, 0x59, 0x01, 0x00, 0x00, 0x55, 0x03, 0x03, 0x00,
-	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c,
-	0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
-	0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x00, 0x00, 0x0c, 0x13, 0x01,
-	0x13, 0x02, 0xc0, 0x2b, 0xc0, 0x2f, 0xc0, 0x2c, 0xc0, 0x30, 0x01, 0x00,
-	0x00, 0x20, 0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x17,
-	0x00, 0x0b, 0x00, 0x02, 0x01, 0x00, 0x00, 0x0d, 0x00, 0x0c, 0x00, 0x0a,
-	0x04, 0x03, 0x08, 0x04, 0x04, 0x01, 0x05, 0x01, 0x08, 0x05,
-};
-
-/* Whether the server at t->peer answers a ClientHello with a TLS record
- * (handshake or alert, version 3.x) before the deadline. */
-static int
-speaks_tls(struct ciq_transport *t, long long deadline)
-{
-	unsigned char head[2];
-
-	return probe(t, client_hello, sizeof client_hello, head, sizeof head, deadline) == 2 &&
-	    (head[0] == 0x15 || head[0] == 0x16) && head[1] == 0x03;
-}
-
-/*
  * A redis:// server hung up before it said anything. A TLS-only port does
  * that to a plain client (Redis resets the connection), so ask the same
  * address for a TLS handshake, briefly, to give the user the real reason.
@@ -294,7 +241,7 @@ ciq_transport_write(struct ciq_transport *t, const char *buf, size_t n,
 			snprintf(err, CIQ_ERRLEN, "write: %s", strerror(errno));
 			return -1;
 		}
-		if (ciq_transport_wait(t->fd, POLLOUT, deadline) != 1) {
+		if (ciq_wait_fd(t->fd, POLLOUT, deadline) != 1) {
 			snprintf(err, CIQ_ERRLEN, "write timed out");
 			return -1;
 		}
@@ -312,7 +259,7 @@ ciq_transport_read(struct ciq_transport *t, char *buf, size_t cap,
 	 * rather than read in vain. */
 	if (t->asked) {
 		t->asked = 0;
-		if (ciq_transport_wait(t->fd, POLLIN, deadline) != 1) {
+		if (ciq_wait_fd(t->fd, POLLIN, deadline) != 1) {
 			snprintf(err, CIQ_ERRLEN, "no reply within the command timeout");
 			return -1;
 		}
@@ -346,7 +293,7 @@ ciq_transport_read(struct ciq_transport *t, char *buf, size_t cap,
 				snprintf(err, CIQ_ERRLEN, "%s", why);
 			return -1;
 		}
-		if (ciq_transport_wait(t->fd, POLLIN, deadline) != 1) {
+		if (ciq_wait_fd(t->fd, POLLIN, deadline) != 1) {
 			snprintf(err, CIQ_ERRLEN, "no reply within the command timeout");
 			return -1;
 		}

@@ -4,7 +4,9 @@
  * hiredis 0.14 has no TLS, so ciq speaks to the server through this
  * stream and uses hiredis only for what it is good at: formatting
  * commands and parsing replies. rediss:// streams run the same functions
- * over TLS (tls.h); nothing above this layer knows the difference.
+ * over TLS (tls.h, which this layer calls and which never calls back);
+ * nothing above this layer knows the difference. Deadlines are ms on
+ * the clock of clock.h.
  */
 #ifndef CIQ_TRANSPORT_H
 #define CIQ_TRANSPORT_H
@@ -12,7 +14,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "conf.h"
+#include "errlen.h"
 #include "url.h"
 
 struct ciq_tls;
@@ -59,14 +61,5 @@ ssize_t ciq_transport_read(struct ciq_transport *t, char *buf, size_t cap,
 
 /* Close the stream; safe on a closed one. */
 void ciq_transport_close(struct ciq_transport *t);
-
-/* Milliseconds on CLOCK_MONOTONIC, for deadlines. */
-long long ciq_now_ms(void);
-
-/*
- * Wait for poll(2) events on fd until the deadline: 1 ready, 0 timed out,
- * -1 poll failed (errno set).
- */
-int ciq_transport_wait(int fd, short events, long long deadline);
 
 #endif

@@ -16,7 +16,7 @@
 #ifndef CIQ_URL_H
 #define CIQ_URL_H
 
-#include "conf.h"
+#include "errlen.h"
 
 enum ciq_scheme {
 	CIQ_SCHEME_TCP,   /* redis:// */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backoff.h"
+#include "clock.h"
 #include "webhook.h"
 
 static int initialised;

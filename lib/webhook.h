@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "conf.h"
+#include "errlen.h"
 
 struct ciq_webhook {
 	long long timeout_ms;    /* one attempt, connection included */

@@ -6,16 +6,23 @@
 # a test that expected a failing exit status is still caught.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
 passed=0 failed=0
 san=$(mktemp -d /tmp/ciq-san.XXXXXX)
 for bin in "$@"; do
-	dir=$(cd "$here/.." && pwd)/$bin
+	dir=$root/$bin
 	echo "# tests with $bin/"
+	export ASAN_OPTIONS="log_path=$san/asan:exitcode=99:detect_leaks=1"
+	export UBSAN_OPTIONS="log_path=$san/ubsan:exitcode=99:print_stacktrace=1:halt_on_error=1"
+	# The unit tests of the same build (bin -> build/unit, bin-san ->
+	# build-san/unit; make unit): one test more, passed or failed.
+	if "$root/build${bin#bin}/unit"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+	fi
 	out=$(mktemp)
-	CIQ_BIN=$dir \
-	ASAN_OPTIONS="log_path=$san/asan:exitcode=99:detect_leaks=1" \
-	UBSAN_OPTIONS="log_path=$san/ubsan:exitcode=99:print_stacktrace=1:halt_on_error=1" \
-		bats --tap "$here"/*.bats >"$out" 2>&1
+	CIQ_BIN=$dir bats --tap "$here"/*.bats >"$out" 2>&1
 	cat "$out"
 	p=$(grep -c '^ok ' "$out")
 	f=$(grep -c '^not ok ' "$out")

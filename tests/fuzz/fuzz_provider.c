@@ -82,7 +82,7 @@ check_conf(const struct ciq_conf *c)
 	const char *seed = c->set[CIQ_K_SEED].value;
 
 	for (int k = 0; k < CIQ_K_COUNT; k++) {
-		const struct ciq_conf_info *in = ciq_conf_info((enum ciq_key)k);
+		const struct ciq_conf_info *in = ciq_conf_info((enum ciq_setting_id)k);
 		const char *src = c->set[k].source;
 
 		if (c->set[k].value == NULL)
@@ -127,10 +127,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(memcmp(before, c.set, sizeof before) == 0);
 	check_conf(&c);
 
-	for (int k = 0; k < CIQ_K_COUNT; k++) {
-		const char *hint = ciq_provider_hint(&c, (enum ciq_key)k);
+	for (int f = 0; f < CIQ_CI_COUNT; f++) {
+		const char *hint = ciq_provider_hint(c.set[CIQ_K_PROVIDER].value, (enum ciq_ci_field)f);
 
 		CHECK(hint != NULL && memchr(hint, '\0', CIQ_ERRLEN) != NULL);
+	}
+	for (int k = 0; k < CIQ_K_COUNT; k++) {
 		err[0] = '\0';
 		rc = ciq_conf_check(&c, CIQ_NEED(k), err);
 		check_err(rc, err);
@@ -144,9 +146,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		/* Checked values convert without overflow (UBSan watches). */
 		for (int k = 0; k < CIQ_K_COUNT; k++) {
-			(void)ciq_conf_ms(&c, (enum ciq_key)k);
-			(void)ciq_conf_int(&c, (enum ciq_key)k);
-			(void)ciq_conf_double(&c, (enum ciq_key)k);
+			(void)ciq_conf_ms(&c, (enum ciq_setting_id)k);
+			(void)ciq_conf_int(&c, (enum ciq_setting_id)k);
+			(void)ciq_conf_double(&c, (enum ciq_setting_id)k);
 		}
 	}
 	if (c.set[CIQ_K_QUEUE].value != NULL) {

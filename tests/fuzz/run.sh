@@ -26,7 +26,7 @@ out=build-fuzz
 cc=${FUZZ_CC:-clang}
 targets="idlist url provider json junitxml"
 # Every target links the same few modules: none of them needs Redis.
-libsrc="alloc capture cases conf idlist json junitxml number prng provider sha256 url utf8"
+libsrc="alloc readfile cases conf idlist json junitxml number prng provider sha256 url utf8"
 
 die() {
 	echo "fuzz: $*" >&2

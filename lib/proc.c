@@ -1,5 +1,5 @@
 /*
- * watch.c - processes, as /proc shows them.
+ * proc.c - processes, as /proc shows them.
  */
 #include <errno.h>
 #include <signal.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "watch.h"
+#include "proc.h"
 
 /*
  * Read /proc/PID/stat: the state (field 3), the parent (4) and the start
@@ -55,7 +55,7 @@ have_proc(void)
 }
 
 int
-ciq_watch_init(struct ciq_watch *w, pid_t pid)
+ciq_proc_init(struct ciq_proc *w, pid_t pid)
 {
 	char state;
 	pid_t ppid;
@@ -71,7 +71,7 @@ ciq_watch_init(struct ciq_watch *w, pid_t pid)
 }
 
 int
-ciq_watch_alive(const struct ciq_watch *w)
+ciq_proc_alive(const struct ciq_proc *w)
 {
 	unsigned long long start = 0;
 	char state = 0;
@@ -99,7 +99,7 @@ fd_target(pid_t pid, int fd, char *out, size_t len)
 }
 
 pid_t
-ciq_watch_loop(void)
+ciq_proc_loop(void)
 {
 	pid_t parent = getppid(), grandparent;
 	unsigned long long start;

@@ -1,25 +1,25 @@
 /*
- * watch.h - tell whether a process still runs, and find the worker loop.
+ * proc.h - tell whether a process still runs, and find the worker loop.
  *
  * Processes are read from Linux's /proc. Where it is missing, a process
  * is known by its pid alone and kill(pid, 0) says whether it lives.
  */
-#ifndef CIQ_WATCH_H
-#define CIQ_WATCH_H
+#ifndef CIQ_PROC_H
+#define CIQ_PROC_H
 
 #include <sys/types.h>
 
 /* A process, told apart from a later one with the same pid. */
-struct ciq_watch {
+struct ciq_proc {
 	pid_t pid;
 	unsigned long long start;  /* start time in clock ticks since boot; 0 unknown */
 };
 
 /* Identify process pid; returns 0, or -1 when it does not exist. */
-int ciq_watch_init(struct ciq_watch *w, pid_t pid);
+int ciq_proc_init(struct ciq_proc *w, pid_t pid);
 
 /* Whether the process still runs (and is not a zombie). */
-int ciq_watch_alive(const struct ciq_watch *w);
+int ciq_proc_alive(const struct ciq_proc *w);
 
 /*
  * The worker loop that runs this process: its parent, unless the parent
@@ -29,6 +29,6 @@ int ciq_watch_alive(const struct ciq_watch *w);
  * (the one the loop reads the test id from). Then the loop is the
  * grandparent. Returns -1 when the parent cannot be read.
  */
-pid_t ciq_watch_loop(void);
+pid_t ciq_proc_loop(void);
 
 #endif

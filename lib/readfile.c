@@ -1,5 +1,5 @@
 /*
- * capture.c - read a test's output, keeping its tail.
+ * readfile.c - read a whole file, or the tail of a test's output.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include "alloc.h"
-#include "capture.h"
+#include "readfile.h"
 
 int
-ciq_capture_all(int fd, const char *name, size_t max, char **out, size_t *len,
+ciq_readfile_fd(int fd, const char *name, size_t max, char **out, size_t *len,
     char err[CIQ_ERRLEN])
 {
 	size_t n = 0, cap = 65536;
@@ -49,7 +49,7 @@ ciq_capture_all(int fd, const char *name, size_t max, char **out, size_t *len,
 }
 
 int
-ciq_capture_read(const char *path, char **out, size_t *len, char err[CIQ_ERRLEN])
+ciq_readfile_tail(const char *path, char **out, size_t *len, char err[CIQ_ERRLEN])
 {
 	/* A ring of twice the cap keeps the tail while reading a stream. */
 	size_t cap = 2 * CIQ_OUTPUT_MAX, n = 0;

@@ -1,0 +1,230 @@
+/*
+ * publish.c - the leader's publish, a follower's join, a retried job's
+ * list.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "backoff.h"
+#include "clock.h"
+#include "exit.h"
+#include "publish.h"
+#include "timing.h"
+
+/* Ids per RPUSH, and RPUSHes in flight before their replies are read. */
+#define BATCH_IDS    1000
+#define BATCH_BYTES  (1 << 20)
+#define WINDOW       16
+
+/*
+ * Push every id to the (hidden) queue. Returns 0; -1 when the connection
+ * broke: the caller reconnects and pushes again from scratch, which is
+ * safe because nobody reads the queue before publish; -2 when the server
+ * refused the ids (err filled).
+ */
+static int
+push(struct ciq_session *s, const struct ciq_idlist *l, char err[CIQ_ERRLEN])
+{
+	char *queue = ciq_key(&s->keys, "queue");
+	const char **argv = ciq_calloc(BATCH_IDS + 2, sizeof *argv);
+	size_t *lens = ciq_calloc(BATCH_IDS + 2, sizeof *lens);
+	size_t i = 0, inflight = 0;
+	int ret = -1;
+	redisReply *r;
+
+	/* Redis Cluster: pipeline on the node that serves the queue's slot.
+	 * It costs one round trip (and a connect when the last command went
+	 * to another slot's node). A MOVED or ASK among the replies (the slot
+	 * moved meanwhile) fails the push like a broken stream (conn.h): the
+	 * caller pushes again from scratch, after routing again. */
+	if (ciq_conn_route(&s->conn, queue) == -1)
+		goto out;
+	argv[0] = "DEL";
+	argv[1] = queue;
+	lens[0] = 3;
+	lens[1] = strlen(queue);
+	ciq_conn_append(&s->conn, 2, argv, lens);
+	inflight++;
+	argv[0] = "RPUSH";
+	lens[0] = 5;
+	while (i < l->n || inflight > 0) {
+		if (i < l->n && inflight < WINDOW) {
+			int argc = 2;
+			size_t bytes = 0;
+
+			while (i < l->n && argc < BATCH_IDS + 2 && bytes < BATCH_BYTES) {
+				argv[argc] = l->ids[i].s;
+				lens[argc++] = l->ids[i].len;
+				bytes += l->ids[i++].len;
+			}
+			ciq_conn_append(&s->conn, argc, argv, lens);
+			/* Every key has a TTL from its creation on, even a queue
+			 * whose leader dies half way through. */
+			{
+				const char *ex[3] = { "EXPIRE", queue, ciq_conf_get(s->conf, CIQ_K_TTL) };
+
+				ciq_conn_append(&s->conn, 3, ex, NULL);
+			}
+			inflight += 2;
+			continue;
+		}
+		if ((r = ciq_conn_reply(&s->conn)) == NULL)
+			goto out;
+		inflight--;
+		if (r->type == REDIS_REPLY_ERROR) {
+			snprintf(err, CIQ_ERRLEN, "the server refused the ids of build '%s': %s: "
+			    "nothing was published", s->build, r->str);
+			freeReplyObject(r);
+			ret = -2;
+			goto out;
+		}
+		freeReplyObject(r);
+	}
+	ret = 0;
+out:
+	free(queue);
+	free(argv);
+	free(lens);
+	return ret;
+}
+
+int
+ciq_publish(struct ciq_session *s, struct ciq_idlist *l, const char *digest,
+    char err[CIQ_ERRLEN])
+{
+	const char *seed = ciq_conf_get(s->conf, CIQ_K_SEED);
+	const char *order = ciq_conf_get(s->conf, CIQ_K_ORDER);
+	long long deadline = ciq_now_ms() + s->conn.reconnect_ms;
+	char total[32];
+	int rc;
+
+	if (strcmp(order, "random") == 0)
+		ciq_idlist_shuffle(l, seed);
+	else if (strcmp(order, "timing") == 0 && (rc = ciq_timing_order(s, l, seed, err)) != CIQ_EX_OK)
+		return rc;
+	snprintf(total, sizeof total, "%zu", l->n);
+	for (;;) {
+		const char *args[6] = { total, digest, seed, order, ciq_conf_get(s->conf, CIQ_K_TTL),
+		    ciq_conf_get(s->conf, CIQ_K_MAX_FAILURES) };
+		redisReply *r;
+		const char *status;
+
+		if (ciq_conn_ensure(&s->conn) == -1 || (rc = push(s, l, err)) == -1) {
+			if (s->conn.err != CIQ_CONN_UNREACHABLE || ciq_now_ms() >= deadline)
+				return ciq_session_fail(s, err);
+			continue;
+		}
+		if (rc == -2)
+			return CIQ_EX_SOFTWARE;
+		if ((r = ciq_session_run(s, CIQ_S_PUBLISH, 6, args, NULL, &rc, err)) == NULL)
+			return rc;
+		status = ciq_reply_str(r, 0);
+		rc = CIQ_EX_OK;
+		if (strcmp(status, "notleader") == 0) {
+			snprintf(err, CIQ_ERRLEN, "lost the leadership of build '%s' to worker '%s' "
+			    "while publishing (did the leader key expire?)", s->build, ciq_reply_str(r, 1));
+			rc = CIQ_EX_SOFTWARE;
+		} else if (strcmp(status, "ready") != 0) {
+			snprintf(err, CIQ_ERRLEN, "the queue holds %s ids after publishing %s",
+			    ciq_reply_str(r, 1), total);
+			rc = CIQ_EX_SOFTWARE;
+		}
+		freeReplyObject(r);
+		return rc;
+	}
+}
+
+int
+ciq_join(struct ciq_session *s, const char *leader, const struct ciq_idlist *l,
+    const char *digest, int may_differ, redisReply **reply, char err[CIQ_ERRLEN])
+{
+	char ids[32];
+	const char *args[3] = { digest, ids, may_differ ? "0" : "1" };
+	long long deadline = ciq_now_ms() + ciq_conf_ms(s->conf, CIQ_K_INIT_TIMEOUT);
+	struct ciq_backoff wait;
+	int rc;
+
+	snprintf(ids, sizeof ids, "%zu", l != NULL ? l->n : 0);
+	ciq_backoff_init(&wait, 50, 1000);
+	for (;;) {
+		redisReply *r = ciq_session_run(s, CIQ_S_JOIN, digest != NULL ? 3 : 0, args, NULL,
+		    &rc, err);
+
+		if (r == NULL)
+			return rc;
+		if (strcmp(ciq_reply_str(r, 0), "ready") == 0) {
+			*reply = r;
+			return CIQ_EX_OK;
+		}
+		freeReplyObject(r);
+		if (ciq_now_ms() >= deadline) {
+			snprintf(err, CIQ_ERRLEN, "the leader (worker '%s') did not publish build '%s' "
+			    "within %s s", leader, s->build, ciq_conf_get(s->conf, CIQ_K_INIT_TIMEOUT));
+			return CIQ_EX_TEMPFAIL;
+		}
+		ciq_sleep_ms(ciq_backoff_next(&wait));
+	}
+}
+
+/* The value of a server setting, or "" when CONFIG is not allowed. */
+static void
+config_get(struct ciq_session *s, const char *name, char *out, size_t len)
+{
+	redisReply *r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "CONFIG", "GET", name, NULL);
+
+	*out = '\0';
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[1]->type == REDIS_REPLY_STRING)
+		snprintf(out, len, "%s", r->element[1]->str);
+	if (r != NULL)
+		freeReplyObject(r);
+}
+
+int
+ciq_eviction_risk(struct ciq_session *s, char warning[CIQ_ERRLEN])
+{
+	char maxmemory[32], policy[64];
+
+	config_get(s, "maxmemory", maxmemory, sizeof maxmemory);
+	config_get(s, "maxmemory-policy", policy, sizeof policy);
+	if (*maxmemory == '\0' || strcmp(maxmemory, "0") == 0 || *policy == '\0' ||
+	    strcmp(policy, "noeviction") == 0)
+		return 0;
+	snprintf(warning, CIQ_ERRLEN, "the server may evict this build's keys when it runs out of "
+	    "memory (maxmemory %s, maxmemory-policy %s): set maxmemory-policy noeviction, or the "
+	    "report will say the build vanished", maxmemory, policy);
+	return 1;
+}
+
+int
+ciq_retry_list(struct ciq_session *s, long long *n, char err[CIQ_ERRLEN])
+{
+	redisReply *r;
+	int rc;
+
+	for (;;) {
+		if ((r = ciq_session_run(s, CIQ_S_RETRY, 0, NULL, NULL, &rc, err)) == NULL) {
+			if (rc == CIQ_EX_VANISHED)
+				snprintf(err, CIQ_ERRLEN, "build '%s' cannot be retried: its keys are gone "
+				    "(it is older than its --ttl, or it never ran)", s->build);
+			return rc;
+		}
+		if (strcmp(ciq_reply_str(r, 0), "retry") == 0) {
+			*n = strtoll(ciq_reply_str(r, 1), NULL, 10);
+			freeReplyObject(r);
+			return CIQ_EX_OK;
+		}
+		if (strcmp(ciq_reply_str(r, 0), "live") == 0) {
+			*n = -1;
+			freeReplyObject(r);
+			return CIQ_EX_OK;
+		}
+		freeReplyObject(r);
+		/* Not published yet: wait for it like any follower, then look again. */
+		if ((rc = ciq_join(s, "?", NULL, NULL, 0, &r, err)) != CIQ_EX_OK)
+			return rc;
+		freeReplyObject(r);
+	}
+}

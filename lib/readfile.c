@@ -11,6 +11,20 @@
 #include "alloc.h"
 #include "readfile.h"
 
+/* read(2), again after EINTR: the bytes read, 0 at the end, or -1 with
+ * err filled. */
+static ssize_t
+read_chunk(int fd, char *buf, size_t n, const char *name, char err[CIQ_ERRLEN])
+{
+	ssize_t r;
+
+	while ((r = read(fd, buf, n)) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		snprintf(err, CIQ_ERRLEN, "cannot read '%s': %s", name, strerror(errno));
+	return r;
+}
+
 int
 ciq_readfile_fd(int fd, const char *name, size_t max, char **out, size_t *len,
     char err[CIQ_ERRLEN])
@@ -31,13 +45,9 @@ ciq_readfile_fd(int fd, const char *name, size_t max, char **out, size_t *len,
 			cap *= 2;
 			buf = ciq_realloc(buf, cap + 1);
 		}
-		r = read(fd, buf + n, cap - n);
-		if (r == 0)
+		if ((r = read_chunk(fd, buf + n, cap - n, name, err)) == 0)
 			break;
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, CIQ_ERRLEN, "cannot read '%s': %s", name, strerror(errno));
 			free(buf);
 			return -1;
 		}
@@ -72,13 +82,9 @@ ciq_readfile_tail(const char *path, char **out, size_t *len, char err[CIQ_ERRLEN
 			memmove(buf, buf + CIQ_OUTPUT_MAX, cap - CIQ_OUTPUT_MAX);
 			n -= CIQ_OUTPUT_MAX;
 		}
-		r = read(fd, buf + n, cap - n);
-		if (r == 0)
+		if ((r = read_chunk(fd, buf + n, cap - n, path, err)) == 0)
 			break;
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, CIQ_ERRLEN, "cannot read '%s': %s", path, strerror(errno));
 			if (fd != 0)
 				close(fd);
 			free(buf);

@@ -11,6 +11,9 @@ workers=${1:-16} ids=${2:-5000} kills=${3:-20}
 root=$(cd "$(dirname "$0")/.." && pwd)
 PATH=${CIQ_BIN:-$root/bin}:$PATH
 dir=$(mktemp -d /tmp/ciqs.XXXXXX)
+# A worker killed with SIGKILL leaves its temporary files: in dir, which
+# goes at the end.
+export TMPDIR="$dir"
 
 server() {
 	redis-server --port 0 --unixsocket "$dir/sock" --unixsocketperm 700 \

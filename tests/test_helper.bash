@@ -166,6 +166,16 @@ pop_call() {
 	script_call pop "$1" "${2:-0}" 30000 1 0
 }
 
+# flaky_head ID: ID, at the head of the queue, turns flaky: worker 1
+# takes it, fails and requeues it with the output "ID failed once";
+# worker 2 takes it again and passes.
+flaky_head() {
+	assert_equal "$(ciq-pop --worker 1)" "$1"
+	ciq-requeue --worker 1 --max-requeues 1 --requeue-tolerance 1 --output - -- "$1" <<<"$1 failed once"
+	assert_equal "$(ciq-pop --worker 2)" "$1"
+	ciq-ack --worker 2 -- "$1"
+}
+
 # The SPEC loop for one worker: runs "$RUNNER ID" for each test.
 # Usage: worker_loop WORKER RUNNER
 worker_loop() {

@@ -303,6 +303,18 @@ intact() {
 	grep -q "<testcase name=\"list of worker 1\" classname=\"ciq\">" "$BATS_TEST_TMPDIR/j.xml"
 }
 
+@test "a worker that joins again with the published list clears its mismatch" {
+	populate a b c
+	run ciq-populate --worker 1 < <(printf '%s\n' a b)
+	assert_equal "$status" "$CIQ_EX_DATAERR"
+	run ciq-populate --worker 1 < <(printf '%s\n' c b a)
+	assert_success
+	work 0
+	run ciq-report
+	assert_success
+	assert_equal "${lines[-1]}" 'PASSED: 3 tests, 3 passed, 0 skipped'
+}
+
 @test "a mismatch and a failure: the report says the lists differed (84)" {
 	populate a b
 	run ciq-populate --worker 1 < <(printf '%s\n' a)

@@ -70,7 +70,7 @@ main(int argc, char **argv)
 	struct ciq_conf conf;
 	struct ciq_session s;
 	struct ciq_backoff wait;
-	char msg[CIQ_ERRLEN], timeout[32], count[16], **ids = NULL;
+	char msg[CIQ_ERRLEN], timeout[32], count[16], max_duration[32], **ids = NULL;
 	const char *max_streak;
 	long long deadline, n = 1;
 	int nids = 0, waited = 0, exhausted = 0, c, rc;
@@ -95,12 +95,13 @@ main(int argc, char **argv)
 
 	snprintf(timeout, sizeof timeout, "%lld", ciq_conf_ms(&conf, CIQ_K_TIMEOUT));
 	snprintf(count, sizeof count, "%lld", n);
+	snprintf(max_duration, sizeof max_duration, "%lld", ciq_conf_ms(&conf, CIQ_K_MAX_DURATION));
 	max_streak = ciq_conf_get(&conf, CIQ_K_MAX_CONSECUTIVE_FAILURES);
 	ciq_backoff_init(&wait, 50, 1500);
 	deadline = ciq_now_ms() + ciq_conf_ms(&conf, CIQ_K_INIT_TIMEOUT);
 	while (ids == NULL && !exhausted) {
-		const char *args[4] = { timeout, count, max_streak, waited ? "1" : "0" };
-		redisReply *r = ciq_session_run(&s, CIQ_S_POP, 4, args, NULL, &rc, msg);
+		const char *args[5] = { timeout, count, max_streak, waited ? "1" : "0", max_duration };
+		redisReply *r = ciq_session_run(&s, CIQ_S_POP, 5, args, NULL, &rc, msg);
 
 		if (r == NULL)
 			errx(rc, "%s", msg);
@@ -127,6 +128,11 @@ main(int argc, char **argv)
 		case CIQ_POP_SICK:
 			warnx("worker '%s' stops: %s tests failed in a row on it (--max-consecutive-failures %s); "
 			    "other workers take the rest", s.worker, ciq_reply_str(r, 1), max_streak);
+			exhausted = 1;
+			break;
+		case CIQ_POP_TIMEUP:
+			warnx("worker '%s' stops: its --max-duration of %s s since its first pop is over; "
+			    "other workers take the rest", s.worker, ciq_conf_get(&conf, CIQ_K_MAX_DURATION));
 			exhausted = 1;
 			break;
 		case CIQ_POP_DONE:

@@ -27,20 +27,22 @@
 
 #include "exit.h"
 #include "idlist.h"
+#include "number.h"
 #include "publish.h"
 #include "session.h"
 #include "tool.h"
 
 #define MAX_WARNINGS 10
+#define MAX_REPEAT   10000
 
 /* Options without a short form; below CIQ_OPT_BASE. */
-enum { OPT_ALLOW_MISMATCH = 0x80 };
+enum { OPT_ALLOW_MISMATCH = 0x80, OPT_REPEAT };
 
 static const struct ciq_tool tool = {
 	"ciq-populate",
 	"usage: ciq-populate [--queue URL] [--build ID] [--worker ID] [--seed SEED]\n"
 	    "                    [--order random|timing|given] [--init-timeout SECONDS] [--ttl SECONDS]\n"
-	    "                    [--allow-mismatch] [options] [FILE...]\n"
+	    "                    [--allow-mismatch] [--repeat N] [options] [FILE...]\n"
 	    "See ciq-populate(1).\n",
 	NULL
 };
@@ -77,15 +79,17 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "allow-mismatch", 0, NULL, OPT_ALLOW_MISMATCH },
+		{ "repeat", 1, NULL, OPT_REPEAT },
 		CIQ_TOOL_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ciq_conf conf;
 	struct ciq_session s;
 	struct ciq_idlist list;
-	char msg[CIQ_ERRLEN], digest[65];
+	char msg[CIQ_ERRLEN], digest[96];
 	const char *ttl_args[1];
 	redisReply *r;
+	long long repeat = 1;
 	int c, rc, may_differ = 0, status = CIQ_EX_OK;
 
 	ciq_tool_start(argv);
@@ -94,6 +98,13 @@ main(int argc, char **argv)
 		switch (c) {
 		case OPT_ALLOW_MISMATCH:
 			may_differ = 1;
+			break;
+		case OPT_REPEAT:
+			if (ciq_number_whole(optarg, 1, MAX_REPEAT, &repeat) != CIQ_NUMBER_OK) {
+				warnx("invalid --repeat '%s': expected a whole number from 1 to %d",
+				    optarg, MAX_REPEAT);
+				ciq_tool_usage(&tool, CIQ_EX_USAGE);
+			}
 			break;
 		default:
 			ciq_tool_option(&tool, &conf, c, optarg);
@@ -107,6 +118,9 @@ main(int argc, char **argv)
 	ciq_idlist_init(&list);
 	read_inputs(&list, argc - optind, argv + optind);
 	ciq_idlist_digest(&list, digest);
+	/* A grind's runs are part of what every worker must agree on. */
+	if (repeat > 1)
+		snprintf(digest + 64, sizeof digest - 64, "x%lld", repeat);
 
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
@@ -130,7 +144,7 @@ main(int argc, char **argv)
 	if (strcmp(ciq_reply_str(r, 0), s.worker) == 0 && strcmp(ciq_reply_str(r, 1), "ready") != 0) {
 		if (ciq_eviction_risk(&s, msg))
 			warnx("warning: %s", msg);
-		if ((rc = ciq_publish(&s, &list, digest, msg)) != CIQ_EX_OK)
+		if ((rc = ciq_publish(&s, &list, repeat, digest, msg)) != CIQ_EX_OK)
 			errx(rc, "%s", msg);
 	} else {
 		redisReply *j;
@@ -138,7 +152,16 @@ main(int argc, char **argv)
 		if ((rc = ciq_join(&s, ciq_reply_str(r, 0), &list, digest, may_differ, &j, msg)) != CIQ_EX_OK)
 			errx(rc, "%s", msg);
 
-		if (strcmp(ciq_reply_str(j, 2), digest) != 0) {
+		if (strlen(ciq_reply_str(j, 2)) >= 64 && strncmp(ciq_reply_str(j, 2), digest, 64) == 0 &&
+		    strcmp(ciq_reply_str(j, 2) + 64, digest + 64) != 0) {
+			const char *theirs = ciq_reply_str(j, 2) + 64;
+
+			warnx("%sthis worker's --repeat %lld differs from the %s that worker '%s' "
+			    "published: the queue holds the published runs%s", may_differ ? "warning: " : "",
+			    repeat, *theirs ? theirs + 1 : "1", ciq_reply_str(j, 3), may_differ ? "" :
+			    ", and the build's report will say so (--allow-mismatch when they differ on purpose)");
+			status = may_differ ? CIQ_EX_OK : CIQ_EX_DATAERR;
+		} else if (strcmp(ciq_reply_str(j, 2), digest) != 0) {
 			warnx("%sthis worker's list (%zu ids, digest %.12s) differs from the one worker "
 			    "'%s' published (%s ids, digest %.12s): the queue holds the published one%s",
 			    may_differ ? "warning: " : "", list.n, digest, ciq_reply_str(j, 3),

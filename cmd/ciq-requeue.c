@@ -95,8 +95,11 @@ main(int argc, char **argv)
 			warnx("'%s' is no longer reserved by this worker: not requeued", id);
 		else if (res.v[i].answer == CIQ_ANS_RECORDED)
 			warnx("'%s' already has a result: not requeued", id);
-		else if (res.v[i].answer == CIQ_ANS_MAX_REQUEUES && strcmp(max, "0") == 0)
-			; /* Requeues are off: refusing is the expected answer, say nothing. */
+		else if ((res.v[i].answer == CIQ_ANS_MAX_REQUEUES && strcmp(max, "0") == 0) ||
+		    res.v[i].answer == CIQ_ANS_REPEAT)
+			; /* Requeues are off, or the build is a grind (ciq-populate
+			   --repeat), which counts every run: refusing is the
+			   expected answer, say nothing. */
 		else if (res.v[i].answer == CIQ_ANS_MAX_REQUEUES)
 			warnx("'%s' was requeued %s times already (--max-requeues %s): not requeued",
 			    id, detail, max);

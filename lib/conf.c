@@ -38,6 +38,8 @@ static const struct ciq_conf_info info[CIQ_K_COUNT] = {
 	[CIQ_K_MAX_FAILURES]      = { "max_failures", "CIQ_MAX_FAILURES", "max-failures", "0", 0 },
 	[CIQ_K_MAX_CONSECUTIVE_FAILURES] = { "max_consecutive_failures", "CIQ_MAX_CONSECUTIVE_FAILURES",
 	    "max-consecutive-failures", "0", 0 },
+	[CIQ_K_MAX_DURATION]      = { "max_duration", "CIQ_MAX_DURATION", "max-duration", "0", 0 },
+	[CIQ_K_KNOWN_FLAKY]       = { "known_flaky", "CIQ_KNOWN_FLAKY", "known-flaky", NULL, 0 },
 	[CIQ_K_PASSWORD]          = { "password", "CIQ_PASSWORD", NULL, NULL, 1 },
 	[CIQ_K_USER]              = { "user", "CIQ_USER", NULL, NULL, 0 },
 };
@@ -55,6 +57,7 @@ static const enum kind kinds[CIQ_K_COUNT] = {
 	[CIQ_K_CONNECT_TIMEOUT] = K_SECONDS, [CIQ_K_COMMAND_TIMEOUT] = K_SECONDS,
 	[CIQ_K_RECONNECT_TIMEOUT] = K_SECONDS, [CIQ_K_HEARTBEAT] = K_SECONDS,
 	[CIQ_K_MAX_FAILURES] = K_COUNT, [CIQ_K_MAX_CONSECUTIVE_FAILURES] = K_COUNT,
+	[CIQ_K_MAX_DURATION] = K_SECONDS,
 };
 
 const struct ciq_conf_info *

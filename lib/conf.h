@@ -41,6 +41,8 @@ enum ciq_setting_id {
 	CIQ_K_TIMING_TTL,        /* lifetime of a namespace's duration history, seconds */
 	CIQ_K_MAX_FAILURES,      /* the build stops after this many failed tests; 0: never */
 	CIQ_K_MAX_CONSECUTIVE_FAILURES, /* a worker stops after this many in a row; 0: never */
+	CIQ_K_MAX_DURATION,      /* seconds after its first pop a worker takes nothing new; 0: never */
+	CIQ_K_KNOWN_FLAKY,       /* file of tests whose failure the report does not count */
 	CIQ_K_PASSWORD,          /* AUTH password, if not in the URL */
 	CIQ_K_USER,              /* ACL user, if not in the URL */
 	CIQ_K_COUNT
@@ -96,7 +98,9 @@ const struct ciq_conf_info *ciq_conf_info(enum ciq_setting_id k);
 	{ "heartbeat",         1, NULL, CIQ_OPT_BASE + CIQ_K_HEARTBEAT }, \
 	{ "timing-ttl",        1, NULL, CIQ_OPT_BASE + CIQ_K_TIMING_TTL }, \
 	{ "max-failures",      1, NULL, CIQ_OPT_BASE + CIQ_K_MAX_FAILURES }, \
-	{ "max-consecutive-failures", 1, NULL, CIQ_OPT_BASE + CIQ_K_MAX_CONSECUTIVE_FAILURES }
+	{ "max-consecutive-failures", 1, NULL, CIQ_OPT_BASE + CIQ_K_MAX_CONSECUTIVE_FAILURES }, \
+	{ "max-duration",      1, NULL, CIQ_OPT_BASE + CIQ_K_MAX_DURATION }, \
+	{ "known-flaky",       1, NULL, CIQ_OPT_BASE + CIQ_K_KNOWN_FLAKY }
 
 /* Zero the conf. Can't fail. */
 void ciq_conf_init(struct ciq_conf *c);

@@ -14,7 +14,7 @@ ciq_pop_status(const redisReply *r)
 	static const char *const words[] = {
 		[CIQ_POP_OK] = "ok", [CIQ_POP_WAIT] = "wait", [CIQ_POP_DONE] = "done",
 		[CIQ_POP_NOTREADY] = "notready", [CIQ_POP_STOPPED] = "stopped",
-		[CIQ_POP_SICK] = "sick",
+		[CIQ_POP_SICK] = "sick", [CIQ_POP_TIMEUP] = "timeup",
 	};
 	const char *w = ciq_reply_str(r, 0);
 

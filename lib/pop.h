@@ -17,6 +17,7 @@ enum ciq_pop_status {
 	CIQ_POP_NOTREADY,  /* {"notready"}: not published yet */
 	CIQ_POP_STOPPED,   /* {"stopped", failed, max}: the build reached --max-failures */
 	CIQ_POP_SICK,      /* {"sick", streak}: this worker failed that many in a row */
+	CIQ_POP_TIMEUP,    /* {"timeup", elapsed_ms}: this worker's --max-duration is over */
 	CIQ_POP_UNKNOWN    /* anything else */
 };
 

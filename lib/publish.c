@@ -18,21 +18,49 @@
 #define BATCH_BYTES  (1 << 20)
 #define WINDOW       16
 
+/* Room for a batch of runs: BATCH_BYTES of ids, the one that crosses
+ * it, and a "\nK" suffix for each. */
+#define RUNS_BYTES   (BATCH_BYTES + CIQ_ID_MAX + BATCH_IDS * 24)
+
 /*
- * Push every id to the (hidden) queue. Returns 0; -1 when the connection
- * broke: the caller reconnects and pushes again from scratch, which is
- * safe because nobody reads the queue before publish; -2 when the server
- * refused the ids (err filled).
+ * Entry i of the queue as pushed: the id, or in a grind of repeat runs
+ * the run "ID\nK" (lua/prelude.lua), rounds one after another so that
+ * the runs of one id are spread over the build. A run is written at
+ * *buf, which then moves past it.
+ */
+static const char *
+entry(const struct ciq_idlist *l, long long repeat, size_t i, char **buf, size_t *len)
+{
+	const struct ciq_id *id = &l->ids[i % l->n];
+	char *run = *buf;
+
+	if (repeat == 1) {
+		*len = id->len;
+		return id->s;
+	}
+	memcpy(run, id->s, id->len);
+	*len = id->len + (size_t)sprintf(run + id->len, "\n%zu", i / l->n + 1);
+	*buf += *len;
+	return run;
+}
+
+/*
+ * Push every entry to the (hidden) queue. Returns 0; -1 when the
+ * connection broke: the caller reconnects and pushes again from scratch,
+ * which is safe because nobody reads the queue before publish; -2 when
+ * the server refused the ids (err filled).
  */
 static int
-push(struct ciq_session *s, const struct ciq_idlist *l, char err[CIQ_ERRLEN])
+push(struct ciq_session *s, const struct ciq_idlist *l, long long repeat, char err[CIQ_ERRLEN])
 {
 	char *queue = ciq_key(&s->keys, "queue");
 	const char **argv = ciq_calloc(BATCH_IDS + 2, sizeof *argv);
 	size_t *lens = ciq_calloc(BATCH_IDS + 2, sizeof *lens);
-	size_t i = 0, inflight = 0;
+	char *runs = repeat > 1 ? ciq_malloc(RUNS_BYTES) : NULL, *next;
+	size_t i = 0, inflight = 0, n = l->n * (size_t)repeat;
 	int ret = -1;
 	redisReply *r;
+
 
 	/* Redis Cluster: pipeline on the node that serves the queue's slot.
 	 * It costs one round trip (and a connect when the last command went
@@ -49,15 +77,17 @@ push(struct ciq_session *s, const struct ciq_idlist *l, char err[CIQ_ERRLEN])
 	inflight++;
 	argv[0] = "RPUSH";
 	lens[0] = 5;
-	while (i < l->n || inflight > 0) {
-		if (i < l->n && inflight < WINDOW) {
+	while (i < n || inflight > 0) {
+		if (i < n && inflight < WINDOW) {
 			int argc = 2;
 			size_t bytes = 0;
 
-			while (i < l->n && argc < BATCH_IDS + 2 && bytes < BATCH_BYTES) {
-				argv[argc] = l->ids[i].s;
-				lens[argc++] = l->ids[i].len;
-				bytes += l->ids[i++].len;
+			/* hiredis copies the arguments as it formats the command:
+			 * every batch may reuse the room for runs. */
+			next = runs;
+			while (i < n && argc < BATCH_IDS + 2 && bytes < BATCH_BYTES) {
+				argv[argc] = entry(l, repeat, i++, &next, &lens[argc]);
+				bytes += lens[argc++];
 			}
 			ciq_conn_append(&s->conn, argc, argv, lens);
 			/* Every key has a TTL from its creation on, even a queue
@@ -84,6 +114,7 @@ push(struct ciq_session *s, const struct ciq_idlist *l, char err[CIQ_ERRLEN])
 	}
 	ret = 0;
 out:
+	free(runs);
 	free(queue);
 	free(argv);
 	free(lens);
@@ -91,34 +122,35 @@ out:
 }
 
 int
-ciq_publish(struct ciq_session *s, struct ciq_idlist *l, const char *digest,
-    char err[CIQ_ERRLEN])
+ciq_publish(struct ciq_session *s, struct ciq_idlist *l, long long repeat,
+    const char *digest, char err[CIQ_ERRLEN])
 {
 	const char *seed = ciq_conf_get(s->conf, CIQ_K_SEED);
 	const char *order = ciq_conf_get(s->conf, CIQ_K_ORDER);
 	long long deadline = ciq_now_ms() + s->conn.reconnect_ms;
-	char total[32];
+	char total[32], rep[32];
 	int rc;
 
 	if (strcmp(order, "random") == 0)
 		ciq_idlist_shuffle(l, seed);
 	else if (strcmp(order, "timing") == 0 && (rc = ciq_timing_order(s, l, seed, err)) != CIQ_EX_OK)
 		return rc;
-	snprintf(total, sizeof total, "%zu", l->n);
+	snprintf(total, sizeof total, "%llu", (unsigned long long)l->n * (unsigned long long)repeat);
+	snprintf(rep, sizeof rep, "%lld", repeat);
 	for (;;) {
-		const char *args[6] = { total, digest, seed, order, ciq_conf_get(s->conf, CIQ_K_TTL),
-		    ciq_conf_get(s->conf, CIQ_K_MAX_FAILURES) };
+		const char *args[7] = { total, digest, seed, order, ciq_conf_get(s->conf, CIQ_K_TTL),
+		    ciq_conf_get(s->conf, CIQ_K_MAX_FAILURES), rep };
 		redisReply *r;
 		const char *status;
 
-		if (ciq_conn_ensure(&s->conn) == -1 || (rc = push(s, l, err)) == -1) {
+		if (ciq_conn_ensure(&s->conn) == -1 || (rc = push(s, l, repeat, err)) == -1) {
 			if (s->conn.err != CIQ_CONN_UNREACHABLE || ciq_now_ms() >= deadline)
 				return ciq_session_fail(s, err);
 			continue;
 		}
 		if (rc == -2)
 			return CIQ_EX_SOFTWARE;
-		if ((r = ciq_session_run(s, CIQ_S_PUBLISH, 6, args, NULL, &rc, err)) == NULL)
+		if ((r = ciq_session_run(s, CIQ_S_PUBLISH, 7, args, NULL, &rc, err)) == NULL)
 			return rc;
 		status = ciq_reply_str(r, 0);
 		rc = CIQ_EX_OK;

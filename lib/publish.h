@@ -15,11 +15,13 @@
  * The leader: order l as the conf says (seeded shuffle, timing order, or
  * as given), push it to the hidden queue in pipelined batches (again
  * from scratch after a broken connection, within the reconnect budget),
- * then mark the build ready with its total and digest. Returns
- * CIQ_EX_OK, or an exit status with err filled.
+ * then mark the build ready with its total and digest. With repeat above
+ * 1 the build is a grind: the queue holds repeat rounds of runs of the
+ * list (lua/prelude.lua). Returns CIQ_EX_OK, or an exit status with err
+ * filled.
  */
-int ciq_publish(struct ciq_session *s, struct ciq_idlist *l, const char *digest,
-    char err[CIQ_ERRLEN]);
+int ciq_publish(struct ciq_session *s, struct ciq_idlist *l, long long repeat,
+    const char *digest, char err[CIQ_ERRLEN]);
 
 /*
  * A follower: wait for leader's publish, within the init timeout, and

@@ -18,6 +18,7 @@ static const struct {
 	{ "flaky", CIQ_ANS_FLAKY }, { "notmine", CIQ_ANS_NOTMINE },
 	{ "requeued", CIQ_ANS_REQUEUED }, { "reclaimed", CIQ_ANS_RECLAIMED },
 	{ "max-requeues", CIQ_ANS_MAX_REQUEUES }, { "tolerance", CIQ_ANS_TOLERANCE },
+	{ "repeat", CIQ_ANS_REPEAT },
 };
 
 /* The answer a word names; -1 for none. */

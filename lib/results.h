@@ -18,7 +18,8 @@ enum ciq_answer {
 	CIQ_ANS_REQUEUED,     /* requeue: back in the queue */
 	CIQ_ANS_RECLAIMED,    /* requeue: refused, another worker holds it (detail: who, or "") */
 	CIQ_ANS_MAX_REQUEUES, /* requeue: refused, detail: its requeues so far */
-	CIQ_ANS_TOLERANCE     /* requeue: refused, detail: the build's "used/allowed" */
+	CIQ_ANS_TOLERANCE,    /* requeue: refused, detail: the build's "used/allowed" */
+	CIQ_ANS_REPEAT        /* requeue: refused, the build is a grind (detail: its --repeat) */
 };
 
 struct ciq_answer_one {

@@ -7,7 +7,8 @@
 -- attempt: they are stored when this call records the test's result or
 -- ends this worker's own run of it, replacing those of an earlier attempt
 -- (a requeue's); a repeated ack of one run changes nothing.
--- KEYS: meta running owner results output flaky requeues stats wstats replies workers cases w: started queue wake
+-- In a grind, an id means the oldest run of it this worker holds (prelude).
+-- KEYS: meta running owner results output flaky requeues stats wstats replies workers cases w: started queue wake held
 -- ARGV: nonce worker status output has_output cases has_cases id...
 -- status is pass, fail or skip. Returns {"ok", id, outcome, held, ...}:
 -- outcome is "recorded", "duplicate" (a result was already there),
@@ -15,14 +16,15 @@
 -- worker never reserved the test); held is "1" when this call ended the
 -- worker's own reservation. {"gone"} when the build's keys do not exist.
 local meta, running, owner, results, output, flaky, requeues, stats, wstats,
-  replies, workers, cases, mine, started_at, queue, wake_list =
+  replies, workers, cases, mine, started_at, queue, wake_list, held =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
-  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16]
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16],
+  KEYS[17]
 local nonce, worker, status, text, has_output, testcases, has_cases =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6], ARGV[7] == '1'
 
-local m = call('HMGET', meta, 'expire_at', 'waiting', 'requeued')
-local expire_at = m[1]
+local m = call('HMGET', meta, 'expire_at', 'waiting', 'requeued', 'repeat')
+local expire_at, grind = m[1], m[4] ~= false
 if not expire_at then return {'gone'} end
 local again = replayed(replies, worker .. '\n', nonce, false)
 if again then return again end
@@ -45,12 +47,12 @@ local function set_output(id)
 end
 
 for i = 8, #ARGV do
-  local id = ARGV[i]
-  local outcome, held, recorded = 'recorded', '0', false
+  local id = runs_of(held, worker, ARGV[i], grind)[1]
+  local outcome, ended_here, recorded = 'recorded', '0', false
   -- owner and running change together: an owner means a reservation, and
   -- this worker's reservation means the test is its own.
-  local mine_now = call('HGET', owner, id) == worker
-  if not mine_now and call('SISMEMBER', mine, id) == 0 then
+  local mine_now = id and call('HGET', owner, id) == worker
+  if not id or (not mine_now and call('SISMEMBER', mine, id) == 0) then
     outcome = 'notmine'
   else
     local ms = ''
@@ -60,13 +62,14 @@ for i = 8, #ARGV do
       call('ZREM', running, id)
       call('HDEL', owner, id)
       call('HDEL', started_at, id)
+      if grind then unhold(held, worker, id) end
       ms = tostring(now - started)
       call('HINCRBY', wstats, worker .. ':busy_ms', now - started)
-      held = '1'
+      ended_here = '1'
       ended = true
     end
     -- A run of failures on one worker points at the worker.
-    if held == '1' then
+    if ended_here == '1' then
       if code == 'f' then
         call('HINCRBY', wstats, worker .. ':streak', 1)
       else
@@ -102,19 +105,19 @@ for i = 8, #ARGV do
         outcome = 'duplicate'
         -- A test run again (a retry) that fails again keeps its latest
         -- output; a repeated ack of one run changes nothing.
-        if code == 'f' and pcode == 'f' and has_output and held == '1' then
+        if code == 'f' and pcode == 'f' and has_output and ended_here == '1' then
           set_output(id)
         end
       end
     end
-    if has_cases and (recorded or held == '1') then
+    if has_cases and (recorded or ended_here == '1') then
       call('HSET', cases, id, testcases)
       wrote(cases)
     end
   end
-  out[#out + 1] = id
+  out[#out + 1] = ARGV[i]
   out[#out + 1] = outcome
-  out[#out + 1] = held
+  out[#out + 1] = ended_here
 end
 -- Workers wait in ciq-pop while tests run elsewhere: the last one to end
 -- wakes them all, to find the build done. (running keeps its marker.)

@@ -2,26 +2,33 @@
 -- longer ago than the timeout, by the server's clock) come first, then the
 -- queue. A worker is not handed back a test it requeued itself while
 -- another worker is alive, so a retry runs elsewhere.
--- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results w: leader retry: retrying started waiting
--- ARGV: nonce worker timeout_ms count max_consecutive_failures waited
--- waited is "1" when this worker's last call answered "wait".
+-- Every id handed out is appended to this worker's order: list, the
+-- order the worker was handed its tests in (ciq-report --order).
+-- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results w: leader retry: retrying started waiting order: held
+-- ARGV: nonce worker timeout_ms count max_consecutive_failures waited max_duration_ms
+-- waited is "1" when this worker's last call answered "wait";
+-- max_duration_ms, when above 0, is how long after its first pop the
+-- worker may still be handed tests.
 -- Returns {"ok", id, from, id, from, ...} where from is "" for a fresh
 -- test and the previous owner for a reclaimed one; or {"wait", ms}
 -- (nothing queued, tests in flight elsewhere: wait on the wake list at
 -- most ms, "0" meaning a short while), {"done"} (exhausted), {"notready"},
 -- {"gone"} (the build's keys do not exist, and no leader is publishing),
 -- {"stopped", failed, max} (the build reached its --max-failures) or
--- {"sick", streak} (this worker failed that many tests in a row).
+-- {"sick", streak} (this worker failed that many tests in a row) or
+-- {"timeup", elapsed_ms} (its --max-duration is over).
 local meta, queue, running, owner, workers, requeued_by, reclaims, stats,
-  wstats, replies, results, mine, leader, retry_list, retrying, started, waiting =
+  wstats, replies, results, mine, leader, retry_list, retrying, started, waiting,
+  order, held =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
   KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16],
-  KEYS[17]
-local nonce, worker, timeout, count, max_streak, waited =
+  KEYS[17], KEYS[18], KEYS[19]
+local nonce, worker, timeout, count, max_streak, waited, max_duration =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5] or '0'),
-  ARGV[6] == '1'
+  ARGV[6] == '1', tonumber(ARGV[7] or '0')
 
-local m = call('HMGET', meta, 'status', 'expire_at', 'max_failures', 'retrying', 'requeued')
+local m = call('HMGET', meta, 'status', 'expire_at', 'max_failures', 'retrying', 'requeued',
+  'repeat')
 if not m[2] then
   -- A leader that won the election but has not published yet: wait. A
   -- build whose meta alone was lost is gone.
@@ -29,7 +36,7 @@ if not m[2] then
   return {'gone'}
 end
 if m[1] ~= 'ready' then return {'notready'} end
-local expire_at = m[2]
+local expire_at, grind = m[2], m[6] ~= false
 local again = replayed(replies, worker, nonce, true)
 if again then return again end
 
@@ -56,30 +63,47 @@ end
 if max_streak > 0 then
   streak = tonumber(call('HGET', wstats, worker .. ':streak') or '0')
 end
-if (max_failures > 0 and failed >= max_failures) or (max_streak > 0 and streak >= max_streak) then
+-- The time limit counts from this worker's first pop.
+local elapsed = 0
+if max_duration > 0 then
+  call('HSETNX', wstats, worker .. ':first_pop_ms', now)
+  elapsed = now - tonumber(call('HGET', wstats, worker .. ':first_pop_ms'))
+end
+if (max_failures > 0 and failed >= max_failures) or (max_streak > 0 and streak >= max_streak) or
+    (max_duration > 0 and elapsed >= max_duration) then
   stop_waiting()
   call('ZADD', workers, -now, worker)
   if max_failures > 0 and failed >= max_failures then
     return remember(replies, worker, nonce, expire_at, {'stopped', tostring(failed), tostring(max_failures)})
+  elseif max_streak > 0 and streak >= max_streak then
+    return remember(replies, worker, nonce, expire_at, {'sick', tostring(streak)})
   end
-  return remember(replies, worker, nonce, expire_at, {'sick', tostring(streak)})
+  return remember(replies, worker, nonce, expire_at, {'timeup', tostring(elapsed)})
 end
 
 call('ZADD', workers, now, worker)
-local out, taken = {'ok'}, 0
+local out, taken, handed = {'ok'}, 0, {}
 
 -- running holds the last sign of life (heartbeats move it); started keeps
--- the reservation time, from which the duration is measured.
-local function claim(id, from)
-  call('ZADD', running, now, id)
-  call('HSET', started, id, now)
-  call('HSET', owner, id, worker)
-  call('SADD', mine, id)
+-- the reservation time, from which the duration is measured. (In a
+-- grind, what is claimed is a run, and the worker is handed its id.)
+local function claim(run, from)
+  local id = run
+  call('ZADD', running, now, run)
+  call('HSET', started, run, now)
+  call('HSET', owner, run, worker)
+  call('SADD', mine, run)
   wrote(running)
   wrote(started)
   wrote(owner)
+  if grind then
+    id = id_of(run)
+    hold(held, worker, run)
+    wrote(held)
+  end
   out[#out + 1] = id
   out[#out + 1] = from
+  handed[#handed + 1] = id
   taken = taken + 1
 end
 
@@ -91,6 +115,7 @@ for _ = 1, 100 do
   if #stale == 0 then break end
   local id = stale[1]
   local from = call('HGET', owner, id) or ''
+  if grind and from ~= '' then unhold(held, from, id) end
   if call('HEXISTS', results, id) == 1 then
     -- An earlier owner recorded a result after losing the reservation;
     -- the later owner vanished: nothing is left to run.
@@ -176,11 +201,17 @@ if taken == 0 then
   return remember(replies, worker, nonce, expire_at, {'done'})
 end
 stop_waiting()
--- This worker's first reservation made its w: set, which gets its marker.
+-- This worker's first reservation made its w: set and its order, which
+-- get their markers (the order's first).
 if call('HINCRBY', wstats, worker .. ':reserved', taken) == taken then
   mark(mine)
+  mark(order)
   wrote(mine)
   wrote(wstats)
 end
+for i = 1, #handed, 1000 do
+  call('RPUSH', order, unpack(handed, i, math.min(i + 999, #handed)))
+end
+wrote(order)
 touch_written(expire_at)
 return remember(replies, worker, nonce, expire_at, out)

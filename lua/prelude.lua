@@ -54,9 +54,10 @@ end
 local marker_kind = {
   stats = 'hash', results = 'hash', output = 'hash', cases = 'hash',
   owner = 'hash', started = 'hash', requeues = 'hash', reclaims = 'hash',
-  requeued_by = 'hash', wstats = 'hash', replies = 'hash',
+  requeued_by = 'hash', wstats = 'hash', replies = 'hash', held = 'hash',
   flaky = 'set', retrying = 'set', w = 'set',
   running = 'zset', workers = 'zset',
+  order = 'list',
 }
 
 -- The kind of key, from its name after the build's prefix ("w:3" is w).
@@ -71,6 +72,7 @@ local function mark(key)
   if kind == 'hash' then call('HSET', key, '', '')
   elseif kind == 'set' then call('SADD', key, '')
   elseif kind == 'zset' then call('ZADD', key, string.find(key, '}:running$') and 'inf' or '0', '')
+  elseif kind == 'list' then call('RPUSH', key, '')
   end
 end
 
@@ -79,8 +81,47 @@ local function marked(key)
   if kind == 'hash' then return call('HEXISTS', key, '') == 1
   elseif kind == 'set' then return call('SISMEMBER', key, '') == 1
   elseif kind == 'zset' then return call('ZSCORE', key, '') ~= false
+  elseif kind == 'list' then return call('LINDEX', key, 0) == ''
   end
   return true
+end
+
+-- Grind builds (ciq-populate --repeat N; meta's repeat) queue each id N
+-- times, as the runs "ID\nK", K from 1 (no id holds a newline). On the
+-- server each run is a test of its own; a worker is handed, and names,
+-- the id alone. held maps "WORKER\nID" to the runs of ID that worker
+-- holds now, "K K ...", oldest first: its ack, heartbeat or release
+-- finds there the run it means.
+local function id_of(run)
+  return (string.match(run, '^[^\n]*'))
+end
+
+local function hold(held, worker, run)
+  local id, k = string.match(run, '^([^\n]*)\n(.*)$')
+  local f = worker .. '\n' .. id
+  local v = call('HGET', held, f)
+  call('HSET', held, f, v and (v .. ' ' .. k) or k)
+end
+
+local function unhold(held, worker, run)
+  local id, k = string.match(run, '^([^\n]*)\n(.*)$')
+  local f = worker .. '\n' .. id
+  local v = call('HGET', held, f)
+  if not v then return end
+  local rest, dropped = {}, false
+  for x in string.gmatch(v, '%S+') do
+    if x == k and not dropped then dropped = true else rest[#rest + 1] = x end
+  end
+  if #rest == 0 then call('HDEL', held, f) else call('HSET', held, f, table.concat(rest, ' ')) end
+end
+
+-- What a worker's id means: the runs of it the worker holds, oldest
+-- first, in a grind; the id itself otherwise.
+local function runs_of(held, worker, id, grind)
+  if not grind then return {id} end
+  local out, v = {}, call('HGET', held, worker .. '\n' .. id)
+  for k in string.gmatch(v or '', '%S+') do out[#out + 1] = id .. '\n' .. k end
+  return out
 end
 
 -- Lower a counter by n, never below 0: a counter whose key was lost and

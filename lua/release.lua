@@ -2,28 +2,35 @@
 -- queue at once (all of them, or the ids given), and mark the worker as
 -- gone. Used from a TERM/INT trap, so another worker need not wait for
 -- the timeout.
--- KEYS: meta queue running owner stats workers replies started wake
+-- In a grind, an id stands for every run of it the worker holds.
+-- KEYS: meta queue running owner stats workers replies started wake held
 -- ARGV: nonce worker id...
 -- Returns {"released", n} or {"gone"}.
-local meta, queue, running, owner, stats, workers, replies, started, wake_list =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local meta, queue, running, owner, stats, workers, replies, started, wake_list, held =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local nonce, worker = ARGV[1], ARGV[2]
 
-local m = call('HMGET', meta, 'expire_at', 'waiting')
-local expire_at = m[1]
+local m = call('HMGET', meta, 'expire_at', 'waiting', 'repeat')
+local expire_at, grind = m[1], m[3] ~= false
 if not expire_at then return {'gone'} end
 local again = replayed(replies, worker, nonce, true)
 if again then return again end
 
 local ids = {}
-for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
-if #ids == 0 then ids = call('ZRANGE', running, 0, -1) end
+for i = 3, #ARGV do
+  for _, run in ipairs(runs_of(held, worker, ARGV[i], grind)) do ids[#ids + 1] = run end
+end
+if #ARGV < 3 then ids = call('ZRANGE', running, 0, -1) end
 local n = 0
 for _, id in ipairs(ids) do
   if id ~= '' and call('HGET', owner, id) == worker and call('ZSCORE', running, id) then
     call('ZREM', running, id)
     call('HDEL', owner, id)
     call('HDEL', started, id)
+    if grind then
+      unhold(held, worker, id)
+      wrote(held)
+    end
     call('LPUSH', queue, id)
     wrote(queue)
     n = n + 1

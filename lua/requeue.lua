@@ -9,8 +9,9 @@
 -- Returns {"ok", id, verdict, detail, ...} per id: verdict "requeued"
 -- (detail: the test's requeues so far), "notmine", or a refusal:
 -- "reclaimed" (detail: the owner now), "recorded", "max-requeues"
--- (detail: requeues so far), "tolerance" (detail: used/allowed); or
--- {"gone"}.
+-- (detail: requeues so far), "tolerance" (detail: used/allowed), "repeat"
+-- (detail: the build's --repeat: a grind runs every test that many times
+-- and counts each run, so it never requeues); or {"gone"}.
 local meta, queue, running, owner, results, output, requeues, requeued_by,
   stats, wstats, replies, workers, cases, mine, started_at, wake_list =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
@@ -19,7 +20,7 @@ local nonce, worker, max_requeues, tolerance, text, has_output, testcases, has_c
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6] == '1',
   ARGV[7], ARGV[8] == '1'
 
-local m = call('HMGET', meta, 'expire_at', 'total', 'waiting')
+local m = call('HMGET', meta, 'expire_at', 'total', 'waiting', 'repeat')
 local expire_at, total = m[1], tonumber(m[2] or '0')
 if not expire_at then return {'gone'} end
 local again = replayed(replies, worker .. '\n', nonce, false)
@@ -32,6 +33,7 @@ call('ZADD', workers, now, worker)
 local allowed = math.max(0, math.ceil(tolerance * total - 1e-9))
 
 local function requeue(id)
+  if m[4] then return 'repeat', m[4] end
   if call('SISMEMBER', mine, id) == 0 then return 'notmine', '' end
   local started = call('ZSCORE', running, id)
   local holder = call('HGET', owner, id)

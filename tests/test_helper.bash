@@ -105,7 +105,7 @@ key() {
 # field or member (lua/prelude.lua); these look past it.
 # The keys a build has once it is published (lua/publish.lua).
 PUBLISHED_KEYS="cases flaky leader meta output owner queue reclaims replies requeued_by
-requeues results running started stats workers wstats"
+requeues results running started stats workers wstats held"
 
 # records NAME: how many entries the key holds, its marker not counted.
 records() {

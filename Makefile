@@ -59,7 +59,7 @@ OUT      = build
 BIN      = bin
 endif
 
-TOOLS    = ciq-populate ciq-pop ciq-ack ciq-requeue ciq-release ciq-report ciq-env
+TOOLS    = ciq-populate ciq-pop ciq-ack ciq-requeue ciq-release ciq-report ciq-env ciq-bisect
 SCRIPTS  = elect publish join pop ack requeue release status retry heartbeat
 LIBSRC   = $(wildcard lib/*.c)
 LIBOBJ   = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o)

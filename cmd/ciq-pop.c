@@ -34,7 +34,8 @@
 static const struct ciq_tool tool = {
 	"ciq-pop",
 	"usage: ciq-pop [-n count] [--queue URL] [--build ID] [--worker ID]\n"
-	    "               [--timeout SECONDS] [--init-timeout SECONDS] [options]\n"
+	    "               [--timeout SECONDS] [--init-timeout SECONDS] [--max-duration SECONDS]\n"
+	    "               [options]\n"
 	    "See ciq-pop(1).\n",
 	"the test ids"
 };

@@ -21,5 +21,9 @@
 #define CIQ_EX_VANISHED    82  /* the build's keys are gone: expired, evicted or flushed */
 #define CIQ_EX_STOPPED     83  /* report: the build stopped at --max-failures */
 #define CIQ_EX_MISMATCH    84  /* report: a worker's list differed from the published one */
+#define CIQ_EX_ALONE       85  /* bisect: the failing test fails alone: not a leak */
+#define CIQ_EX_NOREPRO     86  /* bisect: the suspects then the failing test pass (or flaky) */
+#define CIQ_EX_NORUNNER    87  /* bisect: the runner command cannot be executed */
+#define CIQ_EX_UNFINISHED  88  /* bisect: --max-steps ran out before a confirmed minimal set */
 
 #endif

@@ -112,8 +112,11 @@ ciq_timing_merge(struct ciq_session *s, char err[CIQ_ERRLEN])
 			const char *rec = v->str;
 
 			/* "CODE MS WORKER": a stale ack has no duration; the
-			 * marker (lua/prelude.lua) is empty. */
-			if (v->len > 2 && rec[1] == ' ' && rec[2] >= '0' && rec[2] <= '9') {
+			 * marker (lua/prelude.lua) is empty. A grind's runs
+			 * ("ID\nK") teach nothing: a grind is no build of the
+			 * suite. */
+			if (v->len > 2 && rec[1] == ' ' && rec[2] >= '0' && rec[2] <= '9' &&
+			    strchr(r->element[1]->element[i]->str, '\n') == NULL) {
 				ids[n] = r->element[1]->element[i]->str;
 				ms[n++] = strtoll(rec + 2, NULL, 10);
 			}

@@ -348,7 +348,8 @@ CIQ_RECONNECT_TIMEOUT=30  # default
 CIQ_HEARTBEAT=1  # default
 CIQ_TIMING_TTL=1209600  # default
 CIQ_MAX_FAILURES=0  # default
-CIQ_MAX_CONSECUTIVE_FAILURES=0  # default"
+CIQ_MAX_CONSECUTIVE_FAILURES=0  # default
+CIQ_MAX_DURATION=0  # default"
 	assert_equal "$stderr" ""
 }
 
@@ -384,7 +385,8 @@ CIQ_RECONNECT_TIMEOUT=30  # default
 CIQ_HEARTBEAT=1  # default
 CIQ_TIMING_TTL=1209600  # default
 CIQ_MAX_FAILURES=0  # default
-CIQ_MAX_CONSECUTIVE_FAILURES=0  # default"
+CIQ_MAX_CONSECUTIVE_FAILURES=0  # default
+CIQ_MAX_DURATION=0  # default"
 	assert_equal "$stderr" "ciq-env: no queue: set CIQ_QUEUE, --queue or REDIS_URL
 ciq-env: no build: set CIQ_BUILD or --build (no CI provider detected)
 ciq-env: no worker: set CIQ_WORKER or --worker (no CI provider detected)"
@@ -484,7 +486,8 @@ export CIQ_RECONNECT_TIMEOUT='30'
 export CIQ_HEARTBEAT='1'
 export CIQ_TIMING_TTL='1209600'
 export CIQ_MAX_FAILURES='0'
-export CIQ_MAX_CONSECUTIVE_FAILURES='0'"
+export CIQ_MAX_CONSECUTIVE_FAILURES='0'
+export CIQ_MAX_DURATION='0'"
 	assert_equal "$stderr" "ciq-env: no queue: set CIQ_QUEUE, --queue or REDIS_URL
 ciq-env: no worker: set CIQ_WORKER or --worker (no CI provider detected)"
 }
@@ -644,6 +647,7 @@ valid() {
 	valid CIQ_MAX_REQUEUES 0 max_requeues 0
 	valid CIQ_MAX_FAILURES 0
 	valid CIQ_MAX_CONSECUTIVE_FAILURES 0
+	valid CIQ_MAX_DURATION 0
 	valid CIQ_REQUEUE_TOLERANCE 0 requeue_tolerance 0
 	invalid CIQ_TTL 0 "whole seconds from 1 to 1000000000"
 	invalid CIQ_TIMING_TTL 0 "whole seconds from 1 to 1000000000"

@@ -9,7 +9,7 @@ setup_file() { redis_start; }
 teardown_file() { redis_stop; }
 setup() { ciq_setup; }
 
-TOOLS=(populate pop ack requeue release report env)
+TOOLS=(populate pop ack requeue release report env bisect)
 
 # The arguments each tool needs to get past its command line.
 args_for() {
@@ -157,7 +157,7 @@ args_for() {
 		assert_equal "${!name}" "$code"
 		n=$((n + 1))
 	done < <(sed -n 's/^#define \(CIQ_EX_[A-Z]*\) *\([0-9]*\).*/\1=\2/p' "$CIQ_ROOT/lib/exit.h")
-	assert_equal "$n" 13
+	assert_equal "$n" 17
 }
 
 @test "a namespace separates two queued suites of one build" {

@@ -34,6 +34,7 @@
 
 #define MAX_WARNINGS 10
 #define MAX_REPEAT   10000
+#define MAX_RUNS     10000000  /* a grind's runs in all: a server's memory, not a limit of ciq */
 
 /* Options without a short form; below CIQ_OPT_BASE. */
 enum { OPT_ALLOW_MISMATCH = 0x80, OPT_REPEAT };
@@ -117,6 +118,9 @@ main(int argc, char **argv)
 	/* Validate everything before talking to anyone. */
 	ciq_idlist_init(&list);
 	read_inputs(&list, argc - optind, argv + optind);
+	if (list.n > MAX_RUNS / (size_t)repeat)
+		errx(CIQ_EX_DATAERR, "--repeat %lld of %zu ids makes more than %d runs: nothing was published",
+		    repeat, list.n, MAX_RUNS);
 	ciq_idlist_digest(&list, digest);
 	/* A grind's runs are part of what every worker must agree on. */
 	if (repeat > 1)

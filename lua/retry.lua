@@ -12,7 +12,7 @@ local meta, queue, running, results, mine, list, retrying, replies, stats =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local nonce, worker = ARGV[1], ARGV[2]
 
-local m = call('HMGET', meta, 'status', 'expire_at')
+local m = call('HMGET', meta, 'status', 'expire_at', 'repeat')
 if not m[2] then return {'gone'} end
 if m[1] ~= 'ready' then return {'notready'} end
 local expire_at = m[2]
@@ -28,9 +28,13 @@ if call('LLEN', queue) > 0 or call('ZCARD', running) > 1 then
   return answer({'live'})
 end
 
+-- A grind (meta's repeat) measures every run: running a failed one
+-- again would hide what it measured, so its retried jobs get nothing.
 local failed = {}
 local function consider(id, rec)
-  if id ~= '' and rec and string.sub(rec, 1, 1) == 'f' then failed[#failed + 1] = id end
+  if id ~= '' and rec and string.sub(rec, 1, 1) == 'f' and not m[3] then
+    failed[#failed + 1] = id
+  end
 end
 local ran = call('SMEMBERS', mine)
 if #ran > 1 then

@@ -210,3 +210,25 @@ t1"
 		assert_equal "$stderr" "ciq-pop: invalid CIQ_MAX_DURATION '$bad': expected seconds"
 	done
 }
+
+@test "a grind of more than 10000000 runs is refused before anything is written" {
+	seq 2000 | sed 's/^/t/' >"$BATS_TEST_TMPDIR/many"
+	run --separate-stderr ciq-populate --repeat 5001 "$BATS_TEST_TMPDIR/many"
+	assert_equal "$status" "$CIQ_EX_DATAERR"
+	assert_equal "$stderr" "ciq-populate: --repeat 5001 of 2000 ids makes more than 10000000 runs: nothing was published"
+	assert_equal "$(rcli DBSIZE)" 0
+}
+
+@test "a retried job of a grind runs nothing again: every run counts as it ran" {
+	ciq-populate --order given --repeat 2 "$BATS_TEST_TMPDIR/list"
+	for _ in 1 2 3 4 5 6; do
+		t=$(ciq-pop)
+		if [ "$t" = t2 ]; then ciq-ack --failed -- "$t"; else ciq-ack -- "$t"; fi
+	done
+	run --separate-stderr ciq-populate --retry true "$BATS_TEST_TMPDIR/list"
+	assert_success
+	assert_equal "$stderr" "ciq-populate: retry of build '$CIQ_BUILD': worker '0' runs 0 failed tests again"
+	run ciq-pop
+	assert_equal "$status" 1
+	assert_equal "$(counter failed)" 2
+}

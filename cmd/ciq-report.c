@@ -9,7 +9,12 @@
  * asked for (JUnit XML, Markdown, the flaky list), posts the JSON to the
  * webhooks, and exits with the verdict. It is never green when a test
  * has no result or the build's keys vanished; a file it cannot write is
- * an error (70); a webhook that fails is only a warning.
+ * an error (70); a webhook that fails is only a warning. The failures of
+ * the tests on the known-flaky list (--known-flaky) are shown but not
+ * counted.
+ *
+ * With --order WORKER it neither waits nor judges: it prints the ids
+ * that worker was handed, in order, and exits 0.
  */
 #include <err.h>
 #include <getopt.h>
@@ -25,8 +30,10 @@
 #include "junit.h"
 #include "markdown.h"
 #include "number.h"
+#include "order.h"
 #include "outfile.h"
 #include "progress.h"
+#include "quarantine.h"
 #include "report.h"
 #include "session.h"
 #include "tool.h"
@@ -39,12 +46,13 @@
 /* Options without a short form; below CIQ_OPT_BASE. */
 enum {
 	OPT_JUNIT = 0x80, OPT_MARKDOWN, OPT_FLAKY_FILE, OPT_WEBHOOK, OPT_WEBHOOK_TIMEOUT,
-	OPT_WEBHOOK_RETRIES, OPT_SLOWEST, OPT_PROGRESS, OPT_PROGRESS_INTERVAL, OPT_NO_WAIT
+	OPT_WEBHOOK_RETRIES, OPT_SLOWEST, OPT_PROGRESS, OPT_PROGRESS_INTERVAL, OPT_NO_WAIT, OPT_ORDER
 };
 
 struct options {
 	int json, no_wait;
 	const char *junit, *markdown, *flaky_file;
+	const char *order;         /* --order WORKER: print that worker's order */
 	const char **webhooks;
 	size_t nwebhooks;
 	struct ciq_webhook hook;
@@ -56,10 +64,11 @@ struct options {
 static const struct ciq_tool tool = {
 	"ciq-report",
 	"usage: ciq-report [--no-wait] [--json] [--junit FILE] [--markdown FILE]\n"
-	    "                  [--flaky-file FILE] [--webhook URL]... [--slowest N]\n"
-	    "                  [--progress auto|line|plain|none] [--queue URL] [--build ID]\n"
-	    "                  [--init-timeout S] [--report-timeout S] [--inactive-timeout S]\n"
-	    "                  [options]\n"
+	    "                  [--flaky-file FILE] [--known-flaky FILE] [--webhook URL]...\n"
+	    "                  [--slowest N] [--progress auto|line|plain|none] [--queue URL]\n"
+	    "                  [--build ID] [--init-timeout S] [--report-timeout S]\n"
+	    "                  [--inactive-timeout S] [options]\n"
+	    "       ciq-report --order WORKER [--json] [--queue URL] [--build ID] [options]\n"
 	    "See ciq-report(1).\n",
 	"the report"
 };
@@ -160,6 +169,9 @@ parse(int argc, char **argv, struct options *o, struct ciq_conf *conf)
 		{ "slowest", 1, NULL, OPT_SLOWEST },
 		{ "progress", 1, NULL, OPT_PROGRESS },
 		{ "progress-interval", 1, NULL, OPT_PROGRESS_INTERVAL },
+		/* Not the setting --order random|timing|given of CIQ_TOOL_LONGOPTS:
+		 * getopt_long takes the first entry of a name. */
+		{ "order", 1, NULL, OPT_ORDER },
 		CIQ_TOOL_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -214,6 +226,13 @@ parse(int argc, char **argv, struct options *o, struct ciq_conf *conf)
 		case OPT_PROGRESS_INTERVAL:
 			o->progress_ms = seconds("progress-interval", optarg);
 			break;
+		case OPT_ORDER:
+			if (*optarg == '\0') {
+				warnx("invalid --order '': expected a worker id");
+				ciq_tool_usage(&tool, CIQ_EX_USAGE);
+			}
+			o->order = optarg;
+			break;
 		default:
 			ciq_tool_option(&tool, conf, c, optarg);
 		}
@@ -222,6 +241,52 @@ parse(int argc, char **argv, struct options *o, struct ciq_conf *conf)
 		warnx("unexpected argument '%s'", argv[optind]);
 		ciq_tool_usage(&tool, CIQ_EX_USAGE);
 	}
+	if (o->order != NULL && (o->junit || o->markdown || o->flaky_file || o->nwebhooks)) {
+		warnx("--order prints a worker's order, not a report: it takes no --junit, "
+		    "--markdown, --flaky-file or --webhook");
+		ciq_tool_usage(&tool, CIQ_EX_USAGE);
+	}
+}
+
+/* --order WORKER: the ids that worker was handed, in order; no verdict. */
+static int
+print_order(struct ciq_session *s, const struct options *o, const char *ns)
+{
+	struct ciq_order ord;
+	char msg[CIQ_ERRLEN];
+	int rc = ciq_order_read(s, o->order, &ord, msg);
+
+	if (rc != CIQ_EX_OK) {
+		ciq_order_free(&ord);
+		errx(rc, "%s", msg);
+	}
+	if (o->json)
+		ciq_report_order_json(stdout, &ord, s->build, ns, o->order);
+	else
+		ciq_report_order_text(stdout, &ord);
+	ciq_order_free(&ord);
+	return CIQ_EX_OK;
+}
+
+/*
+ * The known-flaky list, when one is set (an empty value is none): read
+ * before the wait, so a wrong path fails at once, not after the build.
+ */
+static int
+read_known_flaky(const struct ciq_conf *conf, struct ciq_quarantine *q)
+{
+	const char *path = ciq_conf_get(conf, CIQ_K_KNOWN_FLAKY);
+	const char *src = conf->set[CIQ_K_KNOWN_FLAKY].source;
+	char msg[CIQ_ERRLEN];
+	int rc;
+
+	memset(q, 0, sizeof *q);
+	if (path == NULL || *path == '\0')
+		return 0;
+	if ((rc = ciq_quarantine_read(q, path, msg)) != CIQ_EX_OK)
+		errx(rc, "%s%s: %s", src != NULL && strcmp(src, "CIQ_KNOWN_FLAKY") == 0 ? "" : "--",
+		    src != NULL ? src : "known-flaky", msg);
+	return 1;
 }
 
 int
@@ -237,16 +302,27 @@ main(int argc, char **argv)
 	struct ciq_summary sum;
 	struct ciq_verdict v = { 0 };
 	struct ciq_progress prog;
+	struct ciq_quarantine known;
 	enum ciq_wait_end end;
 	char msg[CIQ_ERRLEN], *doc = NULL;
 	size_t doclen = 0;
-	int rc, bad_write = 0;
+	int rc, bad_write = 0, quarantine;
 
 	ciq_tool_start(argv);
 	ciq_conf_init(&conf);
 	parse(argc, argv, &o, &conf);
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_QUEUE, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
+	v.ns = ciq_conf_get(&conf, CIQ_K_NAMESPACE);
+	if (v.ns == NULL)
+		v.ns = "";
+	if (o.order != NULL) {
+		rc = print_order(&s, &o, v.ns);
+		ciq_session_close(&s);
+		ciq_conf_free(&conf);
+		return ciq_tool_exit(&tool, rc);
+	}
+	quarantine = read_known_flaky(&conf, &known);
 	progress_init(&prog, &o, s.build);
 	if ((rc = ciq_wait_build(&s, o.no_wait, &prog, &end, msg)) != CIQ_EX_OK) {
 		ciq_progress_clear(&prog);
@@ -255,15 +331,14 @@ main(int argc, char **argv)
 	ciq_progress_clear(&prog);
 	if ((rc = ciq_summary_read(&s, &sum, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
+	if (quarantine)
+		ciq_summary_quarantine(&sum, &known);
 	/* A complete build teaches the next one's --order timing. */
 	if (end == CIQ_WAIT_FINISHED && !ciq_summary_doubt(&sum) &&
 	    (rc = ciq_timing_merge(&s, msg)) != CIQ_EX_OK)
 		warnx("warning: the durations were not recorded for --order timing: %s", msg);
 	ciq_verdict_judge(&v, end, &sum, ciq_conf_get(&conf, CIQ_K_INACTIVE_TIMEOUT));
 	v.build = s.build;
-	v.ns = ciq_conf_get(&conf, CIQ_K_NAMESPACE);
-	if (v.ns == NULL)
-		v.ns = "";
 
 	/* One JSON document for stdout and every webhook. */
 	if (o.json || o.nwebhooks > 0) {
@@ -300,6 +375,7 @@ main(int argc, char **argv)
 	free(doc);
 	free(o.webhooks);
 	ciq_summary_free(&sum);
+	ciq_quarantine_free(&known);
 	ciq_session_close(&s);
 	ciq_conf_free(&conf);
 	return ciq_tool_exit(&tool, bad_write ? CIQ_EX_SOFTWARE : v.status);

@@ -130,11 +130,44 @@ reruns(FILE *f, const char *element, const struct ciq_test *t, int output_on_las
 	}
 }
 
+/* "failed on worker W", with the attempt when there were several. */
+static void
+failed_on(char *buf, size_t n, const struct ciq_test *t)
+{
+	long long attempts = ciq_test_attempts(t);
+
+	if (attempts > 1)
+		snprintf(buf, n, "failed on worker %s, attempt %lld of %lld", t->worker, attempts,
+		    attempts);
+	else
+		snprintf(buf, n, "failed on worker %s", t->worker);
+}
+
+/*
+ * A quarantined failure (on the known-flaky list): skipped, with the
+ * reason, its output kept in the testcase's system-out.
+ */
+static void
+quarantined(FILE *f, const struct ciq_test *t)
+{
+	char msg[CIQ_ERRLEN + 96], on[CIQ_ERRLEN];
+
+	fputs(">\n      <skipped type=\"ciq.quarantined\"", f);
+	failed_on(on, sizeof on, t);
+	snprintf(msg, sizeof msg, "quarantined: failed, not counted (known flaky; %s)", on);
+	cattr(f, "message", msg);
+	fputs("/>\n", f);
+	if (t->output != NULL) {
+		fputs("      <system-out>", f);
+		cdata(f, t->output, t->outlen);
+		fputs("</system-out>\n", f);
+	}
+}
+
 static void
 testcase(FILE *f, const struct ciq_test *t, const char *suite)
 {
 	char sec[32], msg[CIQ_ERRLEN + 64];
-	long long attempts = ciq_test_attempts(t);
 
 	fputs("    <testcase", f);
 	attr(f, "name", t->id, t->len);
@@ -163,12 +196,12 @@ testcase(FILE *f, const struct ciq_test *t, const char *suite)
 		}
 		break;
 	case CIQ_FAILED:
+		if (t->quarantined) {
+			quarantined(f, t);
+			break;
+		}
 		fputs(">\n      <failure type=\"ciq.failed\"", f);
-		if (attempts > 1)
-			snprintf(msg, sizeof msg, "failed on worker %s, attempt %lld of %lld", t->worker,
-			    attempts, attempts);
-		else
-			snprintf(msg, sizeof msg, "failed on worker %s", t->worker);
+		failed_on(msg, sizeof msg, t);
 		cattr(f, "message", msg);
 		putc('>', f);
 		if (t->output != NULL)
@@ -242,6 +275,11 @@ unit_counts(const struct ciq_test *t)
 	c.errors = (flaky ? 0 : (long long)ciq_cases_count(t->cases, CIQ_CASE_ERROR)) +
 	    (verdict && t->outcome == CIQ_NONE);
 	c.skipped = (long long)ciq_cases_count(t->cases, CIQ_CASE_SKIPPED);
+	/* A quarantined unit's failures and errors show as skipped. */
+	if (t->quarantined) {
+		c.skipped += c.failures + c.errors;
+		c.failures = c.errors = 0;
+	}
 	return c;
 }
 
@@ -261,7 +299,7 @@ result_attrs(FILE *f, const struct ciq_case *k, const char *default_type)
 static void
 runner_case(FILE *f, const struct ciq_case *k, const struct ciq_test *t, int flaky)
 {
-	char sec[32];
+	char sec[32], msg[CIQ_CASE_MESSAGE_MAX + 96];
 	const char *el;
 
 	fputs("    <testcase", f);
@@ -290,6 +328,21 @@ runner_case(FILE *f, const struct ciq_case *k, const struct ciq_test *t, int fla
 		break;
 	case CIQ_CASE_FAILED:
 	case CIQ_CASE_ERROR:
+		if (t->quarantined) {
+			/* The unit is quarantined: its failures are not counted. */
+			fputs(">\n      <skipped type=\"ciq.quarantined\"", f);
+			snprintf(msg, sizeof msg, "quarantined: %s, not counted (known flaky)%s%s",
+			    k->outcome == CIQ_CASE_FAILED ? "failed" : "error",
+			    *k->message != '\0' ? ": " : "", k->message);
+			cattr(f, "message", msg);
+			fputs("/>\n", f);
+			if (*k->output != '\0') {
+				fputs("      <system-out>", f);
+				cdata(f, k->output, strlen(k->output));
+				fputs("</system-out>\n", f);
+			}
+			break;
+		}
 		if (flaky)
 			el = k->outcome == CIQ_CASE_FAILED ? "flakyFailure" : "flakyError";
 		else
@@ -357,6 +410,8 @@ unit_suite(FILE *f, const struct ciq_test *t, const char *suite)
 	}
 	if (t->flaky)
 		property(f, "ciq.flaky", "true");
+	if (t->quarantined)
+		property(f, "ciq.quarantined", "true");
 	property(f, "ciq.cases.worker", t->cases->worker != NULL ? t->cases->worker : "");
 	property(f, "ciq.cases.result", t->cases->result == 'f' ? "failed" :
 	    t->cases->result == 's' ? "skipped" : t->cases->result == 'r' ? "requeued" : "passed");
@@ -394,8 +449,8 @@ ciq_junit_write(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 		if (t->cases != NULL)
 			continue;
 		own.tests++;
-		own.failures += t->outcome == CIQ_FAILED;
-		own.skipped += t->outcome == CIQ_SKIPPED;
+		own.failures += t->outcome == CIQ_FAILED && !t->quarantined;
+		own.skipped += t->outcome == CIQ_SKIPPED || t->quarantined;
 		own.errors += t->outcome == CIQ_NONE;
 	}
 	/* Tests whose every trace is gone cannot be named: one case says so;
@@ -461,6 +516,10 @@ ciq_junit_write(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 		snprintf(buf, sizeof buf, "%.4f", sum->utilisation);
 		property(f, "ciq.utilisation", buf);
 	}
+	if (sum->known_flaky) {
+		snprintf(buf, sizeof buf, "%lld", sum->quarantined);
+		property(f, "ciq.quarantined", buf);
+	}
 	for (size_t i = 0; i < sum->ntests; i++) {
 		const struct ciq_test *t = &sum->tests[i];
 		const char *w = t->outcome == CIQ_NONE && t->running ? t->holder : t->worker;
@@ -479,7 +538,11 @@ ciq_junit_write(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 		}
 		if (t->flaky)
 			test_property(f, "flaky", t, "true");
+		if (t->quarantined)
+			test_property(f, "quarantined", t, "true");
 	}
+	for (size_t i = 0; i < sum->known_passed.n; i++)
+		test_property(f, "known_flaky_passed", sum->known_passed.v[i], "true");
 	fputs("    </properties>\n", f);
 	for (size_t i = 0; i < sum->ntests; i++)
 		if (sum->tests[i].cases == NULL)

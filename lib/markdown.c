@@ -58,23 +58,6 @@ ccode(FILE *f, const char *s)
 	code(f, s, strlen(s));
 }
 
-/* A duration for people: "850 ms", "12.3 s", "4m 05s", "1h 02m"; "?" unknown. */
-static const char *
-human(char *buf, size_t n, long long ms)
-{
-	if (ms < 0)
-		snprintf(buf, n, "?");
-	else if (ms < 1000)
-		snprintf(buf, n, "%lld ms", ms);
-	else if (ms < 60000)
-		snprintf(buf, n, "%lld.%01lld s", ms / 1000, ms % 1000 / 100);
-	else if (ms < 3600000)
-		snprintf(buf, n, "%lldm %02llds", ms / 60000, ms % 60000 / 1000);
-	else
-		snprintf(buf, n, "%lldh %02lldm", ms / 3600000, ms % 3600000 / 60000);
-	return buf;
-}
-
 static const char *
 plural(long long n)
 {
@@ -162,18 +145,19 @@ mark(const char *word)
 	return "\xe2\x9a\xa0\xef\xb8\x8f";  /* U+26A0 U+FE0F */
 }
 
+/* Failed tests, or the quarantined ones, with their outputs. */
 static void
-failures(FILE *f, const struct ciq_summary *sum)
+failures(FILE *f, const char *title, const struct ciq_list *l)
 {
 	char sec[32];
-	size_t n = sum->failures.n;
+	size_t n = l->n;
 	int in_list = 0;
 
 	if (n == 0)
 		return;
-	fprintf(f, "\n### Failed tests (%zu)\n\n", n);
+	fprintf(f, "\n### %s (%zu)\n\n", title, n);
 	for (size_t i = 0; i < n && i < SHOWN_TESTS; i++) {
-		const struct ciq_test *t = sum->failures.v[i];
+		const struct ciq_test *t = l->v[i];
 		long long attempts = ciq_test_attempts(t);
 
 		if (i >= SHOWN_OUTPUTS || t->output == NULL) {
@@ -181,8 +165,8 @@ failures(FILE *f, const struct ciq_summary *sum)
 			code(f, t->id, t->len);
 			fputs(": worker ", f);
 			ccode(f, t->worker);
-			fprintf(f, ", %s, %lld attempt%s%s\n", human(sec, sizeof sec, t->ms), attempts,
-			    plural(attempts), t->output == NULL ? ", no output" : "");
+			fprintf(f, ", %s, %lld attempt%s%s\n", ciq_report_human(sec, sizeof sec, t->ms),
+			    attempts, plural(attempts), t->output == NULL ? ", no output" : "");
 			in_list = 1;
 			continue;
 		}
@@ -193,8 +177,8 @@ failures(FILE *f, const struct ciq_summary *sum)
 		code(f, t->id, t->len);
 		fputs(": worker ", f);
 		ccode(f, t->worker);
-		fprintf(f, ", %s, %lld attempt%s</summary>\n\n", human(sec, sizeof sec, t->ms), attempts,
-		    plural(attempts));
+		fprintf(f, ", %s, %lld attempt%s</summary>\n\n", ciq_report_human(sec, sizeof sec, t->ms),
+		    attempts, plural(attempts));
 		output(f, t->output, t->outlen);
 		fputs("\n</details>\n\n", f);
 	}
@@ -203,8 +187,11 @@ failures(FILE *f, const struct ciq_summary *sum)
 
 /* A list of ids, each with a note. */
 static void
-list(FILE *f, const char *title, const struct ciq_list *l, int kind)
+list(FILE *f, const struct ciq_summary *sum, const char *title, const struct ciq_list *l,
+    int kind)
 {
+	char sec[32];
+
 	if (l->n == 0)
 		return;
 	fprintf(f, "\n### %s (%zu)\n\n", title, l->n);
@@ -223,6 +210,10 @@ list(FILE *f, const char *title, const struct ciq_list *l, int kind)
 		case 'q':
 			fprintf(f, ": requeued %lld time%s", t->requeues, plural(t->requeues));
 			break;
+		case 'k':
+			fputs(": passed on worker ", f);
+			ccode(f, t->worker);
+			break;
 		case 'r':
 			fprintf(f, ": reclaimed %lld time%s", t->reclaims, plural(t->reclaims));
 			break;
@@ -230,6 +221,8 @@ list(FILE *f, const char *title, const struct ciq_list *l, int kind)
 			if (t->running) {
 				fputs(": still running on worker ", f);
 				ccode(f, t->holder);
+				fprintf(f, ", for %s",
+				    ciq_report_human(sec, sizeof sec, ciq_test_running_ms(sum, t)));
 			} else {
 				fputs(": still queued", f);
 			}
@@ -257,19 +250,21 @@ ciq_markdown_write(FILE *f, const struct ciq_summary *sum, const struct ciq_verd
 	fprintf(f, ": %lld test%s, %zu worker%s", sum->total, plural(sum->total), sum->nworkers,
 	    plural((long long)sum->nworkers));
 	if (sum->wall_ms >= 0)
-		fprintf(f, ", wall time %s, test time %s", human(a, sizeof a, sum->wall_ms),
-		    human(b, sizeof b, sum->busy_ms));
+		fprintf(f, ", wall time %s, test time %s", ciq_report_human(a, sizeof a, sum->wall_ms),
+		    ciq_report_human(b, sizeof b, sum->busy_ms));
 	if (sum->utilisation >= 0)
 		fprintf(f, ", utilisation %.0f%%", sum->utilisation * 100);
 	fputs(".\n\n| passed | failed | skipped | flaky | requeued | reclaimed | never run |\n"
 	    "|---:|---:|---:|---:|---:|---:|---:|\n", f);
 	fprintf(f, "| %lld | %lld | %lld | %lld | %lld | %lld | %zu |\n", sum->passed, sum->failed,
 	    sum->skipped, sum->flaky, sum->requeued, sum->reclaimed, sum->unrun.n);
-	failures(f, sum);
-	list(f, "Flaky tests", &sum->flaky_tests, 'f');
-	list(f, "Requeued tests", &sum->requeued_tests, 'q');
-	list(f, "Reclaimed tests", &sum->reclaimed_tests, 'r');
-	list(f, "Never run", &sum->unrun, 'u');
+	failures(f, "Failed tests", &sum->failures);
+	failures(f, "Quarantined: failed, not counted", &sum->quarantined_tests);
+	list(f, sum, "Flaky tests", &sum->flaky_tests, 'f');
+	list(f, sum, "Known flaky, passed here", &sum->known_passed, 'k');
+	list(f, sum, "Requeued tests", &sum->requeued_tests, 'q');
+	list(f, sum, "Reclaimed tests", &sum->reclaimed_tests, 'r');
+	list(f, sum, "Never run", &sum->unrun, 'u');
 	if (slowest > 0) {
 		struct ciq_test **top = ciq_calloc(slowest, sizeof *top);
 		size_t n = ciq_summary_slowest(sum, top, slowest);
@@ -279,7 +274,7 @@ ciq_markdown_write(FILE *f, const struct ciq_summary *sum, const struct ciq_verd
 		for (size_t i = 0; i < n; i++) {
 			fputs("| ", f);
 			code(f, top[i]->id, top[i]->len);
-			fprintf(f, " | %s | ", human(a, sizeof a, top[i]->ms));
+			fprintf(f, " | %s | ", ciq_report_human(a, sizeof a, top[i]->ms));
 			ccode(f, top[i]->worker);
 			fputs(" |\n", f);
 		}
@@ -295,7 +290,7 @@ ciq_markdown_write(FILE *f, const struct ciq_summary *sum, const struct ciq_verd
 		ccode(f, w->id);
 		fprintf(f, " | %lld | %lld | %lld | %lld | %lld | %lld | %s | %s |\n", w->reserved,
 		    w->passed, w->failed, w->skipped, w->requeued, w->reclaimed,
-		    human(a, sizeof a, w->busy_ms), human(b, sizeof b, w->idle_ms));
+		    ciq_report_human(a, sizeof a, w->busy_ms), ciq_report_human(b, sizeof b, w->idle_ms));
 	}
 	more(f, SHOWN_TESTS, sum->nworkers);
 }

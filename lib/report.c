@@ -9,6 +9,22 @@
 #include "report.h"
 
 const char *
+ciq_report_human(char *buf, size_t n, long long ms)
+{
+	if (ms < 0)
+		snprintf(buf, n, "?");
+	else if (ms < 1000)
+		snprintf(buf, n, "%lld ms", ms);
+	else if (ms < 60000)
+		snprintf(buf, n, "%lld.%01lld s", ms / 1000, ms % 1000 / 100);
+	else if (ms < 3600000)
+		snprintf(buf, n, "%lldm %02llds", ms / 60000, ms % 60000 / 1000);
+	else
+		snprintf(buf, n, "%lldh %02lldm", ms / 3600000, ms % 3600000 / 60000);
+	return buf;
+}
+
+const char *
 ciq_report_seconds(char *buf, size_t n, long long ms)
 {
 	if (ms < 0)
@@ -52,6 +68,23 @@ text_tenths(FILE *f, int width, long long ms)
 		fprintf(f, " %*lld.%01lld s", width - 4, ms / 1000, (ms % 1000) / 100);
 }
 
+/* "  FAIL ID  [worker W, 1.234 s, 2 attempts]" and the output. */
+static void
+text_failure(FILE *f, const char *word, const struct ciq_test *t)
+{
+	char sec[32];
+	long long attempts = ciq_test_attempts(t);
+
+	fprintf(f, "  %s %s  [worker %s, ", word, t->id, t->worker);
+	if (t->ms < 0)
+		fputs("?", f);
+	else
+		fprintf(f, "%s s", ciq_report_seconds(sec, sizeof sec, t->ms));
+	fprintf(f, ", %lld attempt%s]\n", attempts, plural(attempts));
+	if (t->output != NULL)
+		text_output(f, t->output, t->outlen);
+}
+
 void
 ciq_report_text(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict *v,
     size_t slowest)
@@ -61,8 +94,11 @@ ciq_report_text(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 	fprintf(f, "ciq: build %s: %lld tests, %lld with a result, %zu workers\n", v->build, sum->total,
 	    sum->processed, sum->nworkers);
 	fprintf(f, "  passed %lld, failed %lld, skipped %lld, flaky %lld, requeued %lld, reclaimed %lld, "
-	    "never run %zu\n", sum->passed, sum->failed, sum->skipped, sum->flaky, sum->requeued,
+	    "never run %zu", sum->passed, sum->failed, sum->skipped, sum->flaky, sum->requeued,
 	    sum->reclaimed, sum->unrun.n);
+	if (sum->quarantined > 0)
+		fprintf(f, ", quarantined %lld", sum->quarantined);
+	putc('\n', f);
 	if (sum->wall_ms >= 0) {
 		fprintf(f, "  wall time %s s", ciq_report_seconds(sec, sizeof sec, sum->wall_ms));
 		fprintf(f, ", test time %s s", ciq_report_seconds(sec, sizeof sec, sum->busy_ms));
@@ -72,19 +108,13 @@ ciq_report_text(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 	}
 	if (sum->failures.n > 0)
 		fprintf(f, "\nFailed tests (%zu):\n", sum->failures.n);
-	for (size_t i = 0; i < sum->failures.n; i++) {
-		const struct ciq_test *t = sum->failures.v[i];
-		long long attempts = ciq_test_attempts(t);
-
-		fprintf(f, "  FAIL %s  [worker %s, ", t->id, t->worker);
-		if (t->ms < 0)
-			fputs("?", f);
-		else
-			fprintf(f, "%s s", ciq_report_seconds(sec, sizeof sec, t->ms));
-		fprintf(f, ", %lld attempt%s]\n", attempts, plural(attempts));
-		if (t->output != NULL)
-			text_output(f, t->output, t->outlen);
-	}
+	for (size_t i = 0; i < sum->failures.n; i++)
+		text_failure(f, "FAIL", sum->failures.v[i]);
+	if (sum->quarantined_tests.n > 0)
+		fprintf(f, "\nQuarantined: failed, not counted (%zu): on the known-flaky list\n",
+		    sum->quarantined_tests.n);
+	for (size_t i = 0; i < sum->quarantined_tests.n; i++)
+		text_failure(f, "QUARANTINED", sum->quarantined_tests.v[i]);
 	if (sum->flaky_tests.n > 0)
 		fprintf(f, "\nFlaky tests (%zu): failed, then passed\n", sum->flaky_tests.n);
 	for (size_t i = 0; i < sum->flaky_tests.n; i++) {
@@ -96,6 +126,12 @@ ciq_report_text(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 		else
 			fprintf(f, "  FLAKY %s  [passed on worker %s in another attempt]\n", t->id, t->worker);
 	}
+	if (sum->known_passed.n > 0)
+		fprintf(f, "\nKnown flaky, passed here (%zu): consider removing them from the "
+		    "known-flaky list\n", sum->known_passed.n);
+	for (size_t i = 0; i < sum->known_passed.n; i++)
+		fprintf(f, "  PASSED %s  [worker %s]\n", sum->known_passed.v[i]->id,
+		    sum->known_passed.v[i]->worker);
 	if (sum->requeued_tests.n > 0)
 		fprintf(f, "\nRequeued tests (%zu):\n", sum->requeued_tests.n);
 	for (size_t i = 0; i < sum->requeued_tests.n; i++)
@@ -115,6 +151,15 @@ ciq_report_text(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 			fprintf(f, "  UNFINISHED %s  [held by worker %s]\n", t->id, t->holder);
 		else
 			fprintf(f, "  QUEUED %s\n", t->id);
+	}
+	/* What holds the build up, and for how long: the longest first. */
+	if (sum->running_tests.n > 0)
+		fprintf(f, "\nStill running when the report gave up (%zu):\n", sum->running_tests.n);
+	for (size_t i = 0; i < sum->running_tests.n; i++) {
+		const struct ciq_test *t = sum->running_tests.v[i];
+
+		fprintf(f, "  RUNNING %s  [worker %s, for %s]\n", t->id, *t->holder ? t->holder : "?",
+		    ciq_report_human(sec, sizeof sec, ciq_test_running_ms(sum, t)));
 	}
 	if (slowest > 0) {
 		struct ciq_test **top = ciq_calloc(slowest, sizeof *top);
@@ -193,6 +238,28 @@ json_items(FILE *f, const char *name, const struct ciq_list *l, int output, int 
 	fprintf(f, "%s]", l->n ? "\n  " : "");
 }
 
+/* The tests running when the summary was read, and for how long. */
+static void
+json_running(FILE *f, const struct ciq_summary *sum)
+{
+	fputs(",\n  \"running\": [", f);
+	for (size_t i = 0; i < sum->running_tests.n; i++) {
+		const struct ciq_test *t = sum->running_tests.v[i];
+
+		fprintf(f, "%s\n    {\"id\": ", i ? "," : "");
+		ciq_json_str(f, t->id, t->len);
+		fputs(", \"worker\": ", f);
+		ciq_json_cstr(f, *t->holder ? t->holder : NULL);
+		fputs(", ", f);
+		json_ms(f, "started_ms", t->started_ms);
+		fputs(", ", f);
+		json_ms(f, "running_ms", ciq_test_running_ms(sum, t));
+		fprintf(f, ", \"requeues\": %lld, \"reclaims\": %lld, \"attempts\": %lld}", t->requeues,
+		    t->reclaims, ciq_test_attempts(t));
+	}
+	fprintf(f, "%s]", sum->running_tests.n ? "\n  " : "");
+}
+
 /* A string of the runner's report; absent attributes ("") are null. */
 static void
 json_opt(FILE *f, const char *s)
@@ -250,9 +317,9 @@ ciq_report_json(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 	ciq_json_cstr(f, sum->order);
 	fprintf(f, ",\n  \"totals\": {\"tests\": %lld, \"processed\": %lld, \"passed\": %lld, "
 	    "\"failed\": %lld, \"skipped\": %lld, \"flaky\": %lld, \"requeued\": %lld, "
-	    "\"reclaimed\": %lld, \"released\": %lld, \"unrun\": %zu}", sum->total, sum->processed,
-	    sum->passed, sum->failed, sum->skipped, sum->flaky, sum->requeued, sum->reclaimed,
-	    sum->released, sum->unrun.n);
+	    "\"reclaimed\": %lld, \"released\": %lld, \"unrun\": %zu, \"quarantined\": %lld}",
+	    sum->total, sum->processed, sum->passed, sum->failed, sum->skipped, sum->flaky,
+	    sum->requeued, sum->reclaimed, sum->released, sum->unrun.n, sum->quarantined);
 	fputs(",\n  \"time\": {", f);
 	json_ms(f, "created_ms", sum->created_ms);
 	fputs(", ", f);
@@ -269,6 +336,14 @@ ciq_report_json(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 	json_items(f, "requeued", &sum->requeued_tests, 0, 0);
 	json_items(f, "reclaimed", &sum->reclaimed_tests, 0, 0);
 	json_items(f, "unrun", &sum->unrun, 0, 1);
+	json_running(f, sum);
+	json_items(f, "quarantined", &sum->quarantined_tests, 1, 0);
+	json_items(f, "known_flaky_passed", &sum->known_passed, 0, 0);
+	if (sum->known_flaky)
+		fprintf(f, ",\n  \"known_flaky\": {\"listed\": %zu, \"not_in_build\": %zu}",
+		    sum->known_listed, sum->known_absent);
+	else
+		fputs(",\n  \"known_flaky\": null", f);
 	fputs(",\n  \"lost_keys\": [", f);
 	for (size_t i = 0; i < sum->nlost; i++) {
 		fputs(i ? ", " : "", f);
@@ -307,10 +382,38 @@ ciq_report_json(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 		ciq_json_cstr(f, *w ? w : NULL);
 		fputs(", ", f);
 		json_ms(f, "duration_ms", t->ms);
-		fprintf(f, ", \"requeues\": %lld, \"reclaims\": %lld, \"attempts\": %lld, \"flaky\": %s",
-		    t->requeues, t->reclaims, ciq_test_attempts(t), t->flaky ? "true" : "false");
+		fprintf(f, ", \"requeues\": %lld, \"reclaims\": %lld, \"attempts\": %lld, \"flaky\": %s, "
+		    "\"quarantined\": %s", t->requeues, t->reclaims, ciq_test_attempts(t),
+		    t->flaky ? "true" : "false", t->quarantined ? "true" : "false");
 		json_cases(f, t->cases);
 		putc('}', f);
 	}
 	fprintf(f, "%s]\n}\n", sum->ntests ? "\n  " : "");
+}
+
+void
+ciq_report_order_text(FILE *f, const struct ciq_order *o)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		fwrite(o->ids[i], 1, o->lens[i], f);
+		putc('\n', f);
+	}
+}
+
+void
+ciq_report_order_json(FILE *f, const struct ciq_order *o, const char *build, const char *ns,
+    const char *worker)
+{
+	fprintf(f, "{\n  \"version\": %d,\n  \"build\": ", CIQ_REPORT_JSON_VERSION);
+	ciq_json_cstr(f, build);
+	fputs(",\n  \"namespace\": ", f);
+	ciq_json_cstr(f, ns);
+	fputs(",\n  \"worker\": ", f);
+	ciq_json_cstr(f, worker);
+	fputs(",\n  \"ids\": [", f);
+	for (size_t i = 0; i < o->n; i++) {
+		fputs(i ? ",\n    " : "\n    ", f);
+		ciq_json_str(f, o->ids[i], o->lens[i]);
+	}
+	fprintf(f, "%s]\n}\n", o->n ? "\n  " : "");
 }

@@ -85,6 +85,15 @@ cmp_bytes(const char *a, size_t la, const char *b, size_t lb)
 	return c != 0 ? c : (la > lb) - (la < lb);
 }
 
+/* Records by id, for lists of them. */
+static int
+cmp_id_ref(const void *a, const void *b)
+{
+	const struct ciq_test *x = *(struct ciq_test *const *)a, *y = *(struct ciq_test *const *)b;
+
+	return cmp_bytes(x->id, x->len, y->id, y->len);
+}
+
 static int
 cmp_ref(const void *a, const void *b)
 {
@@ -235,6 +244,7 @@ make_records(struct ciq_summary *sum, struct refs *refs)
 		t->worker = ciq_strdup("");
 		t->holder = ciq_strdup("");
 		t->ms = -1;
+		t->started_ms = -1;
 	}
 }
 
@@ -337,7 +347,7 @@ is_one(struct reader *rd, const char *verb, const char *name, const char *arg)
  * After the records are read, look for doubt: the status script names
  * the keys of the marker list that lost their marker; the leader key
  * must still name the leader; each worker that reserved tests must still
- * have its set, and a retried build its retrying set. A build whose meta
+ * have its set and its order, and a retried build its retrying set. A build whose meta
  * went meanwhile is vanished.
  */
 static int
@@ -379,6 +389,13 @@ audit(struct reader *rd, struct ciq_summary *sum, const redisReply *meta)
 			return -1;
 		if (!one)
 			lose(sum, name);
+		/* Its recorded order (pop.lua) starts with the marker. */
+		snprintf(name, sizeof name, "order:%s", sum->workers[i].id);
+		if ((r = cmd(rd, "LINDEX", name, 1, (const char *[]){ "0" })) == NULL)
+			return -1;
+		if (r->type != REDIS_REPLY_STRING || r->len != 0)
+			lose(sum, name);
+		freeReplyObject(r);
 	}
 	retrying = field(meta, "retrying");
 	if (retrying != NULL && retrying->type == REDIS_REPLY_STRING && strcmp(retrying->str, "1") == 0) {
@@ -488,6 +505,80 @@ ref_field(void *arg, const redisReply *k, const redisReply *v)
 	ref(arg, k);
 }
 
+/* The longest running first (an unknown start last), then by id. */
+static int
+cmp_started(const void *a, const void *b)
+{
+	const struct ciq_test *x = *(struct ciq_test *const *)a, *y = *(struct ciq_test *const *)b;
+
+	if (x->started_ms != y->started_ms) {
+		if (x->started_ms < 0 || y->started_ms < 0)
+			return x->started_ms < 0 ? 1 : -1;
+		return x->started_ms < y->started_ms ? -1 : 1;
+	}
+	return cmp_bytes(x->id, x->len, y->id, y->len);
+}
+
+/* The reservation times of the running tests (the started hash). */
+static void
+mark_started(struct ciq_summary *sum, const redisReply *started)
+{
+	for (size_t i = 0; i + 1 < started->elements; i += 2) {
+		struct ciq_test *rec = find(sum, started->element[i]);
+
+		if (rec != NULL && started->element[i + 1]->type == REDIS_REPLY_STRING)
+			rec->started_ms = num(started->element[i + 1]);
+	}
+	for (size_t i = 0; i < sum->ntests; i++)
+		if (sum->tests[i].running)
+			push(&sum->running_tests, &sum->tests[i]);
+	if (sum->running_tests.n > 1)
+		qsort(sum->running_tests.v, sum->running_tests.n, sizeof *sum->running_tests.v,
+		    cmp_started);
+}
+
+long long
+ciq_test_running_ms(const struct ciq_summary *sum, const struct ciq_test *t)
+{
+	if (!t->running || t->started_ms < 0 || sum->now_ms <= 0)
+		return -1;
+	return sum->now_ms > t->started_ms ? sum->now_ms - t->started_ms : 0;
+}
+
+void
+ciq_summary_quarantine(struct ciq_summary *sum, const struct ciq_quarantine *q)
+{
+	size_t kept = 0;
+
+	sum->known_flaky = 1;
+	sum->known_listed = q->n;
+	sum->known_absent = q->n;
+	for (size_t i = 0; i < q->n; i++) {
+		struct ciq_test *t = ciq_summary_find(sum, q->ids[i].s, q->ids[i].len);
+
+		if (t == NULL)
+			continue;
+		sum->known_absent--;
+		if (t->outcome == CIQ_FAILED && !t->quarantined) {
+			t->quarantined = 1;
+			sum->failed--;
+			sum->quarantined++;
+		} else if (t->outcome == CIQ_PASSED && !t->flaky) {
+			push(&sum->known_passed, t);
+		}
+	}
+	/* Both lists in id order, as the records are. */
+	for (size_t i = 0; i < sum->failures.n; i++) {
+		if (sum->failures.v[i]->quarantined)
+			push(&sum->quarantined_tests, sum->failures.v[i]);
+		else
+			sum->failures.v[kept++] = sum->failures.v[i];
+	}
+	sum->failures.n = kept;
+	if (sum->known_passed.n > 1)
+		qsort(sum->known_passed.v, sum->known_passed.n, sizeof *sum->known_passed.v, cmp_id_ref);
+}
+
 static void
 make_lists(struct ciq_summary *sum)
 {
@@ -539,7 +630,7 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 	struct reader rd = { s, CIQ_EX_OK, err };
 	redisReply *meta = NULL, *stats = NULL, *requeues = NULL, *reclaims = NULL, *flaky = NULL,
 	    *queue = NULL, *running = NULL, *owner = NULL, *wstats = NULL, *workers = NULL,
-	    *now = NULL;
+	    *now = NULL, *started = NULL;
 	struct pages results = { NULL, 0 };
 	struct refs refs = { NULL, 0, 0 };
 	const char *all[2] = { "0", "-1" }, *scores[3] = { "0", "-1", "WITHSCORES" };
@@ -573,6 +664,7 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 	    (queue = cmd(&rd, "LRANGE", "queue", 2, all)) == NULL ||
 	    (running = cmd(&rd, "ZRANGE", "running", 3, scores)) == NULL ||
 	    (owner = cmd(&rd, "HGETALL", "owner", 0, NULL)) == NULL ||
+	    (started = cmd(&rd, "HGETALL", "started", 0, NULL)) == NULL ||
 	    (wstats = cmd(&rd, "HGETALL", "wstats", 0, NULL)) == NULL ||
 	    (workers = cmd(&rd, "ZRANGE", "workers", 3, scores)) == NULL)
 		goto out;
@@ -610,6 +702,7 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 	}
 	free_pages(&results);
 	mark_records(sum, queue, running, owner, flaky, requeues, reclaims);
+	mark_started(sum, started);
 
 	/* Outputs and testcases can be large: a few at a time. A value of
 	 * cases that does not decode (written by another version) is passed
@@ -627,7 +720,7 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 out:
 	{
 		redisReply *owned[] = { meta, stats, requeues, reclaims, flaky, queue, running,
-		    owner, wstats, workers, now };
+		    owner, wstats, workers, now, started };
 
 		for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
 			if (owned[i] != NULL)
@@ -656,6 +749,9 @@ ciq_summary_free(struct ciq_summary *sum)
 	free(sum->requeued_tests.v);
 	free(sum->reclaimed_tests.v);
 	free(sum->unrun.v);
+	free(sum->running_tests.v);
+	free(sum->quarantined_tests.v);
+	free(sum->known_passed.v);
 	for (size_t i = 0; i < sum->nworkers; i++)
 		free(sum->workers[i].id);
 	free(sum->workers);

@@ -5,13 +5,15 @@
  * The summary holds one record per test the server knows of (a result,
  * a place in the queue, a reservation, a requeue or reclaim count), and
  * lists that point into those records: failures, flaky, requeued,
- * reclaimed and never-run tests. Every writer (text, JSON, JUnit,
+ * reclaimed, never-run and running tests, and with a known-flaky list
+ * the quarantined failures and the listed tests that passed. Every writer (text, JSON, JUnit,
  * Markdown) reads the same records, so they cannot disagree.
  */
 #ifndef CIQ_SUMMARY_H
 #define CIQ_SUMMARY_H
 
 #include "cases.h"
+#include "quarantine.h"
 #include "session.h"
 
 /* The result recorded for a test, from the results hash. */
@@ -32,6 +34,7 @@ enum ciq_outcome {
 struct ciq_test {
 	char *id;
 	size_t len;
+	long long run;         /* a grind's run of the test, from 1; 0 outside a grind */
 	enum ciq_outcome outcome;
 	char *worker;          /* who recorded the result; "" without one */
 	long long ms;          /* duration of the recorded result, -1 when unknown */
@@ -40,6 +43,8 @@ struct ciq_test {
 	int queued;            /* waiting in the queue */
 	int running;           /* reserved by a worker now */
 	char *holder;          /* the worker holding a running test, else "" */
+	long long started_ms;  /* a running test's reservation, server ms; -1 unknown */
+	int quarantined;       /* failed, and on the known-flaky list: not counted */
 	char *output;          /* stored output (of the last failure), or NULL */
 	size_t outlen;
 	struct ciq_cases *cases;  /* the runner's testcases, or NULL */
@@ -70,7 +75,11 @@ struct ciq_summary {
 	 * flaky set, the requeue and reclaim counts), never from counters a
 	 * lost key could have reset; released alone is a counter. */
 	long long total, processed;
+	long long repeat;        /* runs queued per test: a grind's --repeat, else 1 */
 	long long passed, failed, skipped, flaky, requeued, reclaimed, released;
+	/* Failures of known-flaky tests: in processed, not in failed (see
+	 * ciq_summary_quarantine). */
+	long long quarantined;
 	char *seed, *order, *leader;
 
 	/* Time, in ms of the server's clock. */
@@ -85,7 +94,15 @@ struct ciq_summary {
 	struct ciq_test *tests;  /* every test, sorted bytewise by id */
 	size_t ntests;
 	struct ciq_list failures, flaky_tests, requeued_tests, reclaimed_tests;
-	struct ciq_list unrun;   /* queue order, then the running ones by reservation time */
+	struct ciq_list unrun;   /* queue order, then the running ones by last sign of life */
+	struct ciq_list running_tests; /* reserved now: the longest running first, then by id */
+
+	/* With a known-flaky list (ciq_summary_quarantine): its failures, by
+	 * id; its tests that passed without failing (not flaky), by id; how
+	 * many ids it lists, and how many of those the build does not have. */
+	int known_flaky;         /* a list was applied */
+	struct ciq_list quarantined_tests, known_passed;
+	size_t known_listed, known_absent;
 	struct ciq_worker_stats *workers;
 	size_t nworkers;
 
@@ -107,6 +124,21 @@ struct ciq_summary {
 int ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ERRLEN]);
 
 void ciq_summary_free(struct ciq_summary *sum);
+
+/*
+ * Apply the known-flaky list q to the records: each listed test whose
+ * result is a failure is quarantined (its record says so): it moves from
+ * failures to quarantined_tests and from the failed count to the
+ * quarantined one, so the verdict does not count it. Each listed test
+ * that passed without failing in this build goes to known_passed, so the
+ * list can shrink. Nothing else changes: a listed test without a result
+ * is still without one (doubt), lost keys and mismatches stay. Call it
+ * once, after ciq_summary_read. Can't fail.
+ */
+void ciq_summary_quarantine(struct ciq_summary *sum, const struct ciq_quarantine *q);
+
+/* How long a running test has run when the summary was read, or -1. */
+long long ciq_test_running_ms(const struct ciq_summary *sum, const struct ciq_test *t);
 
 /*
  * What the progress line shows while the build runs, cheaper than a
@@ -136,7 +168,7 @@ int ciq_summary_doubt(const struct ciq_summary *sum);
 struct ciq_verdict {
 	const char *word;
 	int status;
-	char line[160];
+	char line[256];
 	const char *build, *ns;   /* the build and its namespace ("" without) */
 };
 

@@ -19,16 +19,28 @@ lost_keys(const struct ciq_summary *sum, char *buf, size_t n)
 	return buf;
 }
 
+/* "; 2 quarantined failures not counted" when the known-flaky list took some. */
+static const char *
+quarantined(const struct ciq_summary *sum, char *buf, size_t n)
+{
+	*buf = '\0';
+	if (sum->quarantined > 0)
+		snprintf(buf, n, "; %lld quarantined failure%s not counted", sum->quarantined,
+		    sum->quarantined == 1 ? "" : "s");
+	return buf;
+}
+
 void
 ciq_verdict_judge(struct ciq_verdict *v, enum ciq_wait_end end, const struct ciq_summary *sum,
     const char *inactive)
 {
-	char keys[80];
+	char keys[80], q[64];
 
 	if (end == CIQ_WAIT_STOPPED) {
 		v->status = CIQ_EX_STOPPED, v->word = "stopped";
+		/* The server counts every failure, quarantined or not. */
 		snprintf(v->line, sizeof v->line, "STOPPED: %lld tests failed, the build's --max-failures; "
-		    "%zu tests not run", sum->failed, sum->unrun.n);
+		    "%zu tests not run", sum->failed + sum->quarantined, sum->unrun.n);
 	} else if (end == CIQ_WAIT_ABANDONED) {
 		v->status = CIQ_EX_ABANDONED, v->word = "abandoned";
 		snprintf(v->line, sizeof v->line, "ABANDONED: %zu tests left unrun and no worker showed "
@@ -55,17 +67,18 @@ ciq_verdict_judge(struct ciq_verdict *v, enum ciq_wait_end end, const struct ciq
 		v->status = CIQ_EX_NO, v->word = "failed";
 		if (sum->nlost > 0)
 			snprintf(v->line, sizeof v->line, "FAILED: %lld of %lld tests failed, and keys of "
-			    "the build were lost (%s)", sum->failed, sum->total,
-			    lost_keys(sum, keys, sizeof keys));
+			    "the build were lost (%s)%s", sum->failed, sum->total,
+			    lost_keys(sum, keys, sizeof keys), quarantined(sum, q, sizeof q));
 		else if (sum->processed < sum->total)
 			snprintf(v->line, sizeof v->line, "FAILED: %lld of %lld tests failed, and %lld have "
-			    "no result", sum->failed, sum->total, sum->total - sum->processed);
+			    "no result%s", sum->failed, sum->total, sum->total - sum->processed,
+			    quarantined(sum, q, sizeof q));
 		else
-			snprintf(v->line, sizeof v->line, "FAILED: %lld of %lld tests failed", sum->failed,
-			    sum->total);
+			snprintf(v->line, sizeof v->line, "FAILED: %lld of %lld tests failed%s", sum->failed,
+			    sum->total, quarantined(sum, q, sizeof q));
 	} else {
 		v->status = CIQ_EX_OK, v->word = "passed";
-		snprintf(v->line, sizeof v->line, "PASSED: %lld tests, %lld passed, %lld skipped",
-		    sum->total, sum->passed, sum->skipped);
+		snprintf(v->line, sizeof v->line, "PASSED: %lld tests, %lld passed, %lld skipped%s",
+		    sum->total, sum->passed, sum->skipped, quarantined(sum, q, sizeof q));
 	}
 }

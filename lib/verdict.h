@@ -7,6 +7,12 @@
  * failure (keys lost, tests without a result: lost, 82), then lists that
  * differed (mismatch, 84), then failures (failed, 1; doubt as well is
  * said on the line), then passed (0).
+ *
+ * Failures are the summary's failed count: the failures of tests on the
+ * known-flaky list (ciq_summary_quarantine) are not in it, so they alone
+ * never fail a build, and the line says how many there were. They never
+ * lift doubt either: with keys lost or tests without a result and no
+ * other failure, the verdict is lost.
  */
 #ifndef CIQ_VERDICT_H
 #define CIQ_VERDICT_H

@@ -253,7 +253,7 @@ mixed_build() {
 	assert_equal "$(jq -c '[.version, .build, .verdict, .exit_status, .order]' <<<"$j")" \
 		"[1,\"$CIQ_BUILD\",\"failed\",1,\"given\"]"
 	assert_equal "$(jq -c .totals <<<"$j")" \
-		'{"tests":4,"processed":4,"passed":3,"failed":1,"skipped":0,"flaky":1,"requeued":1,"reclaimed":1,"released":0,"unrun":0}'
+		'{"tests":4,"processed":4,"passed":3,"failed":1,"skipped":0,"flaky":1,"requeued":1,"reclaimed":1,"released":0,"unrun":0,"quarantined":0}'
 	assert_equal "$(jq -c '.failures | map([.id, .worker, .attempts, .output])' <<<"$j")" \
 		'[["b","0",1,"b broke\n"]]'
 	assert_equal "$(jq -c '.failures[0].duration_ms | type' <<<"$j")" '"number"'

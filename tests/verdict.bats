@@ -214,7 +214,7 @@ intact() {
 }
 
 @test "under a real allkeys-random eviction, a report is green only when every record is there" {
-	local dir greens=0 reds=0 run_ i s
+	local dir greens=0 reds=0 run_ i s whole
 	dir=$(mktemp -d /tmp/ciq.XXXXXX)
 	server_start "$dir" --maxmemory 2500kb --maxmemory-policy allkeys-random
 	local REDIS_SOCK=$dir/sock
@@ -230,10 +230,15 @@ intact() {
 		while t=$(ciq-pop 2>/dev/null); do
 			ciq-ack -- "$t" 2>/dev/null || break
 		done
-		s=0
+		# Whole before the report, or the report must not be green. (Not
+		# after: the report's own write of the timing history, once it
+		# judged, may evict keys. A key lost before never comes back
+		# whole: its marker is gone.)
+		s=0 whole=1
+		intact || whole=0
 		ciq-report --no-wait >/dev/null 2>&1 || s=$?
 		if [ "$s" -eq 0 ]; then
-			intact || { echo "run $run_: green without every record" >&2; false; }
+			[ "$whole" = 1 ] || { echo "run $run_: green without every record" >&2; false; }
 			greens=$((greens + 1))
 		else
 			reds=$((reds + 1))

@@ -274,6 +274,7 @@ main(void)
 	test_cases();
 	test_keys();
 	test_sha256();
+	test_grind();
 	printf("unit: %lu checks, %lu failed\n", checks, failed);
 	return failed == 0 ? 0 : 1;
 }

@@ -27,5 +27,6 @@ void test_idlist(void);
 void test_cases(void);
 void test_keys(void);
 void test_sha256(void);
+void test_grind(void);
 
 #endif

@@ -34,6 +34,7 @@
 #include "outfile.h"
 #include "progress.h"
 #include "quarantine.h"
+#include "grind.h"
 #include "report.h"
 #include "session.h"
 #include "tool.h"
@@ -46,7 +47,8 @@
 /* Options without a short form; below CIQ_OPT_BASE. */
 enum {
 	OPT_JUNIT = 0x80, OPT_MARKDOWN, OPT_FLAKY_FILE, OPT_WEBHOOK, OPT_WEBHOOK_TIMEOUT,
-	OPT_WEBHOOK_RETRIES, OPT_SLOWEST, OPT_PROGRESS, OPT_PROGRESS_INTERVAL, OPT_NO_WAIT, OPT_ORDER
+	OPT_WEBHOOK_RETRIES, OPT_SLOWEST, OPT_PROGRESS, OPT_PROGRESS_INTERVAL, OPT_NO_WAIT, OPT_ORDER,
+	OPT_MAX_TEST_DURATION, OPT_PERCENTILE
 };
 
 struct options {
@@ -59,6 +61,7 @@ struct options {
 	size_t slowest;
 	const char *progress;
 	long long progress_ms;
+	long long max_test_ms, pct;  /* a grind's limit (-1: none), at this percentile */
 };
 
 static const struct ciq_tool tool = {
@@ -67,7 +70,8 @@ static const struct ciq_tool tool = {
 	    "                  [--flaky-file FILE] [--known-flaky FILE] [--webhook URL]...\n"
 	    "                  [--slowest N] [--progress auto|line|plain|none] [--queue URL]\n"
 	    "                  [--build ID] [--init-timeout S] [--report-timeout S]\n"
-	    "                  [--inactive-timeout S] [options]\n"
+	    "                  [--inactive-timeout S] [--max-test-duration S [--percentile P]]\n"
+	    "                  [options]\n"
 	    "       ciq-report --order WORKER [--json] [--queue URL] [--build ID] [options]\n"
 	    "See ciq-report(1).\n",
 	"the report"
@@ -172,6 +176,8 @@ parse(int argc, char **argv, struct options *o, struct ciq_conf *conf)
 		/* Not the setting --order random|timing|given of CIQ_TOOL_LONGOPTS:
 		 * getopt_long takes the first entry of a name. */
 		{ "order", 1, NULL, OPT_ORDER },
+		{ "max-test-duration", 1, NULL, OPT_MAX_TEST_DURATION },
+		{ "percentile", 1, NULL, OPT_PERCENTILE },
 		CIQ_TOOL_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -225,6 +231,16 @@ parse(int argc, char **argv, struct options *o, struct ciq_conf *conf)
 			break;
 		case OPT_PROGRESS_INTERVAL:
 			o->progress_ms = seconds("progress-interval", optarg);
+			break;
+		case OPT_MAX_TEST_DURATION:
+			o->max_test_ms = seconds("max-test-duration", optarg);
+			break;
+		case OPT_PERCENTILE:
+			if (ciq_number_fixed(optarg, 3, 1, 100 * CIQ_GRIND_PCT_ONE, &o->pct) != CIQ_NUMBER_OK) {
+				warnx("invalid --percentile '%s': expected a number above 0, at most 100, "
+				    "with at most 3 decimals", optarg);
+				ciq_tool_usage(&tool, CIQ_EX_USAGE);
+			}
 			break;
 		case OPT_ORDER:
 			if (*optarg == '\0') {
@@ -296,6 +312,7 @@ main(int argc, char **argv)
 		.hook = { .timeout_ms = 10000, .retries = 2, .backoff_ms = 500,
 		    .user_agent = "ciq-report/" CIQ_VERSION },
 		.slowest = 10, .progress = "auto", .progress_ms = 10000,
+		.max_test_ms = -1, .pct = 50 * CIQ_GRIND_PCT_ONE,
 	};
 	struct ciq_conf conf;
 	struct ciq_session s;
@@ -303,6 +320,7 @@ main(int argc, char **argv)
 	struct ciq_verdict v = { 0 };
 	struct ciq_progress prog;
 	struct ciq_quarantine known;
+	struct ciq_grind grind = { 0 };
 	enum ciq_wait_end end;
 	char msg[CIQ_ERRLEN], *doc = NULL;
 	size_t doclen = 0;
@@ -333,6 +351,13 @@ main(int argc, char **argv)
 		errx(rc, "%s", msg);
 	if (quarantine)
 		ciq_summary_quarantine(&sum, &known);
+	if (sum.repeat > 1) {
+		ciq_grind_read(&grind, &sum, o.max_test_ms, o.pct);
+		sum.grind = &grind;
+	} else if (o.max_test_ms >= 0) {
+		warnx("warning: --max-test-duration is for a grind (ciq-populate --repeat): "
+		    "build '%s' is not one", s.build);
+	}
 	/* A complete build teaches the next one's --order timing. */
 	if (end == CIQ_WAIT_FINISHED && !ciq_summary_doubt(&sum) &&
 	    (rc = ciq_timing_merge(&s, msg)) != CIQ_EX_OK)
@@ -374,6 +399,7 @@ main(int argc, char **argv)
 	ciq_webhook_cleanup();
 	free(doc);
 	free(o.webhooks);
+	ciq_grind_free(&grind);
 	ciq_summary_free(&sum);
 	ciq_quarantine_free(&known);
 	ciq_session_close(&s);

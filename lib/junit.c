@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "grind.h"
 #include "junit.h"
 #include "report.h"
 #include "utf8.h"
@@ -433,6 +434,57 @@ unit_suite(FILE *f, const struct ciq_test *t, const char *suite)
 	fputs("  </testsuite>\n", f);
 }
 
+/* A grind's figures per test: properties "ciq.grind.FIGURE:ID". */
+static void
+grind_properties(FILE *f, const struct ciq_grind *g)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof buf, "%lld", g->repeat);
+	property(f, "ciq.grind.repeat", buf);
+	for (size_t i = 0; i < g->ntests; i++) {
+		const struct ciq_grind_test *t = &g->tests[i];
+		const struct { const char *name; long long v; } figs[] = {
+			{ "runs", t->runs }, { "failures", t->failures }, { "p50_ms", t->p50_ms },
+			{ "p90_ms", t->p90_ms }, { "max_ms", t->max_ms },
+		};
+
+		for (size_t k = 0; k < sizeof figs / sizeof figs[0]; k++) {
+			if (figs[k].v < 0)
+				continue;
+			fprintf(f, "      <property name=\"ciq.grind.%s:", figs[k].name);
+			xml(f, t->id, t->len, 1);
+			fprintf(f, "\" value=\"%lld\"/>\n", figs[k].v);
+		}
+		fputs("      <property name=\"ciq.grind.failure_rate:", f);
+		xml(f, t->id, t->len, 1);
+		fprintf(f, "\" value=\"%.4f\"/>\n",
+		    t->runs > 0 ? (double)t->failures / (double)t->runs : 0.0);
+	}
+}
+
+/* One failed case per test of a grind over the duration limit. */
+static void
+grind_slow(FILE *f, const struct ciq_grind *g, const char *suite)
+{
+	char lim[96], at[32], msg[192];
+
+	for (size_t i = 0; i < g->ntests; i++) {
+		const struct ciq_grind_test *t = &g->tests[i];
+
+		if (!t->slow)
+			continue;
+		fputs("    <testcase", f);
+		attr(f, "name", t->id, t->len);
+		cattr(f, "classname", suite);
+		cattr(f, "time", ciq_report_seconds(at, sizeof at, t->at_ms));
+		snprintf(msg, sizeof msg, "%s s, over %s", at, ciq_grind_limit(g, lim, sizeof lim));
+		fputs(">\n      <failure type=\"ciq.slow\"", f);
+		cattr(f, "message", msg);
+		fputs("/>\n    </testcase>\n", f);
+	}
+}
+
 void
 ciq_junit_write(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict *v)
 {
@@ -462,6 +514,11 @@ ciq_junit_write(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 	}
 	own.tests += (long long)(sum->nlost > 0) + (long long)sum->nmismatches;
 	own.errors += (long long)(sum->nlost > 0) + (long long)sum->nmismatches;
+	/* A grind's test too slow at the report's percentile: a case of its own. */
+	if (sum->grind != NULL) {
+		own.tests += sum->grind->slow_tests;
+		own.failures += sum->grind->slow_tests;
+	}
 	all = own;
 	for (size_t i = 0; i < sum->ntests; i++) {
 		struct counts c;
@@ -543,10 +600,14 @@ ciq_junit_write(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 	}
 	for (size_t i = 0; i < sum->known_passed.n; i++)
 		test_property(f, "known_flaky_passed", sum->known_passed.v[i], "true");
+	if (sum->grind != NULL)
+		grind_properties(f, sum->grind);
 	fputs("    </properties>\n", f);
 	for (size_t i = 0; i < sum->ntests; i++)
 		if (sum->tests[i].cases == NULL)
 			testcase(f, &sum->tests[i], suite);
+	if (sum->grind != NULL)
+		grind_slow(f, sum->grind, suite);
 	if (lost > 0) {
 		fprintf(f, "    <testcase name=\"%lld test%s without a result\"", lost, lost == 1 ? "" : "s");
 		cattr(f, "classname", suite);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "grind.h"
 #include "json.h"
 #include "report.h"
 
@@ -75,7 +76,10 @@ text_failure(FILE *f, const char *word, const struct ciq_test *t)
 	char sec[32];
 	long long attempts = ciq_test_attempts(t);
 
-	fprintf(f, "  %s %s  [worker %s, ", word, t->id, t->worker);
+	fprintf(f, "  %s %s  [", word, t->id);
+	if (t->run > 0)
+		fprintf(f, "run %lld, ", t->run);
+	fprintf(f, "worker %s, ", t->worker);
 	if (t->ms < 0)
 		fputs("?", f);
 	else
@@ -91,8 +95,13 @@ ciq_report_text(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 {
 	char sec[32];
 
-	fprintf(f, "ciq: build %s: %lld tests, %lld with a result, %zu workers\n", v->build, sum->total,
-	    sum->processed, sum->nworkers);
+	if (sum->grind != NULL)
+		fprintf(f, "ciq: build %s: a grind of %zu tests, %lld runs each: %lld runs, %lld with a "
+		    "result, %zu workers\n", v->build, sum->grind->ntests, sum->repeat, sum->total,
+		    sum->processed, sum->nworkers);
+	else
+		fprintf(f, "ciq: build %s: %lld tests, %lld with a result, %zu workers\n", v->build,
+		    sum->total, sum->processed, sum->nworkers);
 	fprintf(f, "  passed %lld, failed %lld, skipped %lld, flaky %lld, requeued %lld, reclaimed %lld, "
 	    "never run %zu", sum->passed, sum->failed, sum->skipped, sum->flaky, sum->requeued,
 	    sum->reclaimed, sum->unrun.n);
@@ -106,8 +115,10 @@ ciq_report_text(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 			fprintf(f, ", utilisation %.0f%%", sum->utilisation * 100);
 		putc('\n', f);
 	}
+	if (sum->grind != NULL)
+		ciq_grind_text(f, sum->grind);
 	if (sum->failures.n > 0)
-		fprintf(f, "\nFailed tests (%zu):\n", sum->failures.n);
+		fprintf(f, "\n%s (%zu):\n", sum->grind ? "Failed runs" : "Failed tests", sum->failures.n);
 	for (size_t i = 0; i < sum->failures.n; i++)
 		text_failure(f, "FAIL", sum->failures.v[i]);
 	if (sum->quarantined_tests.n > 0)
@@ -161,7 +172,8 @@ ciq_report_text(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 		fprintf(f, "  RUNNING %s  [worker %s, for %s]\n", t->id, *t->holder ? t->holder : "?",
 		    ciq_report_human(sec, sizeof sec, ciq_test_running_ms(sum, t)));
 	}
-	if (slowest > 0) {
+	/* A grind's table has the durations of each test. */
+	if (slowest > 0 && sum->grind == NULL) {
 		struct ciq_test **top = ciq_calloc(slowest, sizeof *top);
 		size_t n = ciq_summary_slowest(sum, top, slowest);
 
@@ -218,6 +230,8 @@ json_items(FILE *f, const char *name, const struct ciq_list *l, int output, int 
 
 		fprintf(f, "%s\n    {\"id\": ", i ? "," : "");
 		ciq_json_str(f, t->id, t->len);
+		if (t->run > 0)
+			fprintf(f, ", \"run\": %lld", t->run);
 		fputs(", \"worker\": ", f);
 		ciq_json_cstr(f, *w ? w : NULL);
 		fputs(", ", f);
@@ -337,6 +351,7 @@ ciq_report_json(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 	json_items(f, "reclaimed", &sum->reclaimed_tests, 0, 0);
 	json_items(f, "unrun", &sum->unrun, 0, 1);
 	json_running(f, sum);
+	ciq_grind_json(f, sum->grind);
 	json_items(f, "quarantined", &sum->quarantined_tests, 1, 0);
 	json_items(f, "known_flaky_passed", &sum->known_passed, 0, 0);
 	if (sum->known_flaky)
@@ -378,6 +393,8 @@ ciq_report_json(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 
 		fprintf(f, "%s\n    {\"id\": ", i ? "," : "");
 		ciq_json_str(f, t->id, t->len);
+		if (t->run > 0)
+			fprintf(f, ", \"run\": %lld", t->run);
 		fprintf(f, ", \"outcome\": \"%s\", \"worker\": ", outcome(t));
 		ciq_json_cstr(f, *w ? w : NULL);
 		fputs(", ", f);

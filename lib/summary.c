@@ -85,39 +85,72 @@ cmp_bytes(const char *a, size_t la, const char *b, size_t lb)
 	return c != 0 ? c : (la > lb) - (la < lb);
 }
 
+/*
+ * A record is a test id and a run: a grind's server keys are the runs
+ * "ID\nK" (lua/prelude.lua; no id holds a newline), any other key is a
+ * test, run 0. Records are sorted by id bytewise, then by run.
+ */
+static size_t
+split(const char *key, size_t len, long long *run)
+{
+	const char *nl = memchr(key, '\n', len);
+
+	*run = nl != NULL ? strtoll(nl + 1, NULL, 10) : 0;
+	return nl != NULL ? (size_t)(nl - key) : len;
+}
+
+static int
+cmp_rec(const char *a, size_t la, long long ra, const char *b, size_t lb, long long rb)
+{
+	int c = cmp_bytes(a, la, b, lb);
+
+	return c != 0 ? c : (ra > rb) - (ra < rb);
+}
+
 /* Records by id, for lists of them. */
 static int
 cmp_id_ref(const void *a, const void *b)
 {
 	const struct ciq_test *x = *(struct ciq_test *const *)a, *y = *(struct ciq_test *const *)b;
 
-	return cmp_bytes(x->id, x->len, y->id, y->len);
+	return cmp_rec(x->id, x->len, x->run, y->id, y->len, y->run);
 }
 
 static int
 cmp_ref(const void *a, const void *b)
 {
 	const redisReply *x = *(redisReply *const *)a, *y = *(redisReply *const *)b;
+	long long rx, ry;
+	size_t lx = split(x->str, x->len, &rx), ly = split(y->str, y->len, &ry);
 
-	return cmp_bytes(x->str, x->len, y->str, y->len);
+	return cmp_rec(x->str, lx, rx, y->str, ly, ry);
 }
 
-struct ciq_test *
-ciq_summary_find(const struct ciq_summary *sum, const char *id, size_t len)
+/* The first record of (id, run) or after it. */
+static size_t
+lower_bound(const struct ciq_summary *sum, const char *id, size_t len, long long run)
 {
 	size_t lo = 0, hi = sum->ntests;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = cmp_bytes(id, len, sum->tests[mid].id, sum->tests[mid].len);
+		const struct ciq_test *t = &sum->tests[mid];
 
-		if (c == 0)
-			return &sum->tests[mid];
-		if (c < 0)
-			hi = mid;
-		else
+		if (cmp_rec(t->id, t->len, t->run, id, len, run) < 0)
 			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	return lo;
+}
+
+struct ciq_test *
+ciq_summary_find(const struct ciq_summary *sum, const char *id, size_t len)
+{
+	size_t i = lower_bound(sum, id, len, 0);
+
+	if (i < sum->ntests && cmp_bytes(sum->tests[i].id, sum->tests[i].len, id, len) == 0)
+		return &sum->tests[i];
 	return NULL;
 }
 
@@ -235,12 +268,17 @@ make_records(struct ciq_summary *sum, struct refs *refs)
 		const redisReply *r = refs->v[i];
 		struct ciq_test *t;
 
-		if (sum->ntests > 0 && cmp_bytes(r->str, r->len, sum->tests[sum->ntests - 1].id,
-		    sum->tests[sum->ntests - 1].len) == 0)
+		long long run;
+		size_t len = split(r->str, r->len, &run);
+
+		if (sum->ntests > 0 && cmp_rec(r->str, len, run, sum->tests[sum->ntests - 1].id,
+		    sum->tests[sum->ntests - 1].len, sum->tests[sum->ntests - 1].run) == 0)
 			continue;
 		t = &sum->tests[sum->ntests++];
-		t->id = ciq_memdup(r->str, r->len + 1);
-		t->len = r->len;
+		t->id = ciq_memdup(r->str, len + 1);
+		t->id[len] = '\0';
+		t->len = len;
+		t->run = run;
 		t->worker = ciq_strdup("");
 		t->holder = ciq_strdup("");
 		t->ms = -1;
@@ -248,10 +286,21 @@ make_records(struct ciq_summary *sum, struct refs *refs)
 	}
 }
 
+/* The record of a server key: a test, or a grind's run. */
 static struct ciq_test *
 find(const struct ciq_summary *sum, const redisReply *r)
 {
-	return r->type == REDIS_REPLY_STRING ? ciq_summary_find(sum, r->str, r->len) : NULL;
+	long long run;
+	size_t len, i;
+
+	if (r->type != REDIS_REPLY_STRING)
+		return NULL;
+	len = split(r->str, r->len, &run);
+	i = lower_bound(sum, r->str, len, run);
+	if (i < sum->ntests && cmp_rec(sum->tests[i].id, sum->tests[i].len, sum->tests[i].run,
+	    r->str, len, run) == 0)
+		return &sum->tests[i];
+	return NULL;
 }
 
 /* The runner's testcases of a unit (each value up to CIQ_CASES_MAX). */
@@ -458,7 +507,7 @@ mark_records(struct ciq_summary *sum, const redisReply *queue, const redisReply 
 			continue;
 		rec->running = 1;
 		free(rec->holder);
-		rec->holder = dupstr(field(owner, rec->id));
+		rec->holder = dupstr(field(owner, running->element[i]->str));
 		push(&sum->unrun, rec);
 	}
 	for (size_t i = 0; i < flaky->elements; i++) {
@@ -554,18 +603,26 @@ ciq_summary_quarantine(struct ciq_summary *sum, const struct ciq_quarantine *q)
 	sum->known_listed = q->n;
 	sum->known_absent = q->n;
 	for (size_t i = 0; i < q->n; i++) {
-		struct ciq_test *t = ciq_summary_find(sum, q->ids[i].s, q->ids[i].len);
+		struct ciq_test *t = ciq_summary_find(sum, q->ids[i].s, q->ids[i].len), *first;
+		const struct ciq_test *end = sum->tests + sum->ntests;
+		int clean;
 
 		if (t == NULL)
 			continue;
 		sum->known_absent--;
-		if (t->outcome == CIQ_FAILED && !t->quarantined) {
-			t->quarantined = 1;
-			sum->failed--;
-			sum->quarantined++;
-		} else if (t->outcome == CIQ_PASSED && !t->flaky) {
-			push(&sum->known_passed, t);
+		/* Every run of it, in a grind: named as passed when each did. */
+		first = t;
+		clean = 1;
+		for (; t < end && cmp_bytes(t->id, t->len, q->ids[i].s, q->ids[i].len) == 0; t++) {
+			if (t->outcome == CIQ_FAILED && !t->quarantined) {
+				t->quarantined = 1;
+				sum->failed--;
+				sum->quarantined++;
+			}
+			clean = clean && t->outcome == CIQ_PASSED && !t->flaky;
 		}
+		if (clean)
+			push(&sum->known_passed, first);
 	}
 	/* Both lists in id order, as the records are. */
 	for (size_t i = 0; i < sum->failures.n; i++) {
@@ -648,6 +705,7 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 		goto out;
 	}
 	sum->total = num(field(meta, "total"));
+	sum->repeat = field(meta, "repeat") != NULL ? num(field(meta, "repeat")) : 1;
 	sum->seed = dupstr(field(meta, "seed"));
 	sum->order = dupstr(field(meta, "order"));
 	sum->leader = dupstr(field(meta, "leader"));

@@ -16,6 +16,8 @@
 #include "quarantine.h"
 #include "session.h"
 
+struct ciq_grind;
+
 /* The result recorded for a test, from the results hash. */
 enum ciq_outcome {
 	CIQ_NONE,     /* no result yet (or it was evicted) */
@@ -76,6 +78,8 @@ struct ciq_summary {
 	 * lost key could have reset; released alone is a counter. */
 	long long total, processed;
 	long long repeat;        /* runs queued per test: a grind's --repeat, else 1 */
+	const struct ciq_grind *grind;  /* a grind's figures per test (grind.h), which the
+	                                   report sets; NULL outside a grind */
 	long long passed, failed, skipped, flaky, requeued, reclaimed, released;
 	/* Failures of known-flaky tests: in processed, not in failed (see
 	 * ciq_summary_quarantine). */

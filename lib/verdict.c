@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "exit.h"
+#include "grind.h"
 #include "verdict.h"
 
 /* "stats, flaky" into buf: the lost keys, as many as fit. */
@@ -28,6 +29,32 @@ quarantined(const struct ciq_summary *sum, char *buf, size_t n)
 		snprintf(buf, n, "; %lld quarantined failure%s not counted", sum->quarantined,
 		    sum->quarantined == 1 ? "" : "s");
 	return buf;
+}
+
+/* A whole grind: failed when a run failed or a test is too slow. */
+static void
+grind(struct ciq_verdict *v, const struct ciq_grind *g, const char *q)
+{
+	char lim[96], slow[160] = "";
+	size_t n = g->ntests;
+
+	if (g->limit_ms >= 0 && g->slow_tests > 0)
+		snprintf(slow, sizeof slow, "%lld of %zu tests over %s", g->slow_tests, n,
+		    ciq_grind_limit(g, lim, sizeof lim));
+	if (g->failed_runs > 0 || g->slow_tests > 0) {
+		v->status = CIQ_EX_NO, v->word = "failed";
+		if (g->failed_runs > 0)
+			snprintf(v->line, sizeof v->line, "FAILED: %lld of %zu tests failed in %lld of %lld "
+			    "runs%s%s%s", g->failing_tests, n, g->failed_runs, g->runs, *slow ? "; " : "",
+			    slow, q);
+		else
+			snprintf(v->line, sizeof v->line, "FAILED: %s%s", slow, q);
+	} else {
+		v->status = CIQ_EX_OK, v->word = "passed";
+		snprintf(v->line, sizeof v->line, "PASSED: %zu tests, %lld runs each, no run failed%s%s%s",
+		    n, g->repeat, g->limit_ms >= 0 ? ", none over " : "",
+		    g->limit_ms >= 0 ? ciq_grind_limit(g, lim, sizeof lim) : "", q);
+	}
 }
 
 void
@@ -63,6 +90,8 @@ ciq_verdict_judge(struct ciq_verdict *v, enum ciq_wait_end end, const struct ciq
 		snprintf(v->line, sizeof v->line, "MISMATCH: the lists of %zu worker%s differed from the "
 		    "%lld tests published: tests they listed may not have run", sum->nmismatches,
 		    sum->nmismatches == 1 ? "" : "s", sum->total);
+	} else if (sum->grind != NULL && sum->nlost == 0 && sum->processed >= sum->total) {
+		grind(v, sum->grind, quarantined(sum, q, sizeof q));
 	} else if (sum->failed > 0) {
 		v->status = CIQ_EX_NO, v->word = "failed";
 		if (sum->nlost > 0)

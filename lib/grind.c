@@ -178,15 +178,6 @@ ciq_grind_text(FILE *f, const struct ciq_grind *g)
 	free(v);
 }
 
-static void
-json_ms(FILE *f, const char *name, long long ms)
-{
-	if (ms >= 0)
-		fprintf(f, ", \"%s\": %lld", name, ms);
-	else
-		fprintf(f, ", \"%s\": null", name);
-}
-
 void
 ciq_grind_json(FILE *f, const struct ciq_grind *g)
 {
@@ -199,20 +190,25 @@ ciq_grind_json(FILE *f, const struct ciq_grind *g)
 	fprintf(f, ",\n  \"grind\": {\"repeat\": %lld, \"runs\": %lld, \"failed_runs\": %lld, "
 	    "\"failing_tests\": %lld, \"slow_tests\": %lld", g->repeat, g->runs, g->failed_runs,
 	    g->failing_tests, g->slow_tests);
-	json_ms(f, "max_test_duration_ms", g->limit_ms);
+	fputs(", ", f);
+	ciq_json_ms(f, "max_test_duration_ms", g->limit_ms);
 	fprintf(f, ", \"percentile\": %s, \"tests\": [", thousandths(pct, sizeof pct, g->pct));
 	for (size_t i = 0; i < g->ntests; i++) {
 		const struct ciq_grind_test *t = &g->tests[i];
+		const struct { const char *name; long long ms; } figs[] = {
+			{ "p50_ms", t->p50_ms }, { "p90_ms", t->p90_ms }, { "max_ms", t->max_ms },
+			{ "at_percentile_ms", t->at_ms },
+		};
 
 		fprintf(f, "%s\n    {\"id\": ", i ? "," : "");
 		ciq_json_str(f, t->id, t->len);
 		fprintf(f, ", \"runs\": %lld, \"failures\": %lld, \"skipped\": %lld, "
 		    "\"failure_rate\": %.4f", t->runs, t->failures, t->skipped,
 		    t->runs > 0 ? (double)t->failures / (double)t->runs : 0.0);
-		json_ms(f, "p50_ms", t->p50_ms);
-		json_ms(f, "p90_ms", t->p90_ms);
-		json_ms(f, "max_ms", t->max_ms);
-		json_ms(f, "at_percentile_ms", t->at_ms);
+		for (size_t k = 0; k < sizeof figs / sizeof figs[0]; k++) {
+			fputs(", ", f);
+			ciq_json_ms(f, figs[k].name, figs[k].ms);
+		}
 		fprintf(f, ", \"slow\": %s}", t->slow ? "true" : "false");
 	}
 	fprintf(f, "%s]}", g->ntests ? "\n  " : "");

@@ -106,11 +106,21 @@ blank(const char *s, size_t n)
 int
 ciq_idlist_read(struct ciq_idlist *l, int fd, const char *name, char err[CIQ_ERRLEN])
 {
-	size_t len, line = 0;
-	char *buf, *p, *end, *nl;
+	size_t len;
+	char *buf;
 
 	if (ciq_readfile_fd(fd, name, SIZE_MAX, &buf, &len, err) == -1)
 		return -1;
+	return ciq_idlist_take(l, buf, len, name, err);
+}
+
+int
+ciq_idlist_take(struct ciq_idlist *l, char *buf, size_t len, const char *name,
+    char err[CIQ_ERRLEN])
+{
+	size_t line = 0;
+	char *p, *end, *nl;
+
 	/* A last line without a newline gets one (the spare byte), so every
 	 * id ends in place. */
 	if (len > 0 && buf[len - 1] != '\n')

@@ -49,6 +49,14 @@ void ciq_idlist_free(struct ciq_idlist *l);
 int ciq_idlist_read(struct ciq_idlist *l, int fd, const char *name, char err[CIQ_ERRLEN]);
 
 /*
+ * The same for the len bytes at buf, which the list takes: buf comes
+ * from malloc, with room for one byte more (as readfile.h's readers
+ * leave), and is freed with the list, even on an error.
+ */
+int ciq_idlist_take(struct ciq_idlist *l, char *buf, size_t len, const char *name,
+    char err[CIQ_ERRLEN]);
+
+/*
  * Hex SHA-256 of the set of ids, independent of their order: the ids are
  * sorted bytewise and each is hashed as an 8-byte big-endian length and
  * its bytes. out must hold 65 bytes.

@@ -51,3 +51,12 @@ ciq_json_cstr(FILE *f, const char *s)
 	else
 		ciq_json_str(f, s, strlen(s));
 }
+
+void
+ciq_json_ms(FILE *f, const char *name, long long ms)
+{
+	if (ms >= 0)
+		fprintf(f, "\"%s\": %lld", name, ms);
+	else
+		fprintf(f, "\"%s\": null", name);
+}

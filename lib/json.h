@@ -17,4 +17,7 @@ void ciq_json_str(FILE *f, const char *s, size_t n);
 /* The same for a C string, or null when s is NULL. */
 void ciq_json_cstr(FILE *f, const char *s);
 
+/* "name": ms, or "name": null when ms is negative (unknown). */
+void ciq_json_ms(FILE *f, const char *name, long long ms);
+
 #endif

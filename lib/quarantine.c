@@ -64,46 +64,17 @@ is_junit(const char *s, size_t n)
 	return 0;
 }
 
-static int
-blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t')
-			return 0;
-	return 1;
-}
-
-/* One id a line, as idlist.h reads a list of tests. */
+/* One id a line, as idlist.h reads a list of tests (the list takes the
+ * bytes; its ids, each once, are copied). */
 static int
 plain(struct ciq_quarantine *q, const char *path, size_t len, char err[CIQ_ERRLEN])
 {
-	char *p = q->buf, *end, *nl;
-	size_t cap = 0, line = 0;
+	size_t cap = 0;
 
-	/* A last line without a newline gets one (the spare byte). */
-	if (len > 0 && q->buf[len - 1] != '\n')
-		q->buf[len++] = '\n';
-	for (end = q->buf + len; p < end; p = nl + 1) {
-		size_t n;
-
-		nl = memchr(p, '\n', (size_t)(end - p));
-		n = (size_t)(nl - p);
-		line++;
-		if (memchr(p, '\0', n) != NULL) {
-			snprintf(err, CIQ_ERRLEN, "%s:%zu: id contains a NUL byte", path, line);
-			return -1;
-		}
-		if (n > 0 && p[n - 1] == '\r')
-			n--;
-		if (n > CIQ_ID_MAX) {
-			snprintf(err, CIQ_ERRLEN, "%s:%zu: id is %zu bytes long, more than %d", path, line,
-			    n, CIQ_ID_MAX);
-			return -1;
-		}
-		p[n] = '\0';
-		if (!blank(p, n))
-			add(q, &cap, p, n);
-	}
+	if (ciq_idlist_take(&q->list, q->buf, len, path, err) == -1)
+		return -1;
+	for (size_t i = 0; i < q->list.n; i++)
+		add(q, &cap, q->list.ids[i].s, q->list.ids[i].len);
 	return 0;
 }
 
@@ -142,6 +113,7 @@ ciq_quarantine_read(struct ciq_quarantine *q, const char *path, char err[CIQ_ERR
 		close(fd);
 	if (rc == -1)
 		return CIQ_EX_DATAERR;
+	ciq_idlist_init(&q->list);
 	if ((is_junit(q->buf, len) ? junit(q, path, len, err) : plain(q, path, len, err)) == -1) {
 		ciq_quarantine_free(q);
 		return CIQ_EX_DATAERR;
@@ -168,7 +140,9 @@ void
 ciq_quarantine_free(struct ciq_quarantine *q)
 {
 	free(q->ids);
-	free(q->buf);
+	if (q->junit)
+		free(q->buf);
+	ciq_idlist_free(&q->list);
 	ciq_cases_free(&q->cases);
 	memset(q, 0, sizeof *q);
 }

@@ -41,7 +41,8 @@ struct ciq_quarantine {
 	struct ciq_id *ids;     /* sorted bytewise, each once */
 	size_t n;
 	int junit;              /* the file was a JUnit report */
-	char *buf;              /* a plain list's bytes, which ids point into */
+	char *buf;              /* the file's bytes (a plain list's belong to list) */
+	struct ciq_idlist list; /* a plain list, which ids point into */
 	struct ciq_cases cases; /* a JUnit report's testcases, which ids point into */
 };
 

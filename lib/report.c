@@ -211,15 +211,6 @@ ciq_report_text(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 }
 
 static void
-json_ms(FILE *f, const char *name, long long ms)
-{
-	if (ms >= 0)
-		fprintf(f, "\"%s\": %lld", name, ms);
-	else
-		fprintf(f, "\"%s\": null", name);
-}
-
-static void
 json_items(FILE *f, const char *name, const struct ciq_list *l, int output, int unrun)
 {
 	fprintf(f, ",\n  \"%s\": [", name);
@@ -235,7 +226,7 @@ json_items(FILE *f, const char *name, const struct ciq_list *l, int output, int 
 		fputs(", \"worker\": ", f);
 		ciq_json_cstr(f, *w ? w : NULL);
 		fputs(", ", f);
-		json_ms(f, "duration_ms", t->ms);
+		ciq_json_ms(f, "duration_ms", t->ms);
 		fprintf(f, ", \"requeues\": %lld, \"reclaims\": %lld, \"attempts\": %lld", t->requeues,
 		    t->reclaims, ciq_test_attempts(t));
 		if (unrun)
@@ -265,9 +256,9 @@ json_running(FILE *f, const struct ciq_summary *sum)
 		fputs(", \"worker\": ", f);
 		ciq_json_cstr(f, *t->holder ? t->holder : NULL);
 		fputs(", ", f);
-		json_ms(f, "started_ms", t->started_ms);
+		ciq_json_ms(f, "started_ms", t->started_ms);
 		fputs(", ", f);
-		json_ms(f, "running_ms", ciq_test_running_ms(sum, t));
+		ciq_json_ms(f, "running_ms", ciq_test_running_ms(sum, t));
 		fprintf(f, ", \"requeues\": %lld, \"reclaims\": %lld, \"attempts\": %lld}", t->requeues,
 		    t->reclaims, ciq_test_attempts(t));
 	}
@@ -296,7 +287,7 @@ json_cases(FILE *f, const struct ciq_cases *c)
 		fputs(", \"file\": ", f);
 		json_opt(f, k->file);
 		fprintf(f, ", \"outcome\": \"%s\", ", ciq_case_outcome_name(k->outcome));
-		json_ms(f, "duration_ms", k->ms);
+		ciq_json_ms(f, "duration_ms", k->ms);
 		fputs(", \"type\": ", f);
 		json_opt(f, k->type);
 		fputs(", \"message\": ", f);
@@ -335,11 +326,11 @@ ciq_report_json(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 	    sum->total, sum->processed, sum->passed, sum->failed, sum->skipped, sum->flaky,
 	    sum->requeued, sum->reclaimed, sum->released, sum->unrun.n, sum->quarantined);
 	fputs(",\n  \"time\": {", f);
-	json_ms(f, "created_ms", sum->created_ms);
+	ciq_json_ms(f, "created_ms", sum->created_ms);
 	fputs(", ", f);
-	json_ms(f, "end_ms", sum->end_ms);
+	ciq_json_ms(f, "end_ms", sum->end_ms);
 	fputs(", ", f);
-	json_ms(f, "wall_ms", sum->wall_ms);
+	ciq_json_ms(f, "wall_ms", sum->wall_ms);
 	fprintf(f, ", \"busy_ms\": %lld, \"utilisation\": ", sum->busy_ms);
 	if (sum->utilisation >= 0)
 		fprintf(f, "%.4f}", sum->utilisation);
@@ -382,7 +373,7 @@ ciq_report_json(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 		fprintf(f, ", \"tests\": %lld, \"passed\": %lld, \"failed\": %lld, \"skipped\": %lld, "
 		    "\"requeued\": %lld, \"reclaimed\": %lld, \"busy_ms\": %lld, ", w->reserved, w->passed,
 		    w->failed, w->skipped, w->requeued, w->reclaimed, w->busy_ms);
-		json_ms(f, "idle_ms", w->idle_ms);
+		ciq_json_ms(f, "idle_ms", w->idle_ms);
 		fprintf(f, ", \"finished\": %s}", w->last_seen_ms < 0 ? "true" : "false");
 	}
 	fprintf(f, "%s]", sum->nworkers ? "\n  " : "");
@@ -398,7 +389,7 @@ ciq_report_json(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 		fprintf(f, ", \"outcome\": \"%s\", \"worker\": ", outcome(t));
 		ciq_json_cstr(f, *w ? w : NULL);
 		fputs(", ", f);
-		json_ms(f, "duration_ms", t->ms);
+		ciq_json_ms(f, "duration_ms", t->ms);
 		fprintf(f, ", \"requeues\": %lld, \"reclaims\": %lld, \"attempts\": %lld, \"flaky\": %s, "
 		    "\"quarantined\": %s", t->requeues, t->reclaims, ciq_test_attempts(t),
 		    t->flaky ? "true" : "false", t->quarantined ? "true" : "false");

@@ -365,3 +365,23 @@ assert_green() {
 	assert_failure "$CIQ_EX_UNAVAILABLE"
 	assert_output --partial "certificate verify failed"
 }
+
+@test "a grind and a worker's order through a node that does not serve the build's slot" {
+	local owner other
+	owner=$(build_owner)
+	other=$(masters | grep -vx "$owner" | head -1)
+	[ -n "$owner" ] && [ -n "$other" ]
+	export CIQ_QUEUE=$(url "$other")
+	printf 't%s\n' 1 2 >"$BATS_TEST_TMPDIR/two"
+	ciq-populate --order given --repeat 2 "$BATS_TEST_TMPDIR/two"
+	while t=$(ciq-pop); do ciq-ack -- "$t"; done
+	run ciq-report --order 0
+	assert_success
+	assert_output "t1
+t2
+t1
+t2"
+	run ciq-report --no-wait
+	assert_success
+	assert_equal "${lines[-1]}" "PASSED: 2 tests, 2 runs each, no run failed"
+}

@@ -21,12 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #include "alloc.h"
-#include "clock.h"
 #include "exit.h"
+#include "grind.h"
 #include "junit.h"
 #include "markdown.h"
 #include "number.h"
@@ -34,11 +32,10 @@
 #include "outfile.h"
 #include "progress.h"
 #include "quarantine.h"
-#include "grind.h"
 #include "report.h"
 #include "session.h"
-#include "tool.h"
 #include "summary.h"
+#include "tool.h"
 #include "timing.h"
 #include "verdict.h"
 #include "wait.h"
@@ -100,27 +97,6 @@ whole(const char *opt, const char *v, long long max)
 		ciq_tool_usage(&tool, CIQ_EX_USAGE);
 	}
 	return n;
-}
-
-/* The progress display: a line on a terminal, plain lines elsewhere. */
-static void
-progress_init(struct ciq_progress *p, const struct options *o, const char *build)
-{
-	enum ciq_progress_mode mode = CIQ_PROGRESS_PLAIN;
-	const char *term = getenv("TERM"), *no_color = getenv("NO_COLOR");
-	struct winsize ws;
-	int width = 0, tty = isatty(STDERR_FILENO);
-
-	if (o->no_wait || strcmp(o->progress, "none") == 0)
-		mode = CIQ_PROGRESS_NONE;
-	else if (strcmp(o->progress, "line") == 0 || (strcmp(o->progress, "auto") == 0 && tty &&
-	    (term == NULL || strcmp(term, "dumb") != 0)))
-		mode = CIQ_PROGRESS_LINE;
-	if (tty && ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0)
-		width = ws.ws_col;
-	/* https://no-color.org: set and not empty means no colour. */
-	ciq_progress_init(p, stderr, mode, no_color == NULL || *no_color == '\0',
-	    width, mode == CIQ_PROGRESS_LINE ? 500 : o->progress_ms, build, ciq_now_ms());
 }
 
 enum file_kind { JUNIT_FILE, MARKDOWN_FILE, FLAKY_FILE };
@@ -341,7 +317,7 @@ main(int argc, char **argv)
 		return ciq_tool_exit(&tool, rc);
 	}
 	quarantine = read_known_flaky(&conf, &known);
-	progress_init(&prog, &o, s.build);
+	ciq_progress_stderr(&prog, o.no_wait ? "none" : o.progress, o.progress_ms, s.build);
 	if ((rc = ciq_wait_build(&s, o.no_wait, &prog, &end, msg)) != CIQ_EX_OK) {
 		ciq_progress_clear(&prog);
 		errx(rc, "%s", msg);

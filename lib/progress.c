@@ -1,8 +1,12 @@
 /*
  * progress.c - the progress line.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
+#include "clock.h"
 #include "progress.h"
 
 #define RED   "\033[31m"
@@ -141,4 +145,24 @@ ciq_progress_clear(struct ciq_progress *p)
 		fflush(p->f);
 		p->shown = 0;
 	}
+}
+
+void
+ciq_progress_stderr(struct ciq_progress *p, const char *want, long long interval_ms,
+    const char *build)
+{
+	enum ciq_progress_mode mode = CIQ_PROGRESS_PLAIN;
+	const char *term = getenv("TERM"), *no_color = getenv("NO_COLOR");
+	struct winsize ws;
+	int width = 0, tty = isatty(STDERR_FILENO);
+
+	if (strcmp(want, "none") == 0)
+		mode = CIQ_PROGRESS_NONE;
+	else if (strcmp(want, "line") == 0 || (strcmp(want, "auto") == 0 && tty &&
+	    (term == NULL || strcmp(term, "dumb") != 0)))
+		mode = CIQ_PROGRESS_LINE;
+	if (tty && ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0)
+		width = ws.ws_col;
+	ciq_progress_init(p, stderr, mode, no_color == NULL || *no_color == '\0', width,
+	    mode == CIQ_PROGRESS_LINE ? 500 : interval_ms, build, ciq_now_ms());
 }

@@ -44,6 +44,15 @@ struct ciq_progress_sample {
 void ciq_progress_init(struct ciq_progress *p, FILE *f, enum ciq_progress_mode mode,
     int color, int width, long long interval_ms, const char *build, long long now_ms);
 
+/*
+ * Set up for standard error as asked: want is auto, line, plain or none;
+ * auto is a line on a terminal whose TERM is not dumb, plain lines
+ * elsewhere. NO_COLOR set and not empty (https://no-color.org) means no
+ * colour. interval_ms is for plain lines. Can't fail.
+ */
+void ciq_progress_stderr(struct ciq_progress *p, const char *want, long long interval_ms,
+    const char *build);
+
 /* Whether a line is due at now_ms (so the caller reads what it needs). */
 int ciq_progress_due(const struct ciq_progress *p, long long now_ms);
 

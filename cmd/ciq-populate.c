@@ -37,13 +37,14 @@
 #define MAX_RUNS     10000000  /* a grind's runs in all: a server's memory, not a limit of ciq */
 
 /* Options without a short form; below CIQ_OPT_BASE. */
-enum { OPT_ALLOW_MISMATCH = 0x80, OPT_REPEAT };
+enum { OPT_ALLOW_MISMATCH = 0x80, OPT_REPEAT, OPT_JOIN };
 
 static const struct ciq_tool tool = {
 	"ciq-populate",
 	"usage: ciq-populate [--queue URL] [--build ID] [--worker ID] [--seed SEED]\n"
 	    "                    [--order random|timing|given] [--init-timeout SECONDS] [--ttl SECONDS]\n"
 	    "                    [--allow-mismatch] [--repeat N] [options] [FILE...]\n"
+	    "       ciq-populate --join [--queue URL] [--build ID] [--worker ID] [options]\n"
 	    "See ciq-populate(1).\n",
 	NULL
 };
@@ -75,12 +76,41 @@ read_inputs(struct ciq_idlist *l, int argc, char **argv)
 		errx(CIQ_EX_DATAERR, "no test ids in the input: nothing was published");
 }
 
+/* --join: wait for the build to be published and join it, without a list;
+ * never the leader. In retry mode, a retried job's list first. */
+static int
+join(struct ciq_conf *conf)
+{
+	struct ciq_session s;
+	char msg[CIQ_ERRLEN];
+	redisReply *j;
+	long long n = -1;
+	int rc;
+
+	if ((rc = ciq_session_open(&s, conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
+		errx(rc, "%s", msg);
+	if (strcmp(ciq_conf_get(conf, CIQ_K_RETRY), "true") == 0 &&
+	    (rc = ciq_retry_list(&s, &n, msg)) != CIQ_EX_OK)
+		errx(rc, "%s", msg);
+	if (n >= 0)
+		warnx("retry of build '%s': worker '%s' runs %lld failed tests again", s.build,
+		    s.worker, n);
+	else if ((rc = ciq_join(&s, NULL, NULL, NULL, 0, &j, msg)) != CIQ_EX_OK)
+		errx(rc, "%s", msg);
+	else
+		freeReplyObject(j);
+	ciq_session_close(&s);
+	ciq_conf_free(conf);
+	return ciq_tool_exit(&tool, CIQ_EX_OK);
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "allow-mismatch", 0, NULL, OPT_ALLOW_MISMATCH },
 		{ "repeat", 1, NULL, OPT_REPEAT },
+		{ "join", 0, NULL, OPT_JOIN },
 		CIQ_TOOL_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -91,7 +121,7 @@ main(int argc, char **argv)
 	const char *ttl_args[1];
 	redisReply *r;
 	long long repeat = 1;
-	int c, rc, may_differ = 0, status = CIQ_EX_OK;
+	int c, rc, may_differ = 0, join_only = 0, status = CIQ_EX_OK;
 
 	ciq_tool_start(argv);
 	ciq_conf_init(&conf);
@@ -99,6 +129,9 @@ main(int argc, char **argv)
 		switch (c) {
 		case OPT_ALLOW_MISMATCH:
 			may_differ = 1;
+			break;
+		case OPT_JOIN:
+			join_only = 1;
 			break;
 		case OPT_REPEAT:
 			if (ciq_number_whole(optarg, 1, MAX_REPEAT, &repeat) != CIQ_NUMBER_OK) {
@@ -111,9 +144,16 @@ main(int argc, char **argv)
 			ciq_tool_option(&tool, &conf, c, optarg);
 		}
 	}
+	if (join_only && (optind < argc || may_differ || repeat != 1)) {
+		warnx("--join takes no list, no --allow-mismatch and no --repeat: it joins what the "
+		    "leader published");
+		ciq_tool_usage(&tool, CIQ_EX_USAGE);
+	}
 	ciq_conf_resolve(&conf);
 	if (ciq_conf_check(&conf, CIQ_NEED_WORKER, msg) == -1)
 		errx(CIQ_EX_CONFIG, "%s", msg);
+	if (join_only)
+		return join(&conf);
 
 	/* Validate everything before talking to anyone. */
 	ciq_idlist_init(&list);

@@ -191,9 +191,14 @@ ciq_join(struct ciq_session *s, const char *leader, const struct ciq_idlist *l,
 			return CIQ_EX_OK;
 		}
 		freeReplyObject(r);
-		if (ciq_now_ms() >= deadline) {
+		if (ciq_now_ms() >= deadline && leader != NULL) {
 			snprintf(err, CIQ_ERRLEN, "the leader (worker '%s') did not publish build '%s' "
 			    "within %s s", leader, s->build, ciq_conf_get(s->conf, CIQ_K_INIT_TIMEOUT));
+			return CIQ_EX_TEMPFAIL;
+		} else if (ciq_now_ms() >= deadline) {
+			snprintf(err, CIQ_ERRLEN, "build '%s' was not published within %s s (did its "
+			    "leader run ciq-populate with the list?)", s->build,
+			    ciq_conf_get(s->conf, CIQ_K_INIT_TIMEOUT));
 			return CIQ_EX_TEMPFAIL;
 		}
 		ciq_sleep_ms(ciq_backoff_next(&wait));
@@ -255,7 +260,7 @@ ciq_retry_list(struct ciq_session *s, long long *n, char err[CIQ_ERRLEN])
 		}
 		freeReplyObject(r);
 		/* Not published yet: wait for it like any follower, then look again. */
-		if ((rc = ciq_join(s, "?", NULL, NULL, 0, &r, err)) != CIQ_EX_OK)
+		if ((rc = ciq_join(s, NULL, NULL, NULL, 0, &r, err)) != CIQ_EX_OK)
 			return rc;
 		freeReplyObject(r);
 	}

@@ -24,8 +24,8 @@ int ciq_publish(struct ciq_session *s, struct ciq_idlist *l, long long repeat,
     const char *digest, char err[CIQ_ERRLEN]);
 
 /*
- * A follower: wait for leader's publish, within the init timeout, and
- * register. With a list l and its digest (digest may be NULL: no list),
+ * A follower: wait for leader's publish (leader may be NULL: unknown),
+ * within the init timeout, and register. With a list l and its digest (digest may be NULL: no list),
  * a digest other than the published one is recorded in the build unless
  * the lists may differ. Returns CIQ_EX_OK and the JOIN reply in *reply
  * ({status, total, digest, leader}; the caller frees it), or an exit

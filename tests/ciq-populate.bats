@@ -692,3 +692,30 @@ lost() {
 	assert_equal "$(rcli HGET "$(key meta)" digest)" \
 		"$(ciq-populate --build other --order given "$BATS_TEST_TMPDIR/million" && rcli HGET 'ciq:{other}:meta' digest)"
 }
+
+@test "--join: a follower without a list joins what the leader published, never leads" {
+	printf 't%s\n' 1 2 3 >"$BATS_TEST_TMPDIR/list"
+	ciq-populate --worker 1 --join --init-timeout 5 &
+	local pid=$! rc=0
+	ciq-populate --worker 0 --order given "$BATS_TEST_TMPDIR/list"
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 0
+	assert_equal "$(rcli GET "$(key leader)")" 0
+	[ -n "$(rcli ZSCORE "$(key workers)" 1)" ]
+	run ciq-pop --worker 1
+	assert_output t1
+}
+
+@test "--join never published within the init timeout exits 75; it takes no list" {
+	run --separate-stderr ciq-populate --join --init-timeout 0.3
+	assert_equal "$status" "$CIQ_EX_TEMPFAIL"
+	assert_equal "$stderr" "ciq-populate: build '$CIQ_BUILD' was not published within 0.3 s (did its leader run ciq-populate with the list?)"
+	assert_equal "$(rcli EXISTS "$(key leader)")" 0
+	printf 't1\n' >"$BATS_TEST_TMPDIR/list"
+	for args in "$BATS_TEST_TMPDIR/list" "--repeat 2" "--allow-mismatch"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr ciq-populate --join $args
+		assert_equal "$status" "$CIQ_EX_USAGE"
+		assert_equal "${stderr%%$'\n'*}" "ciq-populate: --join takes no list, no --allow-mismatch and no --repeat: it joins what the leader published"
+	done
+}

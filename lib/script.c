@@ -20,6 +20,7 @@
 #include "lua/status.h"
 #include "lua/retry.h"
 #include "lua/heartbeat.h"
+#include "lua/timing.h"
 
 struct script {
 	const char *source;
@@ -40,7 +41,56 @@ static const struct script scripts[CIQ_S_COUNT] = {
 	[CIQ_S_STATUS] = SCRIPT(status),
 	[CIQ_S_RETRY] = SCRIPT(retry),
 	[CIQ_S_HEARTBEAT] = SCRIPT(heartbeat),
+	[CIQ_S_TIMING] = SCRIPT(timing),
 };
+
+/* av[0..total) is EVALSHA SHA NKEYS ...: send it, and again as EVAL (which
+ * also caches the script) when the server does not know the SHA. */
+static redisReply *
+evalsha(struct ciq_conn *c, const struct script *sc, int total, const char **av, size_t *al)
+{
+	redisReply *r = ciq_conn_command(c, CIQ_REPEAT, total, av, al);
+
+	if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+		/* The server lost or never had the script: EVAL sends and caches it. */
+		freeReplyObject(r);
+		av[0] = "EVAL";
+		av[1] = sc->source;
+		al[0] = 4;
+		al[1] = strlen(sc->source);
+		r = ciq_conn_command(c, CIQ_REPEAT, total, av, al);
+	}
+	return r;
+}
+
+redisReply *
+ciq_script_run_keys(struct ciq_conn *c, enum ciq_script s, int nkeys, const char **keys,
+    int argc, const char **argv, const size_t *lens)
+{
+	const struct script *sc = &scripts[s];
+	int total = 3 + nkeys + argc, n = 0;
+	const char **av = ciq_calloc((size_t)total, sizeof *av);
+	size_t *al = ciq_calloc((size_t)total, sizeof *al);
+	char nkeys_s[16];
+	redisReply *r;
+
+	snprintf(nkeys_s, sizeof nkeys_s, "%d", nkeys);
+	av[n++] = "EVALSHA";
+	av[n++] = sc->sha;
+	av[n++] = nkeys_s;
+	for (int i = 0; i < nkeys; i++)
+		av[n++] = keys[i];
+	for (int i = 0; i < n; i++)
+		al[i] = strlen(av[i]);
+	for (int i = 0; i < argc; i++, n++) {
+		av[n] = argv[i];
+		al[n] = lens != NULL ? lens[i] : strlen(argv[i]);
+	}
+	r = evalsha(c, sc, total, av, al);
+	free(av);
+	free(al);
+	return r;
+}
 
 redisReply *
 ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k, enum ciq_script s,
@@ -100,16 +150,7 @@ ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k, enum ciq_script s,
 		av[n] = argv[i];
 		al[n] = lens != NULL ? lens[i] : strlen(argv[i]);
 	}
-	r = ciq_conn_command(c, CIQ_REPEAT, total, av, al);
-	if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
-		/* The server lost or never had the script: EVAL sends and caches it. */
-		freeReplyObject(r);
-		av[0] = "EVAL";
-		av[1] = sc->source;
-		al[0] = 4;
-		al[1] = strlen(sc->source);
-		r = ciq_conn_command(c, CIQ_REPEAT, total, av, al);
-	}
+	r = evalsha(c, sc, total, av, al);
 	for (int i = 0; i < nkeys; i++)
 		free(owned[i]);
 	free(owned);

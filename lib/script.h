@@ -32,6 +32,7 @@ enum ciq_script {
 	CIQ_S_STATUS,   /* progress, for the report's wait */
 	CIQ_S_RETRY,    /* a retried job's list of tests to run again */
 	CIQ_S_HEARTBEAT, /* keep a running test's reservation fresh */
+	CIQ_S_TIMING,   /* fold durations into a namespace's history */
 	CIQ_S_COUNT
 };
 
@@ -45,5 +46,13 @@ enum ciq_script {
 redisReply *ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k,
     enum ciq_script s, const char *worker, int argc, const char **argv,
     const size_t *lens);
+
+/*
+ * Run script s with the keys given, for a script whose KEYS line names
+ * keys outside the build ("@timing"), and argv[0..argc) as its whole ARGV:
+ * no nonce, no worker. Returns the reply, as ciq_script_run does.
+ */
+redisReply *ciq_script_run_keys(struct ciq_conn *c, enum ciq_script s, int nkeys,
+    const char **keys, int argc, const char **argv, const size_t *lens);
 
 #endif

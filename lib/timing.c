@@ -37,42 +37,27 @@ failed(struct ciq_session *s, redisReply *r, char err[CIQ_ERRLEN])
 	return rc;
 }
 
-/* Fold n (id, ms) pairs into the history. */
+/* Fold n (id, ms) pairs into the history: one script, one step
+ * (lua/timing.lua), so concurrent merges lose no update. */
 static int
 merge_batch(struct ciq_session *s, const char *key, size_t n, const char **ids,
     const long long *ms, char err[CIQ_ERRLEN])
 {
-	const char **argv = ciq_calloc(2 * n + 2, sizeof *argv);
-	char (*vals)[24] = ciq_calloc(n, sizeof *vals);
+	const char **argv = ciq_calloc(2 * n + 1, sizeof *argv);
+	char (*vals)[24] = ciq_calloc(n + 1, sizeof *vals);
 	redisReply *r;
 	int rc = CIQ_EX_OK;
 
-	argv[0] = "HMGET";
-	argv[1] = key;
-	memcpy(argv + 2, ids, n * sizeof *ids);
-	r = ciq_conn_command(&s->conn, CIQ_REPEAT, (int)n + 2, argv, NULL);
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != n) {
-		rc = failed(s, r, err);
-		goto out;
-	}
-	argv[0] = "HSET";
 	for (size_t i = 0; i < n; i++) {
-		long long v = ms[i];
-
-		/* Each build counts for half: recent runs matter most. */
-		if (r->element[i]->type == REDIS_REPLY_STRING)
-			v = (strtoll(r->element[i]->str, NULL, 10) + ms[i] + 1) / 2;
-		snprintf(vals[i], sizeof vals[i], "%lld", v);
-		argv[2 + 2 * i] = ids[i];
-		argv[3 + 2 * i] = vals[i];
+		snprintf(vals[i], sizeof vals[i], "%lld", ms[i]);
+		argv[2 * i] = ids[i];
+		argv[2 * i + 1] = vals[i];
 	}
-	freeReplyObject(r);
-	r = ciq_conn_command(&s->conn, CIQ_REPEAT, 2 * (int)n + 2, argv, NULL);
-	if (r == NULL || r->type == REDIS_REPLY_ERROR)
+	r = ciq_script_run_keys(&s->conn, CIQ_S_TIMING, 1, &key, 2 * (int)n, argv, NULL);
+	if (r == NULL || r->type != REDIS_REPLY_INTEGER)
 		rc = failed(s, r, err);
 	else
 		freeReplyObject(r);
-out:
 	free(argv);
 	free(vals);
 	return rc;

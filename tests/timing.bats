@@ -93,3 +93,29 @@ finished_build() {
 	assert_equal "$status" "$CIQ_EX_CONFIG"
 	assert_equal "$stderr" "ciq-populate: invalid --order 'fastest': expected random, timing or given"
 }
+
+@test "two reports of one namespace that finish at once lose no update" {
+	local b id pids=()
+	seq 3000 | sed 's/^/t/' >"$BATS_TEST_TMPDIR/ids"
+	# Two finished builds of the same tests: 100 ms each in one, 300 in
+	# the other (written straight into their results, as acks would).
+	for b in x100 y300; do
+		export CIQ_BUILD=$b
+		ciq-populate --order given "$BATS_TEST_TMPDIR/ids"
+		while t=$(ciq-pop -n 1000); do
+			# shellcheck disable=SC2086
+			ciq-ack -- $t
+		done
+		sed "s/^/HSET $(key results) /; s/\$/ \"p ${b#?} 0\"/" "$BATS_TEST_TMPDIR/ids" |
+			rcli >/dev/null
+	done
+	for b in x100 y300; do
+		CIQ_BUILD=$b ciq-report >/dev/null &
+		pids+=($!)
+	done
+	for id in "${pids[@]}"; do wait "$id"; done
+	# Whichever came first, each id is the mean of both: 200. A lost
+	# update would leave 100 or 300.
+	assert_equal "$(rcli HLEN "ciq:timing:{$CIQ_NAMESPACE}")" 3000
+	assert_equal "$(rcli HVALS "ciq:timing:{$CIQ_NAMESPACE}" | sort -u)" 200
+}

@@ -1,13 +1,12 @@
 /*
  * grind.c - fold a grind's runs into per-test figures (grind.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "grind.h"
-#include "json.h"
-#include "report.h"
 
 long long
 ciq_grind_percentile(const long long *sorted, size_t n, long long pct)
@@ -121,95 +120,3 @@ ciq_grind_limit(const struct ciq_grind *g, char *buf, size_t n)
 	return buf;
 }
 
-/* Failure rate in tenths of a percent. */
-static long long
-rate(const struct ciq_grind_test *t)
-{
-	return t->runs > 0 ? t->failures * 1000 / t->runs : 0;
-}
-
-/* Failing tests first, the highest rate first; then slow ones; then by id. */
-static int
-cmp_shown(const void *a, const void *b)
-{
-	const struct ciq_grind_test *x = *(struct ciq_grind_test *const *)a;
-	const struct ciq_grind_test *y = *(struct ciq_grind_test *const *)b;
-	int c;
-
-	if (rate(x) != rate(y))
-		return rate(x) > rate(y) ? -1 : 1;
-	if ((x->failures > 0) != (y->failures > 0))
-		return x->failures > 0 ? -1 : 1;
-	if (x->slow != y->slow)
-		return x->slow ? -1 : 1;
-	c = memcmp(x->id, y->id, x->len < y->len ? x->len : y->len);
-	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
-}
-
-void
-ciq_grind_text(FILE *f, const struct ciq_grind *g)
-{
-	const struct ciq_grind_test **v = ciq_calloc(g->ntests + 1, sizeof *v);
-	char p50[32], p90[32], max[32], lim[96];
-
-	for (size_t i = 0; i < g->ntests; i++)
-		v[i] = &g->tests[i];
-	qsort(v, g->ntests, sizeof *v, cmp_shown);
-	fprintf(f, "\nGrind (%zu test%s, %lld runs each): %lld test%s failed in %lld of %lld runs",
-	    g->ntests, g->ntests == 1 ? "" : "s", g->repeat, g->failing_tests,
-	    g->failing_tests == 1 ? "" : "s", g->failed_runs, g->runs);
-	if (g->limit_ms >= 0)
-		fprintf(f, "; %lld over %s", g->slow_tests, ciq_grind_limit(g, lim, sizeof lim));
-	fprintf(f, "\n  %6s %6s %7s %10s %10s %10s  %s\n", "runs", "failed", "rate", "p50", "p90",
-	    "max", "test");
-	for (size_t i = 0; i < g->ntests; i++) {
-		const struct ciq_grind_test *t = v[i];
-
-		fprintf(f, "  %6lld %6lld %5lld.%lld%% %8s s %8s s %8s s  ", t->runs, t->failures,
-		    rate(t) / 10, rate(t) % 10, ciq_report_seconds(p50, sizeof p50, t->p50_ms),
-		    ciq_report_seconds(p90, sizeof p90, t->p90_ms),
-		    ciq_report_seconds(max, sizeof max, t->max_ms));
-		fwrite(t->id, 1, t->len, f);
-		if (t->slow)
-			fprintf(f, "  [SLOW: %s s at p%s]", ciq_report_seconds(max, sizeof max, t->at_ms),
-			    thousandths(p50, sizeof p50, g->pct));
-		putc('\n', f);
-	}
-	free(v);
-}
-
-void
-ciq_grind_json(FILE *f, const struct ciq_grind *g)
-{
-	char pct[32];
-
-	if (g == NULL) {
-		fputs(",\n  \"grind\": null", f);
-		return;
-	}
-	fprintf(f, ",\n  \"grind\": {\"repeat\": %lld, \"runs\": %lld, \"failed_runs\": %lld, "
-	    "\"failing_tests\": %lld, \"slow_tests\": %lld", g->repeat, g->runs, g->failed_runs,
-	    g->failing_tests, g->slow_tests);
-	fputs(", ", f);
-	ciq_json_ms(f, "max_test_duration_ms", g->limit_ms);
-	fprintf(f, ", \"percentile\": %s, \"tests\": [", thousandths(pct, sizeof pct, g->pct));
-	for (size_t i = 0; i < g->ntests; i++) {
-		const struct ciq_grind_test *t = &g->tests[i];
-		const struct { const char *name; long long ms; } figs[] = {
-			{ "p50_ms", t->p50_ms }, { "p90_ms", t->p90_ms }, { "max_ms", t->max_ms },
-			{ "at_percentile_ms", t->at_ms },
-		};
-
-		fprintf(f, "%s\n    {\"id\": ", i ? "," : "");
-		ciq_json_str(f, t->id, t->len);
-		fprintf(f, ", \"runs\": %lld, \"failures\": %lld, \"skipped\": %lld, "
-		    "\"failure_rate\": %.4f", t->runs, t->failures, t->skipped,
-		    t->runs > 0 ? (double)t->failures / (double)t->runs : 0.0);
-		for (size_t k = 0; k < sizeof figs / sizeof figs[0]; k++) {
-			fputs(", ", f);
-			ciq_json_ms(f, figs[k].name, figs[k].ms);
-		}
-		fprintf(f, ", \"slow\": %s}", t->slow ? "true" : "false");
-	}
-	fprintf(f, "%s]}", g->ntests ? "\n  " : "");
-}

@@ -11,7 +11,6 @@
 #define CIQ_GRIND_H
 
 #include <stddef.h>
-#include <stdio.h>
 
 #include "summary.h"
 
@@ -51,11 +50,6 @@ void ciq_grind_free(struct ciq_grind *g);
 /* "--max-test-duration 2 s at p90" into buf; "" without a limit. */
 const char *ciq_grind_limit(const struct ciq_grind *g, char *buf, size_t n);
 
-/* The report's section: a line per test, failing and slow ones first. */
-void ciq_grind_text(FILE *f, const struct ciq_grind *g);
-
-/* The JSON report's "grind" member, after a comma: null when g is NULL. */
-void ciq_grind_json(FILE *f, const struct ciq_grind *g);
 
 /*
  * The duration at percentile pct (thousandths of a percent, above 0, at

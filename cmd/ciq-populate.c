@@ -76,6 +76,55 @@ read_inputs(struct ciq_idlist *l, int argc, char **argv)
 		errx(CIQ_EX_DATAERR, "no test ids in the input: nothing was published");
 }
 
+/*
+ * Retry mode: set up this worker's list of tests to run again. Returns 1
+ * when it did (the job runs those), 0 outside retry mode or while the
+ * build still runs (join it as usual).
+ */
+static int
+retried(struct ciq_session *s)
+{
+	char msg[CIQ_ERRLEN];
+	long long n;
+	int rc;
+
+	if (strcmp(ciq_conf_get(s->conf, CIQ_K_RETRY), "true") != 0)
+		return 0;
+	if ((rc = ciq_retry_list(s, &n, msg)) != CIQ_EX_OK)
+		errx(rc, "%s", msg);
+	if (n < 0)
+		return 0;
+	warnx("retry of build '%s': worker '%s' runs %lld failed tests again", s->build, s->worker, n);
+	return 1;
+}
+
+/*
+ * A follower's list or --repeat against what the leader published (the
+ * JOIN reply j): say how they differ. Returns the exit status: 65 when
+ * they do, unless they may.
+ */
+static int
+compare(const redisReply *j, const struct ciq_idlist *l, const char *digest, long long repeat,
+    int may_differ)
+{
+	const char *theirs = ciq_reply_str(j, 2), *warn = may_differ ? "warning: " : "";
+	const char *said = may_differ ? "" : ", and the build's report will say so "
+	    "(--allow-mismatch when they differ on purpose)";
+
+	if (strcmp(theirs, digest) == 0)
+		return CIQ_EX_OK;
+	/* The same ids, another "xN" (ciq_publish): only --repeat differs. */
+	if (strlen(theirs) >= 64 && strncmp(theirs, digest, 64) == 0)
+		warnx("%sthis worker's --repeat %lld differs from the %s that worker '%s' published: "
+		    "the queue holds the published runs%s", warn, repeat,
+		    theirs[64] != '\0' ? theirs + 65 : "1", ciq_reply_str(j, 3), said);
+	else
+		warnx("%sthis worker's list (%zu ids, digest %.12s) differs from the one worker "
+		    "'%s' published (%s ids, digest %.12s): the queue holds the published one%s",
+		    warn, l->n, digest, ciq_reply_str(j, 3), ciq_reply_str(j, 1), theirs, said);
+	return may_differ ? CIQ_EX_OK : CIQ_EX_DATAERR;
+}
+
 /* --join: wait for the build to be published and join it, without a list;
  * never the leader. In retry mode, a retried job's list first. */
 static int
@@ -84,21 +133,15 @@ join(struct ciq_conf *conf)
 	struct ciq_session s;
 	char msg[CIQ_ERRLEN];
 	redisReply *j;
-	long long n = -1;
 	int rc;
 
 	if ((rc = ciq_session_open(&s, conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
-	if (strcmp(ciq_conf_get(conf, CIQ_K_RETRY), "true") == 0 &&
-	    (rc = ciq_retry_list(&s, &n, msg)) != CIQ_EX_OK)
-		errx(rc, "%s", msg);
-	if (n >= 0)
-		warnx("retry of build '%s': worker '%s' runs %lld failed tests again", s.build,
-		    s.worker, n);
-	else if ((rc = ciq_join(&s, NULL, NULL, NULL, 0, &j, msg)) != CIQ_EX_OK)
-		errx(rc, "%s", msg);
-	else
+	if (!retried(&s)) {
+		if ((rc = ciq_join(&s, NULL, NULL, NULL, 0, &j, msg)) != CIQ_EX_OK)
+			errx(rc, "%s", msg);
 		freeReplyObject(j);
+	}
 	ciq_session_close(&s);
 	ciq_conf_free(conf);
 	return ciq_tool_exit(&tool, CIQ_EX_OK);
@@ -168,19 +211,11 @@ main(int argc, char **argv)
 
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
-	if (strcmp(ciq_conf_get(&conf, CIQ_K_RETRY), "true") == 0) {
-		long long n;
-
-		if ((rc = ciq_retry_list(&s, &n, msg)) != CIQ_EX_OK)
-			errx(rc, "%s", msg);
-		if (n >= 0) {
-			warnx("retry of build '%s': worker '%s' runs %lld failed tests again",
-			    s.build, s.worker, n);
-			ciq_session_close(&s);
-			ciq_idlist_free(&list);
-			ciq_conf_free(&conf);
-			return CIQ_EX_OK;
-		}
+	if (retried(&s)) {
+		ciq_session_close(&s);
+		ciq_idlist_free(&list);
+		ciq_conf_free(&conf);
+		return CIQ_EX_OK;
 	}
 	ttl_args[0] = ciq_conf_get(&conf, CIQ_K_TTL);
 	if ((r = ciq_session_run(&s, CIQ_S_ELECT, 1, ttl_args, NULL, &rc, msg)) == NULL)
@@ -195,24 +230,7 @@ main(int argc, char **argv)
 
 		if ((rc = ciq_join(&s, ciq_reply_str(r, 0), &list, digest, may_differ, &j, msg)) != CIQ_EX_OK)
 			errx(rc, "%s", msg);
-
-		if (strlen(ciq_reply_str(j, 2)) >= 64 && strncmp(ciq_reply_str(j, 2), digest, 64) == 0 &&
-		    strcmp(ciq_reply_str(j, 2) + 64, digest + 64) != 0) {
-			const char *theirs = ciq_reply_str(j, 2) + 64;
-
-			warnx("%sthis worker's --repeat %lld differs from the %s that worker '%s' "
-			    "published: the queue holds the published runs%s", may_differ ? "warning: " : "",
-			    repeat, *theirs ? theirs + 1 : "1", ciq_reply_str(j, 3), may_differ ? "" :
-			    ", and the build's report will say so (--allow-mismatch when they differ on purpose)");
-			status = may_differ ? CIQ_EX_OK : CIQ_EX_DATAERR;
-		} else if (strcmp(ciq_reply_str(j, 2), digest) != 0) {
-			warnx("%sthis worker's list (%zu ids, digest %.12s) differs from the one worker "
-			    "'%s' published (%s ids, digest %.12s): the queue holds the published one%s",
-			    may_differ ? "warning: " : "", list.n, digest, ciq_reply_str(j, 3),
-			    ciq_reply_str(j, 1), ciq_reply_str(j, 2), may_differ ? "" :
-			    ", and the build's report will say so (--allow-mismatch when they differ on purpose)");
-			status = may_differ ? CIQ_EX_OK : CIQ_EX_DATAERR;
-		}
+		status = compare(j, &list, digest, repeat, may_differ);
 		freeReplyObject(j);
 	}
 	freeReplyObject(r);

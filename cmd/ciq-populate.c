@@ -28,6 +28,7 @@
 #include "exit.h"
 #include "idlist.h"
 #include "number.h"
+#include "plan.h"
 #include "publish.h"
 #include "session.h"
 #include "tool.h"
@@ -37,7 +38,16 @@
 #define MAX_RUNS     10000000  /* a grind's runs in all: a server's memory, not a limit of ciq */
 
 /* Options without a short form; below CIQ_OPT_BASE. */
-enum { OPT_ALLOW_MISMATCH = 0x80, OPT_REPEAT, OPT_JOIN };
+enum {
+	OPT_ALLOW_MISMATCH = 0x80, OPT_REPEAT, OPT_JOIN, OPT_DRY_RUN, OPT_TARGET_TIME,
+	OPT_DEFAULT_DURATION, OPT_JSON
+};
+
+/* --dry-run and what it takes. */
+struct dry {
+	int on, json;
+	long long target_ms, default_ms;  /* -1: none */
+};
 
 static const struct ciq_tool tool = {
 	"ciq-populate",
@@ -45,8 +55,10 @@ static const struct ciq_tool tool = {
 	    "                    [--order random|timing|given] [--init-timeout SECONDS] [--ttl SECONDS]\n"
 	    "                    [--allow-mismatch] [--repeat N] [options] [FILE...]\n"
 	    "       ciq-populate --join [--queue URL] [--build ID] [--worker ID] [options]\n"
+	    "       ciq-populate --dry-run [--workers N] [--target-time S] [--default-duration S]\n"
+	    "                    [--json] [options] [FILE...]\n"
 	    "See ciq-populate(1).\n",
-	NULL
+	"the plan"
 };
 
 static void
@@ -125,6 +137,33 @@ compare(const redisReply *j, const struct ciq_idlist *l, const char *digest, lon
 	return may_differ ? CIQ_EX_OK : CIQ_EX_DATAERR;
 }
 
+/* --dry-run: what the leader would publish, and what it should take.
+ * Nothing is written. */
+static int
+dry_run(struct ciq_conf *conf, struct ciq_idlist *l, const struct dry *d)
+{
+	struct ciq_session s;
+	struct ciq_plan p;
+	const char *w = ciq_conf_get(conf, CIQ_K_WORKERS);
+	char msg[CIQ_ERRLEN];
+	int rc;
+
+	if ((rc = ciq_session_open(&s, conf, CIQ_NEED_QUEUE, msg)) != CIQ_EX_OK)
+		errx(rc, "%s", msg);
+	if ((rc = ciq_plan_read(&p, &s, l, w != NULL ? ciq_conf_int(conf, CIQ_K_WORKERS) : 1,
+	    d->default_ms, d->target_ms, msg)) != CIQ_EX_OK)
+		errx(rc, "%s", msg);
+	if (d->json)
+		ciq_plan_json(stdout, &p, l, s.build);
+	else
+		ciq_plan_text(stdout, &p, l, s.build);
+	ciq_plan_free(&p);
+	ciq_session_close(&s);
+	ciq_idlist_free(l);
+	ciq_conf_free(conf);
+	return ciq_tool_exit(&tool, CIQ_EX_OK);
+}
+
 /* --join: wait for the build to be published and join it, without a list;
  * never the leader. In retry mode, a retried job's list first. */
 static int
@@ -154,6 +193,10 @@ main(int argc, char **argv)
 		{ "allow-mismatch", 0, NULL, OPT_ALLOW_MISMATCH },
 		{ "repeat", 1, NULL, OPT_REPEAT },
 		{ "join", 0, NULL, OPT_JOIN },
+		{ "dry-run", 0, NULL, OPT_DRY_RUN },
+		{ "target-time", 1, NULL, OPT_TARGET_TIME },
+		{ "default-duration", 1, NULL, OPT_DEFAULT_DURATION },
+		{ "json", 0, NULL, OPT_JSON },
 		CIQ_TOOL_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -164,6 +207,7 @@ main(int argc, char **argv)
 	const char *ttl_args[1];
 	redisReply *r;
 	long long repeat = 1;
+	struct dry dry = { 0, 0, -1, -1 };
 	int c, rc, may_differ = 0, join_only = 0, status = CIQ_EX_OK;
 
 	ciq_tool_start(argv);
@@ -175,6 +219,22 @@ main(int argc, char **argv)
 			break;
 		case OPT_JOIN:
 			join_only = 1;
+			break;
+		case OPT_DRY_RUN:
+			dry.on = 1;
+			break;
+		case OPT_JSON:
+			dry.json = 1;
+			break;
+		case OPT_TARGET_TIME:
+		case OPT_DEFAULT_DURATION:
+			if (ciq_number_ms(optarg, c == OPT_TARGET_TIME, 31536000000LL,
+			    c == OPT_TARGET_TIME ? &dry.target_ms : &dry.default_ms) != CIQ_NUMBER_OK) {
+				warnx("invalid --%s '%s': expected seconds%s", c == OPT_TARGET_TIME ?
+				    "target-time" : "default-duration", optarg,
+				    c == OPT_TARGET_TIME ? " above 0" : "");
+				ciq_tool_usage(&tool, CIQ_EX_USAGE);
+			}
 			break;
 		case OPT_REPEAT:
 			if (ciq_number_whole(optarg, 1, MAX_REPEAT, &repeat) != CIQ_NUMBER_OK) {
@@ -192,8 +252,12 @@ main(int argc, char **argv)
 		    "leader published");
 		ciq_tool_usage(&tool, CIQ_EX_USAGE);
 	}
+	if (!dry.on && (dry.json || dry.target_ms >= 0 || dry.default_ms >= 0)) {
+		warnx("--json, --target-time and --default-duration go with --dry-run");
+		ciq_tool_usage(&tool, CIQ_EX_USAGE);
+	}
 	ciq_conf_resolve(&conf);
-	if (ciq_conf_check(&conf, CIQ_NEED_WORKER, msg) == -1)
+	if (ciq_conf_check(&conf, dry.on ? CIQ_NEED_QUEUE : CIQ_NEED_WORKER, msg) == -1)
 		errx(CIQ_EX_CONFIG, "%s", msg);
 	if (join_only)
 		return join(&conf);
@@ -204,6 +268,8 @@ main(int argc, char **argv)
 	if (list.n > MAX_RUNS / (size_t)repeat)
 		errx(CIQ_EX_DATAERR, "--repeat %lld of %zu ids makes more than %d runs: nothing was published",
 		    repeat, list.n, MAX_RUNS);
+	if (dry.on)
+		return dry_run(&conf, &list, &dry);
 	ciq_idlist_digest(&list, digest);
 	/* A grind's runs are part of what every worker must agree on. */
 	if (repeat > 1)

@@ -122,6 +122,19 @@ out:
 }
 
 int
+ciq_publish_order(struct ciq_session *s, struct ciq_idlist *l, char err[CIQ_ERRLEN])
+{
+	const char *seed = ciq_conf_get(s->conf, CIQ_K_SEED);
+	const char *order = ciq_conf_get(s->conf, CIQ_K_ORDER);
+
+	if (strcmp(order, "random") == 0)
+		ciq_idlist_shuffle(l, seed);
+	else if (strcmp(order, "timing") == 0)
+		return ciq_timing_order(s, l, seed, err);
+	return CIQ_EX_OK;
+}
+
+int
 ciq_publish(struct ciq_session *s, struct ciq_idlist *l, long long repeat,
     const char *digest, char err[CIQ_ERRLEN])
 {
@@ -131,9 +144,7 @@ ciq_publish(struct ciq_session *s, struct ciq_idlist *l, long long repeat,
 	char total[32], rep[32];
 	int rc;
 
-	if (strcmp(order, "random") == 0)
-		ciq_idlist_shuffle(l, seed);
-	else if (strcmp(order, "timing") == 0 && (rc = ciq_timing_order(s, l, seed, err)) != CIQ_EX_OK)
+	if ((rc = ciq_publish_order(s, l, err)) != CIQ_EX_OK)
 		return rc;
 	snprintf(total, sizeof total, "%llu", (unsigned long long)l->n * (unsigned long long)repeat);
 	snprintf(rep, sizeof rep, "%lld", repeat);

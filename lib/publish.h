@@ -12,6 +12,13 @@
 #include "session.h"
 
 /*
+ * Order l as the leader publishes it: the conf's --order (a seeded
+ * shuffle, timing order from the history, or as given). Reads only.
+ * Returns CIQ_EX_OK, or an exit status with err filled.
+ */
+int ciq_publish_order(struct ciq_session *s, struct ciq_idlist *l, char err[CIQ_ERRLEN]);
+
+/*
  * The leader: order l as the conf says (seeded shuffle, timing order, or
  * as given), push it to the hidden queue in pipelined batches (again
  * from scratch after a broken connection, within the reconnect budget),

@@ -143,18 +143,14 @@ longest_first(const void *a, const void *b)
 }
 
 int
-ciq_timing_order(struct ciq_session *s, struct ciq_idlist *l, const char *seed,
+ciq_timing_durations(struct ciq_session *s, const struct ciq_idlist *l, long long *ms,
     char err[CIQ_ERRLEN])
 {
 	char *key = timing_key(s);
 	const char **argv = ciq_calloc(BATCH + 2, sizeof *argv);
 	size_t *lens = ciq_calloc(BATCH + 2, sizeof *lens);
-	struct timed *known = ciq_calloc(l->n + 1, sizeof *known);
-	size_t nknown = 0, nnew = 0;
 	int rc = CIQ_EX_OK;
 
-	/* The seeded shuffle first: the ids without history keep its order. */
-	ciq_idlist_shuffle(l, seed);
 	argv[0] = "HMGET";
 	argv[1] = key;
 	lens[0] = 5;
@@ -172,26 +168,44 @@ ciq_timing_order(struct ciq_session *s, struct ciq_idlist *l, const char *seed,
 			rc = failed(s, r, err);
 			break;
 		}
-		for (size_t j = 0; j < n; j++) {
-			if (r->element[j]->type == REDIS_REPLY_STRING) {
-				known[nknown].id = l->ids[i + j];
-				known[nknown++].ms = strtoll(r->element[j]->str, NULL, 10);
-			} else {
-				/* Compact the new ones in place, keeping their order. */
-				l->ids[nnew++] = l->ids[i + j];
-			}
-		}
+		for (size_t j = 0; j < n; j++)
+			ms[i + j] = r->element[j]->type == REDIS_REPLY_STRING ?
+			    strtoll(r->element[j]->str, NULL, 10) : -1;
 		freeReplyObject(r);
 	}
-	if (rc == CIQ_EX_OK) {
+	free(key);
+	free(argv);
+	free(lens);
+	return rc;
+}
+
+int
+ciq_timing_order(struct ciq_session *s, struct ciq_idlist *l, const char *seed,
+    char err[CIQ_ERRLEN])
+{
+	long long *ms = ciq_calloc(l->n + 1, sizeof *ms);
+	struct timed *known = ciq_calloc(l->n + 1, sizeof *known);
+	size_t nknown = 0, nnew = 0;
+	int rc;
+
+	/* The seeded shuffle first: the ids without history keep its order. */
+	ciq_idlist_shuffle(l, seed);
+	if ((rc = ciq_timing_durations(s, l, ms, err)) == CIQ_EX_OK) {
+		for (size_t i = 0; i < l->n; i++) {
+			if (ms[i] >= 0) {
+				known[nknown].id = l->ids[i];
+				known[nknown++].ms = ms[i];
+			} else {
+				/* Compact the new ones in place, keeping their order. */
+				l->ids[nnew++] = l->ids[i];
+			}
+		}
 		if (nknown > 1)
 			qsort(known, nknown, sizeof *known, longest_first);
 		for (size_t i = 0; i < nknown; i++)
 			l->ids[nnew + i] = known[i].id;
 	}
-	free(key);
-	free(argv);
-	free(lens);
+	free(ms);
 	free(known);
 	return rc;
 }

@@ -29,4 +29,12 @@ int ciq_timing_merge(struct ciq_session *s, char err[CIQ_ERRLEN]);
 int ciq_timing_order(struct ciq_session *s, struct ciq_idlist *l, const char *seed,
     char err[CIQ_ERRLEN]);
 
+/*
+ * The history's duration of each id of l, in ms, into ms[0..l->n): -1 for
+ * an id without history. Reads only. Returns CIQ_EX_OK or an exit status
+ * with err filled.
+ */
+int ciq_timing_durations(struct ciq_session *s, const struct ciq_idlist *l, long long *ms,
+    char err[CIQ_ERRLEN]);
+
 #endif

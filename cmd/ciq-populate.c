@@ -25,12 +25,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "exit.h"
 #include "idlist.h"
 #include "number.h"
 #include "plan.h"
 #include "publish.h"
 #include "session.h"
+#include "split.h"
+#include "timing.h"
 #include "tool.h"
 
 #define MAX_WARNINGS 10
@@ -135,6 +138,56 @@ compare(const redisReply *j, const struct ciq_idlist *l, const char *digest, lon
 		    "'%s' published (%s ids, digest %.12s): the queue holds the published one%s",
 		    warn, l->n, digest, ciq_reply_str(j, 3), ciq_reply_str(j, 1), theirs, said);
 	return may_differ ? CIQ_EX_OK : CIQ_EX_DATAERR;
+}
+
+/* A unit the split command left whole. */
+static void
+left_whole(void *arg, const struct ciq_id *unit, const char *why)
+{
+	(void)arg;
+	warnx("warning: '%.*s' runs whole: --split-command %s", (int)unit->len, unit->s, why);
+}
+
+/*
+ * The leader: split the units longer than --split-threshold into their
+ * parts (--split-command), within half the followers' --init-timeout;
+ * then publish.
+ */
+static int
+lead(struct ciq_session *s, struct ciq_idlist *l, long long repeat, const char *digest,
+    char msg[CIQ_ERRLEN])
+{
+	const char *cmd = ciq_conf_get(s->conf, CIQ_K_SPLIT_COMMAND);
+	const char *thr = ciq_conf_get(s->conf, CIQ_K_SPLIT_THRESHOLD);
+	const char *workers = ciq_conf_get(s->conf, CIQ_K_WORKERS);
+	struct ciq_split split;
+	long long *ms, threshold = 0;
+	int rc;
+
+	if (cmd == NULL || *cmd == '\0' || repeat > 1)
+		return ciq_publish(s, l, repeat, NULL, digest, msg);
+	ms = ciq_calloc(l->n + 1, sizeof *ms);
+	if ((rc = ciq_timing_durations(s, l, ms, msg)) != CIQ_EX_OK) {
+		free(ms);
+		return rc;
+	}
+	if (thr != NULL && strcmp(thr, "auto") != 0) {
+		/* Checked with the settings (conf.c). */
+		ciq_number_ms(thr, 1, 10000000000LL, &threshold);
+	} else if (workers != NULL) {
+		threshold = ciq_split_auto(ms, l->n, ciq_conf_int(s->conf, CIQ_K_WORKERS));
+	} else {
+		warnx("warning: --split-threshold auto needs the number of workers (--workers, "
+		    "CIQ_WORKERS): nothing is split");
+		free(ms);
+		return ciq_publish(s, l, repeat, NULL, digest, msg);
+	}
+	ciq_split_run(&split, l, ms, threshold, cmd, ciq_conf_ms(s->conf, CIQ_K_INIT_TIMEOUT) / 2,
+	    left_whole, NULL);
+	rc = ciq_publish(s, &split.list, repeat, &split, digest, msg);
+	ciq_split_free(&split);
+	free(ms);
+	return rc;
 }
 
 /* --dry-run: what the leader would publish, and what it should take.
@@ -289,7 +342,7 @@ main(int argc, char **argv)
 	if (strcmp(ciq_reply_str(r, 0), s.worker) == 0 && strcmp(ciq_reply_str(r, 1), "ready") != 0) {
 		if (ciq_eviction_risk(&s, msg))
 			warnx("warning: %s", msg);
-		if ((rc = ciq_publish(&s, &list, repeat, digest, msg)) != CIQ_EX_OK)
+		if ((rc = lead(&s, &list, repeat, digest, msg)) != CIQ_EX_OK)
 			errx(rc, "%s", msg);
 	} else {
 		redisReply *j;

@@ -40,12 +40,14 @@ static const struct ciq_conf_info info[CIQ_K_COUNT] = {
 	    "max-consecutive-failures", "0", 0 },
 	[CIQ_K_MAX_DURATION]      = { "max_duration", "CIQ_MAX_DURATION", "max-duration", "0", 0 },
 	[CIQ_K_KNOWN_FLAKY]       = { "known_flaky", "CIQ_KNOWN_FLAKY", "known-flaky", NULL, 0 },
+	[CIQ_K_SPLIT_COMMAND]     = { "split_command", "CIQ_SPLIT_COMMAND", "split-command", NULL, 0 },
+	[CIQ_K_SPLIT_THRESHOLD]   = { "split_threshold", "CIQ_SPLIT_THRESHOLD", "split-threshold", NULL, 0 },
 	[CIQ_K_PASSWORD]          = { "password", "CIQ_PASSWORD", NULL, NULL, 1 },
 	[CIQ_K_USER]              = { "user", "CIQ_USER", NULL, NULL, 0 },
 };
 
 /* How each numeric slot is checked. */
-enum kind { K_TEXT, K_SECONDS, K_WHOLE_SECONDS, K_COUNT, K_RATIO, K_BOOL, K_ID, K_ORDER };
+enum kind { K_TEXT, K_SECONDS, K_WHOLE_SECONDS, K_COUNT, K_RATIO, K_BOOL, K_ID, K_ORDER, K_THRESHOLD };
 
 static const enum kind kinds[CIQ_K_COUNT] = {
 	[CIQ_K_BUILD] = K_ID, [CIQ_K_WORKER] = K_ID, [CIQ_K_NAMESPACE] = K_ID,
@@ -57,7 +59,7 @@ static const enum kind kinds[CIQ_K_COUNT] = {
 	[CIQ_K_CONNECT_TIMEOUT] = K_SECONDS, [CIQ_K_COMMAND_TIMEOUT] = K_SECONDS,
 	[CIQ_K_RECONNECT_TIMEOUT] = K_SECONDS, [CIQ_K_HEARTBEAT] = K_SECONDS,
 	[CIQ_K_MAX_FAILURES] = K_COUNT, [CIQ_K_MAX_CONSECUTIVE_FAILURES] = K_COUNT,
-	[CIQ_K_MAX_DURATION] = K_SECONDS,
+	[CIQ_K_MAX_DURATION] = K_SECONDS, [CIQ_K_SPLIT_THRESHOLD] = K_THRESHOLD,
 };
 
 const struct ciq_conf_info *
@@ -292,6 +294,12 @@ check_one(const struct ciq_conf *c, enum ciq_setting_id k, char err[CIQ_ERRLEN])
 		if (strcmp(v, "random") == 0 || strcmp(v, "timing") == 0 || strcmp(v, "given") == 0)
 			return 0;
 		snprintf(err, CIQ_ERRLEN, "invalid %s '%s': expected random, timing or given", origin(c, k, where, sizeof where), v);
+		return -1;
+	case K_THRESHOLD:
+		if (strcmp(v, "auto") == 0 || ciq_number_ms(v, 1, MAX_SECONDS * 1000LL, &n) == CIQ_NUMBER_OK)
+			return 0;
+		snprintf(err, CIQ_ERRLEN, "invalid %s '%s': expected auto or seconds above 0",
+		    origin(c, k, where, sizeof where), v);
 		return -1;
 	case K_TEXT:
 		return 0;

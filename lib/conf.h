@@ -43,6 +43,8 @@ enum ciq_setting_id {
 	CIQ_K_MAX_CONSECUTIVE_FAILURES, /* a worker stops after this many in a row; 0: never */
 	CIQ_K_MAX_DURATION,      /* seconds after its first pop a worker takes nothing new; 0: never */
 	CIQ_K_KNOWN_FLAKY,       /* file of tests whose failure the report does not count */
+	CIQ_K_SPLIT_COMMAND,     /* prints a slow unit's parts, one a line */
+	CIQ_K_SPLIT_THRESHOLD,   /* seconds, or auto: units longer are split */
 	CIQ_K_PASSWORD,          /* AUTH password, if not in the URL */
 	CIQ_K_USER,              /* ACL user, if not in the URL */
 	CIQ_K_COUNT
@@ -100,7 +102,9 @@ const struct ciq_conf_info *ciq_conf_info(enum ciq_setting_id k);
 	{ "max-failures",      1, NULL, CIQ_OPT_BASE + CIQ_K_MAX_FAILURES }, \
 	{ "max-consecutive-failures", 1, NULL, CIQ_OPT_BASE + CIQ_K_MAX_CONSECUTIVE_FAILURES }, \
 	{ "max-duration",      1, NULL, CIQ_OPT_BASE + CIQ_K_MAX_DURATION }, \
-	{ "known-flaky",       1, NULL, CIQ_OPT_BASE + CIQ_K_KNOWN_FLAKY }
+	{ "known-flaky",       1, NULL, CIQ_OPT_BASE + CIQ_K_KNOWN_FLAKY }, \
+	{ "split-command",     1, NULL, CIQ_OPT_BASE + CIQ_K_SPLIT_COMMAND }, \
+	{ "split-threshold",   1, NULL, CIQ_OPT_BASE + CIQ_K_SPLIT_THRESHOLD }
 
 /* Zero the conf. Can't fail. */
 void ciq_conf_init(struct ciq_conf *c);

@@ -59,9 +59,8 @@ grow_set(struct ciq_idlist *l)
 	}
 }
 
-/* Add id unless present; returns 1 if added, 0 if a duplicate. */
-static int
-add(struct ciq_idlist *l, const char *s, size_t len)
+int
+ciq_idlist_add(struct ciq_idlist *l, const char *s, size_t len)
 {
 	size_t j;
 
@@ -145,7 +144,7 @@ ciq_idlist_take(struct ciq_idlist *l, char *buf, size_t len, const char *name,
 			return -1;
 		}
 		p[n] = '\0';
-		if (!blank(p, n) && !add(l, p, n))
+		if (!blank(p, n) && !ciq_idlist_add(l, p, n))
 			add_dup(l, p, n, name, line);
 	}
 	return 0;

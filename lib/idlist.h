@@ -49,6 +49,12 @@ void ciq_idlist_free(struct ciq_idlist *l);
 int ciq_idlist_read(struct ciq_idlist *l, int fd, const char *name, char err[CIQ_ERRLEN]);
 
 /*
+ * Add the id s[0..len) unless the list has it: 1 when added, 0 for a
+ * duplicate (not remembered). s must live as long as the list.
+ */
+int ciq_idlist_add(struct ciq_idlist *l, const char *s, size_t len);
+
+/*
  * The same for the len bytes at buf, which the list takes: buf comes
  * from malloc, with room for one byte more (as readfile.h's readers
  * leave), and is freed with the list, even on an error.

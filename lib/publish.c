@@ -134,23 +134,16 @@ ciq_publish_order(struct ciq_session *s, struct ciq_idlist *l, char err[CIQ_ERRL
 	return CIQ_EX_OK;
 }
 
-int
-ciq_publish(struct ciq_session *s, struct ciq_idlist *l, long long repeat,
-    const char *digest, char err[CIQ_ERRLEN])
+/* Push the list, then run publish.lua with args: again from scratch after
+ * a broken connection, within the reconnect budget. */
+static int
+publish(struct ciq_session *s, struct ciq_idlist *l, long long repeat, int argc,
+    const char **args, const size_t *lens, char err[CIQ_ERRLEN])
 {
-	const char *seed = ciq_conf_get(s->conf, CIQ_K_SEED);
-	const char *order = ciq_conf_get(s->conf, CIQ_K_ORDER);
 	long long deadline = ciq_now_ms() + s->conn.reconnect_ms;
-	char total[32], rep[32];
 	int rc;
 
-	if ((rc = ciq_publish_order(s, l, err)) != CIQ_EX_OK)
-		return rc;
-	snprintf(total, sizeof total, "%llu", (unsigned long long)l->n * (unsigned long long)repeat);
-	snprintf(rep, sizeof rep, "%lld", repeat);
 	for (;;) {
-		const char *args[7] = { total, digest, seed, order, ciq_conf_get(s->conf, CIQ_K_TTL),
-		    ciq_conf_get(s->conf, CIQ_K_MAX_FAILURES), rep };
 		redisReply *r;
 		const char *status;
 
@@ -161,7 +154,7 @@ ciq_publish(struct ciq_session *s, struct ciq_idlist *l, long long repeat,
 		}
 		if (rc == -2)
 			return CIQ_EX_SOFTWARE;
-		if ((r = ciq_session_run(s, CIQ_S_PUBLISH, 7, args, NULL, &rc, err)) == NULL)
+		if ((r = ciq_session_run(s, CIQ_S_PUBLISH, argc, args, lens, &rc, err)) == NULL)
 			return rc;
 		status = ciq_reply_str(r, 0);
 		rc = CIQ_EX_OK;
@@ -171,13 +164,54 @@ ciq_publish(struct ciq_session *s, struct ciq_idlist *l, long long repeat,
 			rc = CIQ_EX_SOFTWARE;
 		} else if (strcmp(status, "ready") != 0) {
 			snprintf(err, CIQ_ERRLEN, "the queue holds %s ids after publishing %s",
-			    ciq_reply_str(r, 1), total);
+			    ciq_reply_str(r, 1), args[0]);
 			rc = CIQ_EX_SOFTWARE;
 		}
 		freeReplyObject(r);
 		return rc;
 	}
 }
+
+int
+ciq_publish(struct ciq_session *s, struct ciq_idlist *l, long long repeat,
+    const struct ciq_split *split, const char *digest, char err[CIQ_ERRLEN])
+{
+	const char *seed = ciq_conf_get(s->conf, CIQ_K_SEED);
+	const char *order = ciq_conf_get(s->conf, CIQ_K_ORDER);
+	char total[32], rep[32], (*parts)[24];
+	const char **args;
+	size_t *lens, nunits;
+	int rc;
+
+	if ((rc = ciq_publish_order(s, l, err)) != CIQ_EX_OK)
+		return rc;
+	snprintf(total, sizeof total, "%llu", (unsigned long long)l->n * (unsigned long long)repeat);
+	snprintf(rep, sizeof rep, "%lld", repeat);
+	/* The units split, as "unit parts" pairs after the fixed arguments. */
+	nunits = split != NULL ? split->nunits : 0;
+	args = ciq_calloc(7 + 2 * nunits, sizeof *args);
+	lens = ciq_calloc(7 + 2 * nunits, sizeof *lens);
+	parts = ciq_calloc(nunits + 1, sizeof *parts);
+	args[0] = total, args[1] = digest, args[2] = seed, args[3] = order;
+	args[4] = ciq_conf_get(s->conf, CIQ_K_TTL);
+	args[5] = ciq_conf_get(s->conf, CIQ_K_MAX_FAILURES);
+	args[6] = rep;
+	for (int i = 0; i < 7; i++)
+		lens[i] = strlen(args[i]);
+	for (size_t i = 0; i < nunits; i++) {
+		snprintf(parts[i], sizeof parts[i], "%zu", split->units[i].parts);
+		args[7 + 2 * i] = split->units[i].id.s;
+		lens[7 + 2 * i] = split->units[i].id.len;
+		args[8 + 2 * i] = parts[i];
+		lens[8 + 2 * i] = strlen(parts[i]);
+	}
+	rc = publish(s, l, repeat, (int)(7 + 2 * nunits), args, lens, err);
+	free(args);
+	free(lens);
+	free(parts);
+	return rc;
+}
+
 
 int
 ciq_join(struct ciq_session *s, const char *leader, const struct ciq_idlist *l,

@@ -10,6 +10,7 @@
 
 #include "idlist.h"
 #include "session.h"
+#include "split.h"
 
 /*
  * Order l as the leader publishes it: the conf's --order (a seeded
@@ -24,11 +25,12 @@ int ciq_publish_order(struct ciq_session *s, struct ciq_idlist *l, char err[CIQ_
  * from scratch after a broken connection, within the reconnect budget),
  * then mark the build ready with its total and digest. With repeat above
  * 1 the build is a grind: the queue holds repeat rounds of runs of the
- * list (lua/prelude.lua). Returns CIQ_EX_OK, or an exit status with err
- * filled.
+ * list (lua/prelude.lua). split, when not NULL, names the units that
+ * were split into parts, for the report (meta "split:UNIT"). Returns
+ * CIQ_EX_OK, or an exit status with err filled.
  */
 int ciq_publish(struct ciq_session *s, struct ciq_idlist *l, long long repeat,
-    const char *digest, char err[CIQ_ERRLEN]);
+    const struct ciq_split *split, const char *digest, char err[CIQ_ERRLEN]);
 
 /*
  * A follower: wait for leader's publish (leader may be NULL: unknown),

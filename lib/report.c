@@ -282,6 +282,10 @@ ciq_report_text(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 		    "trusted\n", sum->nlost);
 	for (size_t i = 0; i < sum->nlost; i++)
 		fprintf(f, "  LOST %s\n", sum->lost[i]);
+	if (sum->nsplits > 0)
+		fprintf(f, "\nSplit units (%zu): each ran as its parts\n", sum->nsplits);
+	for (size_t i = 0; i < sum->nsplits; i++)
+		fprintf(f, "  SPLIT %s  [%lld parts]\n", sum->splits[i].id, sum->splits[i].parts);
 	if (sum->nmismatches > 0)
 		fprintf(f, "\nLists that differed (%zu): the queue held the %lld tests published\n",
 		    sum->nmismatches, sum->total);
@@ -457,6 +461,13 @@ ciq_report_json(FILE *f, const struct ciq_summary *sum, const struct ciq_verdict
 		putc('}', f);
 	}
 	fprintf(f, "%s]", sum->nmismatches ? "\n  " : "");
+	fputs(",\n  \"split\": [", f);
+	for (size_t i = 0; i < sum->nsplits; i++) {
+		fprintf(f, "%s\n    {\"id\": ", i ? "," : "");
+		ciq_json_str(f, sum->splits[i].id, sum->splits[i].len);
+		fprintf(f, ", \"parts\": %lld}", sum->splits[i].parts);
+	}
+	fprintf(f, "%s]", sum->nsplits ? "\n  " : "");
 	fputs(",\n  \"workers\": [", f);
 	for (size_t i = 0; i < sum->nworkers; i++) {
 		const struct ciq_worker_stats *w = &sum->workers[i];

@@ -458,6 +458,34 @@ audit(struct reader *rd, struct ciq_summary *sum, const redisReply *meta)
 	return 0;
 }
 
+static int
+cmp_split(const void *a, const void *b)
+{
+	const struct ciq_split_note *x = a, *y = b;
+
+	return cmp_bytes(x->id, x->len, y->id, y->len);
+}
+
+/* The units publish.lua noted as "split:UNIT" = parts in meta. */
+static void
+read_splits(struct ciq_summary *sum, const redisReply *meta)
+{
+	for (size_t i = 0; i + 1 < meta->elements; i += 2) {
+		const redisReply *k = meta->element[i], *v = meta->element[i + 1];
+		struct ciq_split_note *n;
+
+		if (k->type != REDIS_REPLY_STRING || k->len < 6 || memcmp(k->str, "split:", 6) != 0)
+			continue;
+		sum->splits = ciq_realloc(sum->splits, (sum->nsplits + 1) * sizeof *sum->splits);
+		n = &sum->splits[sum->nsplits++];
+		n->len = k->len - 6;
+		n->id = ciq_memdup(k->str + 6, n->len + 1);
+		n->parts = num(v);
+	}
+	if (sum->nsplits > 1)
+		qsort(sum->splits, sum->nsplits, sizeof *sum->splits, cmp_split);
+}
+
 /* The workers join.lua recorded as "mismatch:WORKER" = "IDS DIGEST" in meta. */
 static void
 read_mismatches(struct ciq_summary *sum, const redisReply *meta)
@@ -728,6 +756,7 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 		goto out;
 	sum->released = num(field(stats, "released"));
 	read_mismatches(sum, meta);
+	read_splits(sum, meta);
 	/* Every id the build knows of gets a record. */
 	if (scan(&rd, "results", "1000", ref_field, &refs, &results) == -1)
 		goto out;
@@ -821,6 +850,9 @@ ciq_summary_free(struct ciq_summary *sum)
 		free(sum->mismatches[i].digest);
 	}
 	free(sum->mismatches);
+	for (size_t i = 0; i < sum->nsplits; i++)
+		free(sum->splits[i].id);
+	free(sum->splits);
 	free(sum->seed);
 	free(sum->order);
 	free(sum->leader);

@@ -65,6 +65,13 @@ struct ciq_worker_stats {
 	long long idle_ms;       /* wall time not spent running tests, -1 when unknown */
 };
 
+/* A unit the leader split into its parts (ciq-populate --split-command). */
+struct ciq_split_note {
+	char *id;
+	size_t len;
+	long long parts;
+};
+
 /* A worker whose list had another digest than the published one. */
 struct ciq_mismatch {
 	char *worker;
@@ -118,6 +125,10 @@ struct ciq_summary {
 	size_t nlost;
 	struct ciq_mismatch *mismatches;
 	size_t nmismatches;
+
+	/* The units the leader split, in id order (meta "split:UNIT"). */
+	struct ciq_split_note *splits;
+	size_t nsplits;
 };
 
 /*

@@ -3,9 +3,10 @@
 -- that holds records is made here, with its marker (prelude), and dies
 -- at the build's deadline.
 -- KEYS: leader meta queue workers stats results output cases owner started requeues reclaims requeued_by wstats replies flaky running held
--- ARGV: nonce worker total digest seed order ttl_seconds max_failures repeat
+-- ARGV: nonce worker total digest seed order ttl_seconds max_failures repeat [unit parts]...
 -- repeat above 1 makes a grind: the queue holds that many runs of each
--- id (prelude).
+-- id (prelude). Each unit the leader split into parts (--split-command)
+-- is noted in meta as split:UNIT = parts.
 -- Returns {"ready"}, {"notleader", leader} or {"short", queued}.
 local leader_key, meta, queue, workers, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local worker, total, digest, seed, order, ttl, max_failures, rep =
@@ -23,6 +24,7 @@ call('HSET', meta, 'status', 'ready', 'total', total, 'digest', digest,
   'seed', seed, 'order', order, 'leader', worker, 'created_ms', now,
   'expire_at', expire_at, 'max_failures', max_failures)
 if rep ~= '1' then call('HSET', meta, 'repeat', rep) end
+for i = 10, #ARGV - 1, 2 do call('HSET', meta, 'split:' .. ARGV[i], ARGV[i + 1]) end
 call('HSET', stats, 'total', total)
 for i = 4, #KEYS do
   mark(KEYS[i])

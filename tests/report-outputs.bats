@@ -213,7 +213,7 @@ serve() {
 	# The failures keep their output; the fields of version 1 are all there.
 	assert_equal "$(jq -c '.failures | map([.id, .worker, .attempts, .output])' <<<"$j")" '[["b","0",1,"b broke\n"]]'
 	assert_equal "$(jq -c 'keys' <<<"$j")" \
-		'["build","exit_status","failures","flaky","grind","known_flaky","known_flaky_passed","lost_keys","mismatches","namespace","order","quarantined","reclaimed","requeued","running","seed","tests","time","totals","unrun","verdict","version","workers"]'
+		'["build","exit_status","failures","flaky","grind","known_flaky","known_flaky_passed","lost_keys","mismatches","namespace","order","quarantined","reclaimed","requeued","running","seed","split","tests","time","totals","unrun","verdict","version","workers"]'
 }
 
 @test "--json of an unfinished build: outcome running or queued, time up to now" {

@@ -1,0 +1,57 @@
+/*
+ * split.h - slow units split into their parts before the leader publishes
+ * (ciq-populate --split-command CMD --split-threshold SECONDS|auto).
+ *
+ * The split command is the user's: given a unit (a spec file, a test
+ * class) as its one argument, it prints the unit's parts (examples, test
+ * methods) one a line, each an id the runner takes on its own. Parts
+ * follow the rules of idlist.h. A command that fails, runs past its time
+ * limit, prints nothing or an id idlist.h refuses leaves the unit whole:
+ * a test is never lost to a broken splitter.
+ */
+#ifndef CIQ_SPLIT_H
+#define CIQ_SPLIT_H
+
+#include <stddef.h>
+
+#include "errlen.h"
+#include "idlist.h"
+
+/* One unit that was split: the report names it (meta "split:UNIT"). */
+struct ciq_split_unit {
+	struct ciq_id id;
+	size_t parts;
+};
+
+struct ciq_split {
+	struct ciq_idlist list;       /* the list to publish: parts in place of units */
+	struct ciq_split_unit *units; /* the units split, in list order */
+	size_t nunits;
+	char **bufs;                  /* the commands' outputs, which parts point into */
+	size_t nbufs;
+};
+
+/* Called for a unit left whole, with why ("exited 3", "printed nothing"). */
+typedef void ciq_split_warn(void *arg, const struct ciq_id *unit, const char *why);
+
+/*
+ * Build s from l: each id whose duration ms[i] (-1: unknown, never split)
+ * is over threshold_ms is replaced by the parts cmd prints for it (run as
+ * sh -c 'CMD "$1"' with the unit as $1), or left whole after a warning.
+ * All the commands together may take budget_ms: one past it is killed. A part that is already in the list is dropped.
+ * l must outlive s. Can't fail; free s with ciq_split_free().
+ */
+void ciq_split_run(struct ciq_split *s, const struct ciq_idlist *l, const long long *ms,
+    long long threshold_ms, const char *cmd, long long budget_ms, ciq_split_warn *warn,
+    void *arg);
+
+void ciq_split_free(struct ciq_split *s);
+
+/*
+ * The threshold of --split-threshold auto: the suite's total over the
+ * workers, a worker's fair share, so that no unit outlasts it. Durations
+ * ms[0..n), -1 unknown (not counted). 0 when nothing is known.
+ */
+long long ciq_split_auto(const long long *ms, size_t n, long long workers);
+
+#endif

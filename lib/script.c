@@ -44,31 +44,16 @@ static const struct script scripts[CIQ_S_COUNT] = {
 	[CIQ_S_TIMING] = SCRIPT(timing),
 };
 
-/* av[0..total) is EVALSHA SHA NKEYS ...: send it, and again as EVAL (which
- * also caches the script) when the server does not know the SHA. */
+/*
+ * EVALSHA the script with its keys, then pre[0..npre) and argv[0..argc)
+ * as ARGV; again as EVAL (which also caches the script) when the server
+ * does not know the SHA.
+ */
 static redisReply *
-evalsha(struct ciq_conn *c, const struct script *sc, int total, const char **av, size_t *al)
+eval(struct ciq_conn *c, const struct script *sc, int nkeys, const char *const *keys,
+    int npre, const char *const *pre, int argc, const char **argv, const size_t *lens)
 {
-	redisReply *r = ciq_conn_command(c, CIQ_REPEAT, total, av, al);
-
-	if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
-		/* The server lost or never had the script: EVAL sends and caches it. */
-		freeReplyObject(r);
-		av[0] = "EVAL";
-		av[1] = sc->source;
-		al[0] = 4;
-		al[1] = strlen(sc->source);
-		r = ciq_conn_command(c, CIQ_REPEAT, total, av, al);
-	}
-	return r;
-}
-
-redisReply *
-ciq_script_run_keys(struct ciq_conn *c, enum ciq_script s, int nkeys, const char **keys,
-    int argc, const char **argv, const size_t *lens)
-{
-	const struct script *sc = &scripts[s];
-	int total = 3 + nkeys + argc, n = 0;
+	int total = 3 + nkeys + npre + argc, n = 0;
 	const char **av = ciq_calloc((size_t)total, sizeof *av);
 	size_t *al = ciq_calloc((size_t)total, sizeof *al);
 	char nkeys_s[16];
@@ -80,16 +65,34 @@ ciq_script_run_keys(struct ciq_conn *c, enum ciq_script s, int nkeys, const char
 	av[n++] = nkeys_s;
 	for (int i = 0; i < nkeys; i++)
 		av[n++] = keys[i];
+	for (int i = 0; i < npre; i++)
+		av[n++] = pre[i];
 	for (int i = 0; i < n; i++)
 		al[i] = strlen(av[i]);
 	for (int i = 0; i < argc; i++, n++) {
 		av[n] = argv[i];
 		al[n] = lens != NULL ? lens[i] : strlen(argv[i]);
 	}
-	r = evalsha(c, sc, total, av, al);
+	r = ciq_conn_command(c, CIQ_REPEAT, total, av, al);
+	if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+		/* The server lost or never had the script: EVAL sends and caches it. */
+		freeReplyObject(r);
+		av[0] = "EVAL";
+		av[1] = sc->source;
+		al[0] = 4;
+		al[1] = strlen(sc->source);
+		r = ciq_conn_command(c, CIQ_REPEAT, total, av, al);
+	}
 	free(av);
 	free(al);
 	return r;
+}
+
+redisReply *
+ciq_script_run_keys(struct ciq_conn *c, enum ciq_script s, int nkeys, const char **keys,
+    int argc, const char **argv, const size_t *lens)
+{
+	return eval(c, &scripts[s], nkeys, keys, 0, NULL, argc, argv, lens);
 }
 
 redisReply *
@@ -99,10 +102,9 @@ ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k, enum ciq_script s,
 	static struct ciq_prng rng;
 	static int seeded;
 	const struct script *sc = &scripts[s];
-	int nkeys = 0, n = 0, total;
-	const char **av;
-	size_t *al;
-	char **owned, nkeys_s[16], nonce[32];
+	int nkeys = 0;
+	char **keys, nonce[32];
+	const char *pre[2];
 	struct timespec ts;
 	redisReply *r;
 
@@ -112,15 +114,7 @@ ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k, enum ciq_script s,
 	}
 	while (sc->keys[nkeys] != NULL)
 		nkeys++;
-	total = 3 + nkeys + 2 + argc;
-	av = ciq_calloc((size_t)total, sizeof *av);
-	al = ciq_calloc((size_t)total, sizeof *al);
-	owned = ciq_calloc((size_t)nkeys, sizeof *owned);
-
-	av[n++] = "EVALSHA";
-	av[n++] = sc->sha;
-	snprintf(nkeys_s, sizeof nkeys_s, "%d", nkeys);
-	av[n++] = nkeys_s;
+	keys = ciq_calloc((size_t)nkeys + 1, sizeof *keys);
 	for (int i = 0; i < nkeys; i++) {
 		size_t kl = strlen(sc->keys[i]);
 
@@ -129,12 +123,11 @@ ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k, enum ciq_script s,
 			char *name = ciq_malloc(kl + strlen(worker) + 1);
 
 			sprintf(name, "%s%s", sc->keys[i], worker);
-			owned[i] = ciq_key(k, name);
+			keys[i] = ciq_key(k, name);
 			free(name);
 		} else {
-			owned[i] = ciq_key(k, sc->keys[i]);
+			keys[i] = ciq_key(k, sc->keys[i]);
 		}
-		av[n++] = owned[i];
 	}
 	/* The time first, in fixed width, so that the scripts can tell a
 	 * late copy of an older call from a newer one (prelude.lua). */
@@ -142,19 +135,11 @@ ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k, enum ciq_script s,
 	snprintf(nonce, sizeof nonce, "%016llx%08x",
 	    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000,
 	    (unsigned)(ciq_prng_next(&rng) & 0xffffffffu));
-	av[n++] = nonce;
-	av[n++] = worker;
-	for (int i = 0; i < n; i++)
-		al[i] = strlen(av[i]);
-	for (int i = 0; i < argc; i++, n++) {
-		av[n] = argv[i];
-		al[n] = lens != NULL ? lens[i] : strlen(argv[i]);
-	}
-	r = evalsha(c, sc, total, av, al);
+	pre[0] = nonce;
+	pre[1] = worker;
+	r = eval(c, sc, nkeys, (const char *const *)keys, 2, pre, argc, argv, lens);
 	for (int i = 0; i < nkeys; i++)
-		free(owned[i]);
-	free(owned);
-	free(av);
-	free(al);
+		free(keys[i]);
+	free(keys);
 	return r;
 }

@@ -149,6 +149,43 @@ left_whole(void *arg, const struct ciq_id *unit, const char *why)
 }
 
 /*
+ * A split unit's own duration follows the sum of its parts' (when the
+ * history knows each), so the split stays right as the unit grows or
+ * shrinks: the units run as parts, and only the parts are measured.
+ */
+static int
+refresh(struct ciq_session *s, const struct ciq_split *split, char msg[CIQ_ERRLEN])
+{
+	long long *ms = ciq_calloc(split->list.n + 1, sizeof *ms);
+	long long *sums = ciq_calloc(split->nunits + 1, sizeof *sums);
+	const char **units = ciq_calloc(split->nunits + 1, sizeof *units);
+	size_t n = 0;
+	int rc;
+
+	if ((rc = ciq_timing_durations(s, &split->list, ms, msg)) != CIQ_EX_OK)
+		goto out;
+	for (size_t i = 0; i < split->nunits; i++) {
+		const struct ciq_split_unit *u = &split->units[i];
+		long long sum = 0;
+		size_t j;
+
+		for (j = u->first; j < u->first + u->parts && ms[j] >= 0; j++)
+			sum += ms[j];
+		if (j < u->first + u->parts || u->parts == 0)
+			continue;
+		units[n] = u->id.s;
+		sums[n++] = sum;
+	}
+	for (size_t i = 0; i < n && rc == CIQ_EX_OK; i += 1000)
+		rc = ciq_timing_fold(s, n - i < 1000 ? n - i : 1000, units + i, sums + i, msg);
+out:
+	free(ms);
+	free(sums);
+	free(units);
+	return rc;
+}
+
+/*
  * The leader: split the units longer than --split-threshold into their
  * parts (--split-command), within half the followers' --init-timeout;
  * then publish.
@@ -184,6 +221,8 @@ lead(struct ciq_session *s, struct ciq_idlist *l, long long repeat, const char *
 	}
 	ciq_split_run(&split, l, ms, threshold, cmd, ciq_conf_ms(s->conf, CIQ_K_INIT_TIMEOUT) / 2,
 	    left_whole, NULL);
+	if ((rc = refresh(s, &split, msg)) != CIQ_EX_OK)
+		warnx("warning: the durations of the split units were not refreshed: %s", msg);
 	rc = ciq_publish(s, &split.list, repeat, &split, digest, msg);
 	ciq_split_free(&split);
 	free(ms);

@@ -20,7 +20,7 @@
 /* One unit that was split: the report names it (meta "split:UNIT"). */
 struct ciq_split_unit {
 	struct ciq_id id;
-	size_t parts;
+	size_t first, parts;    /* its parts: list.ids[first..first + parts) */
 };
 
 struct ciq_split {

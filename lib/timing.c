@@ -39,10 +39,12 @@ failed(struct ciq_session *s, redisReply *r, char err[CIQ_ERRLEN])
 
 /* Fold n (id, ms) pairs into the history: one script, one step
  * (lua/timing.lua), so concurrent merges lose no update. */
-static int
-merge_batch(struct ciq_session *s, const char *key, size_t n, const char **ids,
-    const long long *ms, char err[CIQ_ERRLEN])
+int
+ciq_timing_fold(struct ciq_session *s, size_t n, const char **ids, const long long *ms,
+    char err[CIQ_ERRLEN])
 {
+	char *key = timing_key(s);
+	const char *keys[1] = { key };
 	const char **argv = ciq_calloc(2 * n + 1, sizeof *argv);
 	char (*vals)[24] = ciq_calloc(n + 1, sizeof *vals);
 	redisReply *r;
@@ -53,11 +55,12 @@ merge_batch(struct ciq_session *s, const char *key, size_t n, const char **ids,
 		argv[2 * i] = ids[i];
 		argv[2 * i + 1] = vals[i];
 	}
-	r = ciq_script_run_keys(&s->conn, CIQ_S_TIMING, 1, &key, 2 * (int)n, argv, NULL);
+	r = ciq_script_run_keys(&s->conn, CIQ_S_TIMING, 1, keys, 2 * (int)n, argv, NULL);
 	if (r == NULL || r->type != REDIS_REPLY_INTEGER)
 		rc = failed(s, r, err);
 	else
 		freeReplyObject(r);
+	free(key);
 	free(argv);
 	free(vals);
 	return rc;
@@ -107,7 +110,7 @@ ciq_timing_merge(struct ciq_session *s, char err[CIQ_ERRLEN])
 			}
 		}
 		for (size_t i = 0; i < n && rc == CIQ_EX_OK; i += BATCH)
-			rc = merge_batch(s, key, n - i < BATCH ? n - i : BATCH, ids + i, ms + i, err);
+			rc = ciq_timing_fold(s, n - i < BATCH ? n - i : BATCH, ids + i, ms + i, err);
 		freeReplyObject(r);
 	} while (rc == CIQ_EX_OK && strcmp(cursor, "0") != 0);
 	if (rc == CIQ_EX_OK) {

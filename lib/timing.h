@@ -30,6 +30,15 @@ int ciq_timing_order(struct ciq_session *s, struct ciq_idlist *l, const char *se
     char err[CIQ_ERRLEN]);
 
 /*
+ * Fold n durations (ms) of ids (C strings) into the history, each build
+ * counting for half: one script per call, so that concurrent folds lose
+ * no update. At most 1000 ids a call. Returns CIQ_EX_OK or an exit
+ * status with err filled.
+ */
+int ciq_timing_fold(struct ciq_session *s, size_t n, const char **ids, const long long *ms,
+    char err[CIQ_ERRLEN]);
+
+/*
  * The history's duration of each id of l, in ms, into ms[0..l->n): -1 for
  * an id without history. Reads only. Returns CIQ_EX_OK or an exit status
  * with err filled.

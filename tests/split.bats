@@ -116,3 +116,19 @@ other.rb"
 		assert_equal "$stderr" "ciq-populate: invalid --split-threshold '$bad': expected auto or seconds above 0"
 	done
 }
+
+@test "a split unit's own duration follows the sum of its parts" {
+	# Its parts ran in an earlier build: 5 s each, 15 s in all.
+	rcli HSET 'ciq:timing:{split}' 'big.rb[1:1]' 5000 'big.rb[1:2]' 5000 'big.rb[1:3]' 5000 >/dev/null
+	run --separate-stderr ciq-populate --order given --split-command "$BATS_TEST_TMPDIR/split" \
+		--split-threshold 10 "$BATS_TEST_TMPDIR/list"
+	assert_success
+	# Each build counts for half: (60 s + 15 s) / 2.
+	assert_equal "$(rcli HGET 'ciq:timing:{split}' big.rb)" 37500
+	# Not all parts known: left as it is.
+	rcli HSET 'ciq:timing:{split}' big.rb 60000 >/dev/null
+	rcli HDEL 'ciq:timing:{split}' 'big.rb[1:3]' >/dev/null
+	CIQ_BUILD=again ciq-populate --order given --split-command "$BATS_TEST_TMPDIR/split" \
+		--split-threshold 10 "$BATS_TEST_TMPDIR/list"
+	assert_equal "$(rcli HGET 'ciq:timing:{split}' big.rb)" 60000
+}

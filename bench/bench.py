@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench.py [B1 ... B7] [--markdown FILE] - the ciq benchmarks.
+"""bench.py [B1 ... B8] [--markdown FILE] - the ciq benchmarks.
 
 Run through bench/run.sh (make bench runs them all). Every benchmark starts
 its own redis-server in a temporary directory, bounds its own runtime and
@@ -8,7 +8,7 @@ side by side in the same run. The table goes to standard output; with
 --markdown the same table, the machine and the notes are written to FILE
 in Markdown, for bench/RESULTS.md.
 
-One file per benchmark (b1_loop.py ... b7_cluster.py) around harness.py.
+One file per benchmark (b1_loop.py ... b8_split.py) around harness.py.
 Standard library only. Environment:
 
   CIQ_BIN          directory of the ciq binaries (default: bin/ here)
@@ -34,8 +34,9 @@ from b4_balance import b4
 from b5_idle import b5
 from b6_rtt import b6
 from b7_cluster import b7
+from b8_split import b8
 
-BENCHES = {'B1': b1, 'B2': b2, 'B3': b3, 'B4': b4, 'B5': b5, 'B6': b6, 'B7': b7}
+BENCHES = {'B1': b1, 'B2': b2, 'B3': b3, 'B4': b4, 'B5': b5, 'B6': b6, 'B7': b7, 'B8': b8}
 
 
 def machine(started):
@@ -132,7 +133,7 @@ def main(argv):
             return 0
         name = argv[i].upper()
         if name not in BENCHES:
-            sys.stderr.write('bench: unknown benchmark %r (B1..B7)\n' % argv[i])
+            sys.stderr.write('bench: unknown benchmark %r (B1..B8)\n' % argv[i])
             return 64
         names.append(name)
         i += 1

@@ -186,46 +186,60 @@ out:
 }
 
 /*
- * The leader: split the units longer than --split-threshold into their
- * parts (--split-command), within half the followers' --init-timeout;
- * then publish.
+ * Split the units longer than --split-threshold into the parts that
+ * --split-command prints, within half the followers' --init-timeout.
+ * Returns CIQ_EX_OK with *done 1 and split filled (free it), or *done 0
+ * when nothing is to be split; or an exit status with msg filled.
  */
 static int
-lead(struct ciq_session *s, struct ciq_idlist *l, long long repeat, const char *digest,
-    char msg[CIQ_ERRLEN])
+split_slow(struct ciq_session *s, const struct ciq_idlist *l, struct ciq_split *split,
+    int *done, char msg[CIQ_ERRLEN])
 {
 	const char *cmd = ciq_conf_get(s->conf, CIQ_K_SPLIT_COMMAND);
 	const char *thr = ciq_conf_get(s->conf, CIQ_K_SPLIT_THRESHOLD);
 	const char *workers = ciq_conf_get(s->conf, CIQ_K_WORKERS);
-	struct ciq_split split;
 	long long *ms, threshold = 0;
 	int rc;
 
-	if (cmd == NULL || *cmd == '\0' || repeat > 1)
-		return ciq_publish(s, l, repeat, NULL, digest, msg);
-	ms = ciq_calloc(l->n + 1, sizeof *ms);
-	if ((rc = ciq_timing_durations(s, l, ms, msg)) != CIQ_EX_OK) {
-		free(ms);
-		return rc;
-	}
-	if (thr != NULL && strcmp(thr, "auto") != 0) {
-		/* Checked with the settings (conf.c). */
-		ciq_number_ms(thr, 1, 10000000000LL, &threshold);
-	} else if (workers != NULL) {
-		threshold = ciq_split_auto(ms, l->n, ciq_conf_int(s->conf, CIQ_K_WORKERS));
-	} else {
+	*done = 0;
+	if (cmd == NULL || *cmd == '\0')
+		return CIQ_EX_OK;
+	if (workers == NULL && (thr == NULL || strcmp(thr, "auto") == 0)) {
 		warnx("warning: --split-threshold auto needs the number of workers (--workers, "
 		    "CIQ_WORKERS): nothing is split");
-		free(ms);
-		return ciq_publish(s, l, repeat, NULL, digest, msg);
+		return CIQ_EX_OK;
 	}
-	ciq_split_run(&split, l, ms, threshold, cmd, ciq_conf_ms(s->conf, CIQ_K_INIT_TIMEOUT) / 2,
-	    left_whole, NULL);
+	ms = ciq_calloc(l->n + 1, sizeof *ms);
+	if ((rc = ciq_timing_durations(s, l, ms, msg)) == CIQ_EX_OK) {
+		if (thr != NULL && strcmp(thr, "auto") != 0)
+			/* Checked with the settings (conf.c). */
+			ciq_number_ms(thr, 1, 10000000000LL, &threshold);
+		else
+			threshold = ciq_split_auto(ms, l->n, ciq_conf_int(s->conf, CIQ_K_WORKERS));
+		ciq_split_run(split, l, ms, threshold, cmd,
+		    ciq_conf_ms(s->conf, CIQ_K_INIT_TIMEOUT) / 2, left_whole, NULL);
+		*done = 1;
+	}
+	free(ms);
+	return rc;
+}
+
+/* The leader: split the slow units (not in a grind), then publish. */
+static int
+lead(struct ciq_session *s, struct ciq_idlist *l, long long repeat, const char *digest,
+    char msg[CIQ_ERRLEN])
+{
+	struct ciq_split split;
+	int rc, done = 0;
+
+	if (repeat == 1 && (rc = split_slow(s, l, &split, &done, msg)) != CIQ_EX_OK)
+		return rc;
+	if (!done)
+		return ciq_publish(s, l, repeat, NULL, digest, msg);
 	if ((rc = refresh(s, &split, msg)) != CIQ_EX_OK)
 		warnx("warning: the durations of the split units were not refreshed: %s", msg);
 	rc = ciq_publish(s, &split.list, repeat, &split, digest, msg);
 	ciq_split_free(&split);
-	free(ms);
 	return rc;
 }
 
@@ -236,12 +250,18 @@ dry_run(struct ciq_conf *conf, struct ciq_idlist *l, const struct dry *d)
 {
 	struct ciq_session s;
 	struct ciq_plan p;
+	struct ciq_split split;
 	const char *w = ciq_conf_get(conf, CIQ_K_WORKERS);
 	char msg[CIQ_ERRLEN];
-	int rc;
+	int rc, done;
 
 	if ((rc = ciq_session_open(&s, conf, CIQ_NEED_QUEUE, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
+	/* What the leader would publish: split, when asked. */
+	if ((rc = split_slow(&s, l, &split, &done, msg)) != CIQ_EX_OK)
+		errx(rc, "%s", msg);
+	if (done)
+		l = &split.list;
 	if ((rc = ciq_plan_read(&p, &s, l, w != NULL ? ciq_conf_int(conf, CIQ_K_WORKERS) : 1,
 	    d->default_ms, d->target_ms, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
@@ -250,6 +270,8 @@ dry_run(struct ciq_conf *conf, struct ciq_idlist *l, const struct dry *d)
 	else
 		ciq_plan_text(stdout, &p, l, s.build);
 	ciq_plan_free(&p);
+	if (done)
+		ciq_split_free(&split);
 	ciq_session_close(&s);
 	ciq_idlist_free(l);
 	ciq_conf_free(conf);

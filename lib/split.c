@@ -105,7 +105,13 @@ ciq_split_run(struct ciq_split *s, const struct ciq_idlist *l, const long long *
 
 			for (size_t j = 0; j < parts.n; j++)
 				added += (size_t)ciq_idlist_add(&s->list, parts.ids[j].s, parts.ids[j].len);
-			s->units[s->nunits++] = (struct ciq_split_unit){ *unit, first, added };
+			/* Parts that were all in the list already would lose the unit. */
+			if (added == 0) {
+				warn(arg, unit, "printed only ids already in the list");
+				ciq_idlist_add(&s->list, unit->s, unit->len);
+			} else {
+				s->units[s->nunits++] = (struct ciq_split_unit){ *unit, first, added };
+			}
 			/* The parts live on in s: take their buffer. */
 			s->bufs = ciq_realloc(s->bufs, (s->nbufs + parts.nbufs) * sizeof *s->bufs);
 			memcpy(s->bufs + s->nbufs, parts.bufs, parts.nbufs * sizeof *s->bufs);

@@ -132,3 +132,28 @@ other.rb"
 		--split-threshold 10 "$BATS_TEST_TMPDIR/list"
 	assert_equal "$(rcli HGET 'ciq:timing:{split}' big.rb)" 60000
 }
+
+@test "parts that are all in the list already leave the unit whole: never a lost test" {
+	printf '#!/bin/sh\necho small.rb\necho other.rb\n' >"$BATS_TEST_TMPDIR/dup"
+	chmod +x "$BATS_TEST_TMPDIR/dup"
+	printf '%s\n' small.rb other.rb big.rb >"$BATS_TEST_TMPDIR/last"
+	run --separate-stderr ciq-populate --order given --split-command "$BATS_TEST_TMPDIR/dup" \
+		--split-threshold 10 "$BATS_TEST_TMPDIR/last"
+	assert_success
+	assert_equal "$stderr" "ciq-populate: warning: 'big.rb' runs whole: --split-command printed only ids already in the list"
+	assert_equal "$(queued)" "small.rb
+other.rb
+big.rb"
+}
+
+@test "--dry-run plans what the leader would publish: split, and writes nothing" {
+	run --separate-stderr ciq-populate --dry-run --order given --workers 3 \
+		--split-command "$BATS_TEST_TMPDIR/split" --split-threshold 10 "$BATS_TEST_TMPDIR/list"
+	assert_success
+	assert_line --regexp '^ +1\.000 s\?  big\.rb\[1:1\]$'
+	assert_line --regexp '^ +1\.000 s   small\.rb$'
+	assert_line --regexp '^build b[0-9]+: 5 tests, 2 with history;'
+	assert_equal "$(rcli KEYS "$(key '*')")" ""
+	# Nothing refreshed either.
+	assert_equal "$(rcli HGET 'ciq:timing:{split}' big.rb)" 60000
+}

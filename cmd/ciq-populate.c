@@ -251,6 +251,7 @@ dry_run(struct ciq_conf *conf, struct ciq_idlist *l, const struct dry *d)
 	struct ciq_session s;
 	struct ciq_plan p;
 	struct ciq_split split;
+	struct ciq_idlist *pub;
 	const char *w = ciq_conf_get(conf, CIQ_K_WORKERS);
 	char msg[CIQ_ERRLEN];
 	int rc, done;
@@ -260,15 +261,14 @@ dry_run(struct ciq_conf *conf, struct ciq_idlist *l, const struct dry *d)
 	/* What the leader would publish: split, when asked. */
 	if ((rc = split_slow(&s, l, &split, &done, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
-	if (done)
-		l = &split.list;
-	if ((rc = ciq_plan_read(&p, &s, l, w != NULL ? ciq_conf_int(conf, CIQ_K_WORKERS) : 1,
+	pub = done ? &split.list : l;
+	if ((rc = ciq_plan_read(&p, &s, pub, w != NULL ? ciq_conf_int(conf, CIQ_K_WORKERS) : 1,
 	    d->default_ms, d->target_ms, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
 	if (d->json)
-		ciq_plan_json(stdout, &p, l, s.build);
+		ciq_plan_json(stdout, &p, pub, s.build);
 	else
-		ciq_plan_text(stdout, &p, l, s.build);
+		ciq_plan_text(stdout, &p, pub, s.build);
 	ciq_plan_free(&p);
 	if (done)
 		ciq_split_free(&split);

@@ -60,7 +60,7 @@ BIN      = bin
 endif
 
 TOOLS    = ciq-populate ciq-pop ciq-ack ciq-requeue ciq-release ciq-report ciq-env ciq-bisect
-SCRIPTS  = elect publish join pop ack requeue release status retry heartbeat timing
+SCRIPTS  = elect publish join pop ack requeue release status retry heartbeat timing seen prune
 LIBSRC   = $(wildcard lib/*.c)
 LIBOBJ   = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o)
 LUAHDR   = $(SCRIPTS:%=$(OUT)/lua/%.h)

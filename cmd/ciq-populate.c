@@ -230,10 +230,16 @@ lead(struct ciq_session *s, struct ciq_idlist *l, long long repeat, const char *
     char msg[CIQ_ERRLEN])
 {
 	struct ciq_split split;
+	long long gen = 0;
 	int rc, done = 0;
 
 	if (repeat == 1 && (rc = split_slow(s, l, &split, &done, msg)) != CIQ_EX_OK)
 		return rc;
+	/* The history keeps the ids of the last lists: this one's, units and
+	 * parts. (Not a grind's.) */
+	if (repeat == 1 && ((rc = ciq_timing_seen(s, l, &gen, msg)) != CIQ_EX_OK ||
+	    (done && (rc = ciq_timing_seen(s, &split.list, &gen, msg)) != CIQ_EX_OK)))
+		warnx("warning: the list was not noted in the duration history: %s", msg);
 	if (!done)
 		return ciq_publish(s, l, repeat, NULL, digest, msg);
 	if ((rc = refresh(s, &split, msg)) != CIQ_EX_OK)

@@ -21,6 +21,8 @@
 #include "lua/retry.h"
 #include "lua/heartbeat.h"
 #include "lua/timing.h"
+#include "lua/seen.h"
+#include "lua/prune.h"
 
 struct script {
 	const char *source;
@@ -42,6 +44,8 @@ static const struct script scripts[CIQ_S_COUNT] = {
 	[CIQ_S_RETRY] = SCRIPT(retry),
 	[CIQ_S_HEARTBEAT] = SCRIPT(heartbeat),
 	[CIQ_S_TIMING] = SCRIPT(timing),
+	[CIQ_S_SEEN] = SCRIPT(seen),
+	[CIQ_S_PRUNE] = SCRIPT(prune),
 };
 
 /*

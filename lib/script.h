@@ -33,6 +33,8 @@ enum ciq_script {
 	CIQ_S_RETRY,    /* a retried job's list of tests to run again */
 	CIQ_S_HEARTBEAT, /* keep a running test's reservation fresh */
 	CIQ_S_TIMING,   /* fold durations into a namespace's history */
+	CIQ_S_SEEN,     /* note the ids of a published list, for pruning */
+	CIQ_S_PRUNE,    /* drop the ids no recent list held from the history */
 	CIQ_S_COUNT
 };
 

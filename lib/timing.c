@@ -11,14 +11,21 @@
 
 #define BATCH 1000
 
+/* The history, ciq:timing:{NS}; with suffix ":seen", its lists' hash. */
+static char *
+history_key(const struct ciq_session *s, const char *suffix)
+{
+	const char *ns = ciq_conf_get(s->conf, CIQ_K_NAMESPACE);
+	char *key = ciq_malloc(strlen(ns) + strlen(suffix) + 16);
+
+	sprintf(key, "ciq:timing:{%s}%s", ns, suffix);
+	return key;
+}
+
 static char *
 timing_key(const struct ciq_session *s)
 {
-	const char *ns = ciq_conf_get(s->conf, CIQ_K_NAMESPACE);
-	char *key = ciq_malloc(strlen(ns) + 16);
-
-	sprintf(key, "ciq:timing:{%s}", ns);
-	return key;
+	return history_key(s, "");
 }
 
 /* A failed call as an exit status: the connection, or the server's word. */
@@ -118,6 +125,7 @@ ciq_timing_merge(struct ciq_session *s, char err[CIQ_ERRLEN])
 		    ciq_conf_get(s->conf, CIQ_K_TIMING_TTL), NULL);
 		if (r != NULL)
 			freeReplyObject(r);
+		rc = ciq_timing_prune(s, err);
 	}
 out:
 	free(meta);
@@ -210,5 +218,113 @@ ciq_timing_order(struct ciq_session *s, struct ciq_idlist *l, const char *seed,
 	}
 	free(ms);
 	free(known);
+	return rc;
+}
+
+int
+ciq_timing_seen(struct ciq_session *s, const struct ciq_idlist *l, long long *gen,
+    char err[CIQ_ERRLEN])
+{
+	char *key = history_key(s, ":seen"), num[32];
+	const char *keys[1] = { key };
+	const char **argv = ciq_calloc(BATCH + 2, sizeof *argv);
+	size_t *lens = ciq_calloc(BATCH + 2, sizeof *lens);
+	int rc = CIQ_EX_OK;
+
+	for (size_t i = 0; i < l->n && rc == CIQ_EX_OK; i += BATCH) {
+		size_t n = l->n - i < BATCH ? l->n - i : BATCH;
+		redisReply *r;
+
+		*num = '\0';
+		if (*gen > 0)
+			snprintf(num, sizeof num, "%lld", *gen);
+		argv[0] = num;
+		argv[1] = ciq_conf_get(s->conf, CIQ_K_TIMING_TTL);
+		lens[0] = strlen(argv[0]);
+		lens[1] = strlen(argv[1]);
+		for (size_t j = 0; j < n; j++) {
+			argv[2 + j] = l->ids[i + j].s;
+			lens[2 + j] = l->ids[i + j].len;
+		}
+		r = ciq_script_run_keys(&s->conn, CIQ_S_SEEN, 1, keys, (int)n + 2, argv, lens);
+		if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+			rc = failed(s, r, err);
+			break;
+		}
+		*gen = r->integer;
+		freeReplyObject(r);
+	}
+	free(key);
+	free(argv);
+	free(lens);
+	return rc;
+}
+
+/* Drop n ids (C strings) that no recent list held: prune.lua. */
+static int
+prune_batch(struct ciq_session *s, const char *const *keys, size_t n, const char **ids,
+    char err[CIQ_ERRLEN])
+{
+	const char **argv = ciq_calloc(n + 1, sizeof *argv);
+	char keep[16];
+	redisReply *r;
+	int rc = CIQ_EX_OK;
+
+	snprintf(keep, sizeof keep, "%d", CIQ_TIMING_KEEP);
+	argv[0] = keep;
+	memcpy(argv + 1, ids, n * sizeof *ids);
+	r = ciq_script_run_keys(&s->conn, CIQ_S_PRUNE, 2, (const char **)keys, (int)n + 1, argv,
+	    NULL);
+	if (r == NULL || r->type != REDIS_REPLY_INTEGER)
+		rc = failed(s, r, err);
+	else
+		freeReplyObject(r);
+	free(argv);
+	return rc;
+}
+
+int
+ciq_timing_prune(struct ciq_session *s, char err[CIQ_ERRLEN])
+{
+	char *history = history_key(s, ""), *seen = history_key(s, ":seen"), cursor[32] = "0";
+	const char *keys[2] = { history, seen };
+	const char **ids = ciq_calloc(BATCH * 2, sizeof *ids);
+	long long last = 0;
+	redisReply *r;
+	int rc = CIQ_EX_OK;
+
+	r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "HGET", seen, "", NULL);
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		rc = failed(s, r, err);
+		goto out;
+	}
+	if (r->type == REDIS_REPLY_STRING)
+		last = strtoll(r->str, NULL, 10);
+	freeReplyObject(r);
+	if (last <= CIQ_TIMING_KEEP)
+		goto out;
+	do {
+		size_t n = 0;
+
+		r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "HSCAN", seen, cursor, "COUNT", "1000", NULL);
+		if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+			rc = failed(s, r, err);
+			goto out;
+		}
+		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+		for (size_t i = 0; i + 1 < r->element[1]->elements && n < BATCH * 2; i += 2) {
+			const redisReply *k = r->element[1]->element[i], *v = r->element[1]->element[i + 1];
+
+			if (k->len > 0 && strtoll(v->str, NULL, 10) <= last - CIQ_TIMING_KEEP)
+				ids[n++] = k->str;
+		}
+		for (size_t i = 0; i < n && rc == CIQ_EX_OK; i += BATCH)
+			rc = prune_batch(s, keys, n - i < BATCH ? n - i : BATCH, ids + i, err);
+		freeReplyObject(r);
+	} while (rc == CIQ_EX_OK && strcmp(cursor, "0") != 0);
+out:
+	free(history);
+	free(seen);
+	free(ids);
 	return rc;
 }

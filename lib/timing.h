@@ -14,6 +14,24 @@
 #include "idlist.h"
 #include "session.h"
 
+/* The history keeps the ids of the last CIQ_TIMING_KEEP published lists
+ * of its namespace. */
+#define CIQ_TIMING_KEEP 10
+
+/*
+ * Note that the ids of l are in a list the leader publishes (seen.lua):
+ * *gen 0 numbers a new list and sets *gen; a later call for the same list
+ * passes it on. Returns CIQ_EX_OK or an exit status with err filled.
+ */
+int ciq_timing_seen(struct ciq_session *s, const struct ciq_idlist *l, long long *gen,
+    char err[CIQ_ERRLEN]);
+
+/*
+ * Drop from the history every id that none of the last CIQ_TIMING_KEEP
+ * lists held. Returns CIQ_EX_OK or an exit status with err filled.
+ */
+int ciq_timing_prune(struct ciq_session *s, char err[CIQ_ERRLEN]);
+
 /*
  * Fold a finished build's durations into its namespace's history, once:
  * the build remembers that it was merged, so a second report does not

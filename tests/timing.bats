@@ -119,3 +119,23 @@ finished_build() {
 	assert_equal "$(rcli HLEN "ciq:timing:{$CIQ_NAMESPACE}")" 3000
 	assert_equal "$(rcli HVALS "ciq:timing:{$CIQ_NAMESPACE}" | sort -u)" 200
 }
+
+@test "the history keeps the ids of the last 10 published lists" {
+	local b
+	finished_build first gone=100 kept=200
+	assert_equal "$(history gone)" 100
+	assert_equal "$(rcli HGET "ciq:timing:{$CIQ_NAMESPACE}:seen" '')" 1
+	# Nine more lists without 'gone': it is still in the last ten.
+	for b in 2 3 4 5 6 7 8 9 10; do
+		finished_build "list$b" kept=200
+	done
+	assert_equal "$(history gone)" 100
+	# The eleventh: 'gone' was last in list 1 of 11, and is dropped.
+	finished_build list11 kept=200
+	assert_equal "$(history gone)" ""
+	assert_equal "$(rcli HEXISTS "ciq:timing:{$CIQ_NAMESPACE}:seen" gone)" 0
+	assert_equal "$(history kept)" 200
+	assert_equal "$(rcli HGET "ciq:timing:{$CIQ_NAMESPACE}:seen" kept)" 11
+	# The lists' hash lives as long as the history.
+	[ "$(rcli TTL "ciq:timing:{$CIQ_NAMESPACE}:seen")" -gt 1000000 ]
+}

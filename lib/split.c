@@ -10,6 +10,7 @@
 
 #include "alloc.h"
 #include "clock.h"
+#include "plan.h"
 #include "readfile.h"
 #include "runner.h"
 #include "split.h"
@@ -20,11 +21,17 @@
 long long
 ciq_split_auto(const long long *ms, size_t n, long long workers)
 {
-	long long total = 0;
+	long long *known = ciq_calloc(n + 1, sizeof *known), total = 0, median;
+	size_t nknown = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (ms[i] > 0)
-			total += ms[i];
+		if (ms[i] >= 0)
+			total += known[nknown++] = ms[i];
+	/* A unit without history counts for the median of the known ones. */
+	median = ciq_plan_median(known, nknown);
+	if (median > 0)
+		total += median * (long long)(n - nknown);
+	free(known);
 	return workers > 1 ? total / workers : total;
 }
 

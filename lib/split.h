@@ -50,7 +50,8 @@ void ciq_split_free(struct ciq_split *s);
 /*
  * The threshold of --split-threshold auto: the suite's total over the
  * workers, a worker's fair share, so that no unit outlasts it. Durations
- * ms[0..n), -1 unknown (not counted). 0 when nothing is known.
+ * ms[0..n), -1 unknown: those count for the median of the known ones.
+ * 0 when nothing is known.
  */
 long long ciq_split_auto(const long long *ms, size_t n, long long workers);
 

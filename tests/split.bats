@@ -157,3 +157,17 @@ big.rb"
 	# Nothing refreshed either.
 	assert_equal "$(rcli HGET 'ciq:timing:{split}' big.rb)" 60000
 }
+
+@test "auto counts a unit without history for the median of the known ones" {
+	# 60 + 1 + 2 s known, median 2 s; two new units: 67 s over 3 workers,
+	# 22.3 s: big.rb is split, and nothing else.
+	printf '%s\n' big.rb small.rb other.rb new1.rb new2.rb >"$BATS_TEST_TMPDIR/more"
+	run --separate-stderr ciq-populate --order given --workers 3 \
+		--split-command "$BATS_TEST_TMPDIR/split" "$BATS_TEST_TMPDIR/more"
+	assert_success
+	assert_equal "$(queued | tr '\n' ' ')" "big.rb[1:1] big.rb[1:2] big.rb[1:3] small.rb other.rb new1.rb new2.rb "
+	# With 30 workers the share is 2.2 s: still only big.rb (other.rb is 2 s).
+	CIQ_BUILD=many run ciq-populate --order given --workers 30 \
+		--split-command "$BATS_TEST_TMPDIR/split" "$BATS_TEST_TMPDIR/more"
+	assert_equal "$(CIQ_BUILD=many queued | wc -l)" 7
+}

@@ -140,88 +140,15 @@ compare(const redisReply *j, const struct ciq_idlist *l, const char *digest, lon
 	return may_differ ? CIQ_EX_OK : CIQ_EX_DATAERR;
 }
 
-/* A unit the split command left whole. */
+/* A unit the split command left whole; or nothing split at all. */
 static void
 left_whole(void *arg, const struct ciq_id *unit, const char *why)
 {
 	(void)arg;
-	warnx("warning: '%.*s' runs whole: --split-command %s", (int)unit->len, unit->s, why);
-}
-
-/*
- * A split unit's own duration follows the sum of its parts' (when the
- * history knows each), so the split stays right as the unit grows or
- * shrinks: the units run as parts, and only the parts are measured.
- */
-static int
-refresh(struct ciq_session *s, const struct ciq_split *split, char msg[CIQ_ERRLEN])
-{
-	long long *ms = ciq_calloc(split->list.n + 1, sizeof *ms);
-	long long *sums = ciq_calloc(split->nunits + 1, sizeof *sums);
-	const char **units = ciq_calloc(split->nunits + 1, sizeof *units);
-	size_t n = 0;
-	int rc;
-
-	if ((rc = ciq_timing_durations(s, &split->list, ms, msg)) != CIQ_EX_OK)
-		goto out;
-	for (size_t i = 0; i < split->nunits; i++) {
-		const struct ciq_split_unit *u = &split->units[i];
-		long long sum = 0;
-		size_t j;
-
-		for (j = u->first; j < u->first + u->parts && ms[j] >= 0; j++)
-			sum += ms[j];
-		if (j < u->first + u->parts || u->parts == 0)
-			continue;
-		units[n] = u->id.s;
-		sums[n++] = sum;
-	}
-	for (size_t i = 0; i < n && rc == CIQ_EX_OK; i += 1000)
-		rc = ciq_timing_fold(s, n - i < 1000 ? n - i : 1000, units + i, sums + i, msg);
-out:
-	free(ms);
-	free(sums);
-	free(units);
-	return rc;
-}
-
-/*
- * Split the units longer than --split-threshold into the parts that
- * --split-command prints, within half the followers' --init-timeout.
- * Returns CIQ_EX_OK with *done 1 and split filled (free it), or *done 0
- * when nothing is to be split; or an exit status with msg filled.
- */
-static int
-split_slow(struct ciq_session *s, const struct ciq_idlist *l, struct ciq_split *split,
-    int *done, char msg[CIQ_ERRLEN])
-{
-	const char *cmd = ciq_conf_get(s->conf, CIQ_K_SPLIT_COMMAND);
-	const char *thr = ciq_conf_get(s->conf, CIQ_K_SPLIT_THRESHOLD);
-	const char *workers = ciq_conf_get(s->conf, CIQ_K_WORKERS);
-	long long *ms, threshold = 0;
-	int rc;
-
-	*done = 0;
-	if (cmd == NULL || *cmd == '\0')
-		return CIQ_EX_OK;
-	if (workers == NULL && (thr == NULL || strcmp(thr, "auto") == 0)) {
-		warnx("warning: --split-threshold auto needs the number of workers (--workers, "
-		    "CIQ_WORKERS): nothing is split");
-		return CIQ_EX_OK;
-	}
-	ms = ciq_calloc(l->n + 1, sizeof *ms);
-	if ((rc = ciq_timing_durations(s, l, ms, msg)) == CIQ_EX_OK) {
-		if (thr != NULL && strcmp(thr, "auto") != 0)
-			/* Checked with the settings (conf.c). */
-			ciq_number_ms(thr, 1, 10000000000LL, &threshold);
-		else
-			threshold = ciq_split_auto(ms, l->n, ciq_conf_int(s->conf, CIQ_K_WORKERS));
-		ciq_split_run(split, l, ms, threshold, cmd,
-		    ciq_conf_ms(s->conf, CIQ_K_INIT_TIMEOUT) / 2, left_whole, NULL);
-		*done = 1;
-	}
-	free(ms);
-	return rc;
+	if (unit == NULL)
+		warnx("warning: %s", why);
+	else
+		warnx("warning: '%.*s' runs whole: --split-command %s", (int)unit->len, unit->s, why);
 }
 
 /* The leader: split the slow units (not in a grind), then publish. */
@@ -233,7 +160,7 @@ lead(struct ciq_session *s, struct ciq_idlist *l, long long repeat, const char *
 	long long gen = 0;
 	int rc, done = 0;
 
-	if (repeat == 1 && (rc = split_slow(s, l, &split, &done, msg)) != CIQ_EX_OK)
+	if (repeat == 1 && (rc = ciq_split_slow(s, l, &split, &done, left_whole, NULL, msg)) != CIQ_EX_OK)
 		return rc;
 	/* The history keeps the ids of the last lists: this one's, units and
 	 * parts. (Not a grind's.) */
@@ -242,7 +169,7 @@ lead(struct ciq_session *s, struct ciq_idlist *l, long long repeat, const char *
 		warnx("warning: the list was not noted in the duration history: %s", msg);
 	if (!done)
 		return ciq_publish(s, l, repeat, NULL, digest, msg);
-	if ((rc = refresh(s, &split, msg)) != CIQ_EX_OK)
+	if ((rc = ciq_split_refresh(s, &split, msg)) != CIQ_EX_OK)
 		warnx("warning: the durations of the split units were not refreshed: %s", msg);
 	rc = ciq_publish(s, &split.list, repeat, &split, digest, msg);
 	ciq_split_free(&split);
@@ -265,7 +192,7 @@ dry_run(struct ciq_conf *conf, struct ciq_idlist *l, const struct dry *d)
 	if ((rc = ciq_session_open(&s, conf, CIQ_NEED_QUEUE, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
 	/* What the leader would publish: split, when asked. */
-	if ((rc = split_slow(&s, l, &split, &done, msg)) != CIQ_EX_OK)
+	if ((rc = ciq_split_slow(&s, l, &split, &done, left_whole, NULL, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
 	pub = done ? &split.list : l;
 	if ((rc = ciq_plan_read(&p, &s, pub, w != NULL ? ciq_conf_int(conf, CIQ_K_WORKERS) : 1,

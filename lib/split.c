@@ -13,7 +13,11 @@
 #include "plan.h"
 #include "readfile.h"
 #include "runner.h"
+#include "conf.h"
+#include "exit.h"
+#include "number.h"
 #include "split.h"
+#include "timing.h"
 
 /* The most a split command may print. */
 #define OUTPUT_MAX (64L * 1024 * 1024)
@@ -138,4 +142,69 @@ ciq_split_free(struct ciq_split *s)
 	free(s->units);
 	ciq_idlist_free(&s->list);
 	memset(s, 0, sizeof *s);
+}
+
+int
+ciq_split_refresh(struct ciq_session *s, const struct ciq_split *split, char msg[CIQ_ERRLEN])
+{
+	long long *ms = ciq_calloc(split->list.n + 1, sizeof *ms);
+	long long *sums = ciq_calloc(split->nunits + 1, sizeof *sums);
+	const char **units = ciq_calloc(split->nunits + 1, sizeof *units);
+	size_t n = 0;
+	int rc;
+
+	if ((rc = ciq_timing_durations(s, &split->list, ms, msg)) != CIQ_EX_OK)
+		goto out;
+	for (size_t i = 0; i < split->nunits; i++) {
+		const struct ciq_split_unit *u = &split->units[i];
+		long long sum = 0;
+		size_t j;
+
+		for (j = u->first; j < u->first + u->parts && ms[j] >= 0; j++)
+			sum += ms[j];
+		if (j < u->first + u->parts || u->parts == 0)
+			continue;
+		units[n] = u->id.s;
+		sums[n++] = sum;
+	}
+	for (size_t i = 0; i < n && rc == CIQ_EX_OK; i += 1000)
+		rc = ciq_timing_fold(s, n - i < 1000 ? n - i : 1000, units + i, sums + i, msg);
+out:
+	free(ms);
+	free(sums);
+	free(units);
+	return rc;
+}
+
+int
+ciq_split_slow(struct ciq_session *s, const struct ciq_idlist *l, struct ciq_split *split,
+    int *done, ciq_split_warn *warn, void *arg, char msg[CIQ_ERRLEN])
+{
+	const char *cmd = ciq_conf_get(s->conf, CIQ_K_SPLIT_COMMAND);
+	const char *thr = ciq_conf_get(s->conf, CIQ_K_SPLIT_THRESHOLD);
+	const char *workers = ciq_conf_get(s->conf, CIQ_K_WORKERS);
+	long long *ms, threshold = 0;
+	int rc;
+
+	*done = 0;
+	if (cmd == NULL || *cmd == '\0')
+		return CIQ_EX_OK;
+	if (workers == NULL && (thr == NULL || strcmp(thr, "auto") == 0)) {
+		warn(arg, NULL, "--split-threshold auto needs the number of workers (--workers, "
+		    "CIQ_WORKERS): nothing is split");
+		return CIQ_EX_OK;
+	}
+	ms = ciq_calloc(l->n + 1, sizeof *ms);
+	if ((rc = ciq_timing_durations(s, l, ms, msg)) == CIQ_EX_OK) {
+		if (thr != NULL && strcmp(thr, "auto") != 0)
+			/* Checked with the settings (conf.c). */
+			ciq_number_ms(thr, 1, 10000000000LL, &threshold);
+		else
+			threshold = ciq_split_auto(ms, l->n, ciq_conf_int(s->conf, CIQ_K_WORKERS));
+		ciq_split_run(split, l, ms, threshold, cmd,
+		    ciq_conf_ms(s->conf, CIQ_K_INIT_TIMEOUT) / 2, warn, arg);
+		*done = 1;
+	}
+	free(ms);
+	return rc;
 }

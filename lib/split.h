@@ -16,6 +16,7 @@
 
 #include "errlen.h"
 #include "idlist.h"
+#include "session.h"
 
 /* One unit that was split: the report names it (meta "split:UNIT"). */
 struct ciq_split_unit {
@@ -31,7 +32,8 @@ struct ciq_split {
 	size_t nbufs;
 };
 
-/* Called for a unit left whole, with why ("exited 3", "printed nothing"). */
+/* Called for a unit left whole, with why ("exited 3", "printed nothing");
+ * unit NULL when nothing could be split at all. */
 typedef void ciq_split_warn(void *arg, const struct ciq_id *unit, const char *why);
 
 /*
@@ -54,5 +56,26 @@ void ciq_split_free(struct ciq_split *s);
  * 0 when nothing is known.
  */
 long long ciq_split_auto(const long long *ms, size_t n, long long workers);
+
+/*
+ * What the leader does with the settings: split the units of l longer
+ * than --split-threshold (auto: ciq_split_auto for --workers) into the
+ * parts --split-command prints, all within half the followers'
+ * --init-timeout; warn(arg, unit, why) for each unit left whole, and
+ * warn(arg, NULL, why) when nothing can be split. Returns CIQ_EX_OK with
+ * *done 1 and split filled (free it), or *done 0: nothing to split; or
+ * an exit status with msg filled (the history could not be read).
+ */
+int ciq_split_slow(struct ciq_session *s, const struct ciq_idlist *l, struct ciq_split *split,
+    int *done, ciq_split_warn *warn, void *arg, char msg[CIQ_ERRLEN]);
+
+/*
+ * Fold into the history, for each unit split whose parts all have a
+ * duration there, the sum of its parts' durations: a split unit no
+ * longer runs whole, and this keeps its own duration current. Returns
+ * CIQ_EX_OK or an exit status with msg filled.
+ */
+int ciq_split_refresh(struct ciq_session *s, const struct ciq_split *split,
+    char msg[CIQ_ERRLEN]);
 
 #endif

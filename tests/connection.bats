@@ -240,6 +240,7 @@ ms_since() {
 	assert_success
 	local k want=()
 	for k in $PUBLISHED_KEYS; do want+=("$(key "$k")"); done
+	want+=('ciq:timing:{}:seen')
 	assert_equal "$(rcli -n 3 KEYS '*' | sort)" "$(printf '%s\n' "${want[@]}" | sort)"
 	assert_equal "$(rcli -n 0 DBSIZE)" 0
 	run ciq-pop
@@ -254,7 +255,8 @@ ms_since() {
 	export CIQ_QUEUE="unix://$AUTH_SOCK?db=2&password=pw"
 	run ciq-populate < <(printf 'a\n')
 	assert_success
-	assert_equal "$(acli -n 2 DBSIZE)" "$(wc -w <<<"$PUBLISHED_KEYS")"
+	# The build's keys and its namespace's lists (ciq:timing:{}:seen).
+	assert_equal "$(acli -n 2 DBSIZE)" "$(($(wc -w <<<"$PUBLISHED_KEYS") + 1))"
 	assert_equal "$(acli -n 0 DBSIZE)" 0
 }
 

@@ -41,20 +41,6 @@ teardown() {
 	for p in $(heartbeats); do kill -9 "$p" 2>/dev/null || true; done
 }
 
-# heartbeats: pids of the heartbeat processes of this test's worker (they
-# keep ciq-pop's command line: "ciq-pop --worker $W").
-heartbeats() {
-	ps -eo pid=,args= | awk -v w="--worker $W" 'index($0, "ciq-pop " w) { print $1 }'
-}
-
-# Conditions for wait_for (a function, so each try looks again).
-no_heartbeat() {
-	[ -z "$(heartbeats)" ]
-}
-
-has_heartbeat() {
-	[ -n "$(heartbeats)" ]
-}
 
 one_running() {
 	[ "$(records running)" = 1 ]

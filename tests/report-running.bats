@@ -38,14 +38,6 @@ teardown() {
 	for p in $(heartbeats); do kill -9 "$p" 2>/dev/null || true; done
 }
 
-# heartbeats: pids of the heartbeat processes of this test's worker.
-heartbeats() {
-	ps -eo pid=,args= | awk -v w="--worker $W" 'index($0, "ciq-pop " w) { print $1 }'
-}
-
-has_heartbeat() {
-	[ -n "$(heartbeats)" ]
-}
 
 one_running() {
 	[ "$(records running)" = 1 ]

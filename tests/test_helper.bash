@@ -223,3 +223,18 @@ work() {
 		fi
 	done
 }
+
+# heartbeats: pids of the heartbeat processes of worker $W (they keep
+# ciq-pop's command line: "ciq-pop --worker $W").
+heartbeats() {
+	ps -eo pid=,args= | awk -v w="--worker $W" 'index($0, "ciq-pop " w) { print $1 }'
+}
+
+# Conditions for wait_for (functions, so each try looks again).
+no_heartbeat() {
+	[ -z "$(heartbeats)" ]
+}
+
+has_heartbeat() {
+	[ -n "$(heartbeats)" ]
+}

@@ -163,9 +163,9 @@ lead(struct ciq_session *s, struct ciq_idlist *l, long long repeat, const char *
 	if (repeat == 1 && (rc = ciq_split_slow(s, l, &split, &done, left_whole, NULL, msg)) != CIQ_EX_OK)
 		return rc;
 	/* The history keeps the ids of the last lists: this one's, units and
-	 * parts. (Not a grind's.) */
+	 * their parts. (Not a grind's.) */
 	if (repeat == 1 && ((rc = ciq_timing_seen(s, l, &gen, msg)) != CIQ_EX_OK ||
-	    (done && (rc = ciq_timing_seen(s, &split.list, &gen, msg)) != CIQ_EX_OK)))
+	    (done && (rc = ciq_timing_seen(s, &split.parts, &gen, msg)) != CIQ_EX_OK)))
 		warnx("warning: the list was not noted in the duration history: %s", msg);
 	if (!done)
 		return ciq_publish(s, l, repeat, NULL, digest, msg);

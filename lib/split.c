@@ -93,6 +93,7 @@ ciq_split_run(struct ciq_split *s, const struct ciq_idlist *l, const long long *
 
 	memset(s, 0, sizeof *s);
 	ciq_idlist_init(&s->list);
+	ciq_idlist_init(&s->parts);
 	s->units = ciq_calloc(l->n + 1, sizeof *s->units);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct ciq_id *unit = &l->ids[i];
@@ -122,6 +123,8 @@ ciq_split_run(struct ciq_split *s, const struct ciq_idlist *l, const long long *
 				ciq_idlist_add(&s->list, unit->s, unit->len);
 			} else {
 				s->units[s->nunits++] = (struct ciq_split_unit){ *unit, first, added };
+				for (size_t j = first; j < first + added; j++)
+					ciq_idlist_add(&s->parts, s->list.ids[j].s, s->list.ids[j].len);
 			}
 			/* The parts live on in s: take their buffer. */
 			s->bufs = ciq_realloc(s->bufs, (s->nbufs + parts.nbufs) * sizeof *s->bufs);
@@ -141,6 +144,7 @@ ciq_split_free(struct ciq_split *s)
 	free(s->bufs);
 	free(s->units);
 	ciq_idlist_free(&s->list);
+	ciq_idlist_free(&s->parts);
 	memset(s, 0, sizeof *s);
 }
 

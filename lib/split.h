@@ -26,6 +26,7 @@ struct ciq_split_unit {
 
 struct ciq_split {
 	struct ciq_idlist list;       /* the list to publish: parts in place of units */
+	struct ciq_idlist parts;      /* the parts alone (list's ids, borrowed) */
 	struct ciq_split_unit *units; /* the units split, in list order */
 	size_t nunits;
 	char **bufs;                  /* the commands' outputs, which parts point into */

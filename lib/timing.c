@@ -73,13 +73,70 @@ ciq_timing_fold(struct ciq_session *s, size_t n, const char **ids, const long lo
 	return rc;
 }
 
+/* Whether to take one field of a hash (and its duration into *ms). */
+typedef int pick_fn(const redisReply *field, const redisReply *value, long long arg, long long *ms);
+/* What to do with n fields taken, at most BATCH. */
+typedef int act_fn(struct ciq_session *s, size_t n, const char **ids, const long long *ms,
+    char err[CIQ_ERRLEN]);
+
+/* Walk hash key with HSCAN, a page at a time: act on the fields that
+ * pick(field, value, arg) takes. Returns CIQ_EX_OK or act's failure. */
+static int
+walk(struct ciq_session *s, const char *key, pick_fn *pick, long long arg, act_fn *act,
+    char err[CIQ_ERRLEN])
+{
+	const char **ids = ciq_calloc(BATCH * 2, sizeof *ids);
+	long long *ms = ciq_calloc(BATCH * 2, sizeof *ms);
+	char cursor[32] = "0";
+	int rc = CIQ_EX_OK;
+
+	do {
+		redisReply *r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "HSCAN", key, cursor, "COUNT",
+		    "1000", NULL);
+		size_t n = 0;
+
+		if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+			rc = failed(s, r, err);
+			break;
+		}
+		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+		for (size_t i = 0; i + 1 < r->element[1]->elements && n < BATCH * 2; i += 2) {
+			const redisReply *k = r->element[1]->element[i];
+
+			if (pick(k, r->element[1]->element[i + 1], arg, &ms[n]))
+				ids[n++] = k->str;
+		}
+		for (size_t i = 0; i < n && rc == CIQ_EX_OK; i += BATCH)
+			rc = act(s, n - i < BATCH ? n - i : BATCH, ids + i, ms + i, err);
+		freeReplyObject(r);
+	} while (rc == CIQ_EX_OK && strcmp(cursor, "0") != 0);
+	free(ids);
+	free(ms);
+	return rc;
+}
+
+/* A result with a duration, "CODE MS WORKER": a stale ack has none; the
+ * marker (lua/prelude.lua) is empty. A grind's runs ("ID\nK") teach
+ * nothing: a grind is no build of the suite. */
+static int
+timed_result(const redisReply *field, const redisReply *value, long long arg, long long *ms)
+{
+	const char *rec = value->str;
+
+	(void)arg;
+	if (value->len > 2 && rec[1] == ' ' && rec[2] >= '0' && rec[2] <= '9' &&
+	    strchr(field->str, '\n') == NULL) {
+		*ms = strtoll(rec + 2, NULL, 10);
+		return 1;
+	}
+	return 0;
+}
+
 int
 ciq_timing_merge(struct ciq_session *s, char err[CIQ_ERRLEN])
 {
 	char *meta = ciq_key(&s->keys, "meta"), *results = ciq_key(&s->keys, "results");
-	char *key = timing_key(s), cursor[32] = "0";
-	const char **ids = ciq_calloc(BATCH * 2, sizeof *ids);
-	long long *ms = ciq_calloc(BATCH * 2, sizeof *ms);
+	char *key = timing_key(s);
 	redisReply *r;
 	int rc = CIQ_EX_OK;
 
@@ -93,33 +150,7 @@ ciq_timing_merge(struct ciq_session *s, char err[CIQ_ERRLEN])
 		goto out;
 	}
 	freeReplyObject(r);
-	do {
-		size_t n = 0;
-
-		r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "HSCAN", results, cursor, "COUNT", "1000", NULL);
-		if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-			rc = failed(s, r, err);
-			goto out;
-		}
-		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-		for (size_t i = 0; i + 1 < r->element[1]->elements && n < BATCH * 2; i += 2) {
-			const redisReply *v = r->element[1]->element[i + 1];
-			const char *rec = v->str;
-
-			/* "CODE MS WORKER": a stale ack has no duration; the
-			 * marker (lua/prelude.lua) is empty. A grind's runs
-			 * ("ID\nK") teach nothing: a grind is no build of the
-			 * suite. */
-			if (v->len > 2 && rec[1] == ' ' && rec[2] >= '0' && rec[2] <= '9' &&
-			    strchr(r->element[1]->element[i]->str, '\n') == NULL) {
-				ids[n] = r->element[1]->element[i]->str;
-				ms[n++] = strtoll(rec + 2, NULL, 10);
-			}
-		}
-		for (size_t i = 0; i < n && rc == CIQ_EX_OK; i += BATCH)
-			rc = ciq_timing_fold(s, n - i < BATCH ? n - i : BATCH, ids + i, ms + i, err);
-		freeReplyObject(r);
-	} while (rc == CIQ_EX_OK && strcmp(cursor, "0") != 0);
+	rc = walk(s, results, timed_result, 0, ciq_timing_fold, err);
 	if (rc == CIQ_EX_OK) {
 		r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "EXPIRE", key,
 		    ciq_conf_get(s->conf, CIQ_K_TIMING_TTL), NULL);
@@ -131,8 +162,6 @@ out:
 	free(meta);
 	free(results);
 	free(key);
-	free(ids);
-	free(ms);
 	return rc;
 }
 
@@ -260,11 +289,21 @@ ciq_timing_seen(struct ciq_session *s, const struct ciq_idlist *l, long long *ge
 	return rc;
 }
 
+/* A list's id (not the counter) last held by list arg or before. */
+static int
+stale(const redisReply *field, const redisReply *value, long long arg, long long *ms)
+{
+	(void)ms;
+	return field->len > 0 && strtoll(value->str, NULL, 10) <= arg;
+}
+
 /* Drop n ids (C strings) that no recent list held: prune.lua. */
 static int
-prune_batch(struct ciq_session *s, const char *const *keys, size_t n, const char **ids,
+prune_batch(struct ciq_session *s, size_t n, const char **ids, const long long *ms,
     char err[CIQ_ERRLEN])
 {
+	char *history = history_key(s, ""), *seen = history_key(s, ":seen");
+	const char *keys[2] = { history, seen };
 	const char **argv = ciq_calloc(n + 1, sizeof *argv);
 	char keep[16];
 	redisReply *r;
@@ -273,12 +312,14 @@ prune_batch(struct ciq_session *s, const char *const *keys, size_t n, const char
 	snprintf(keep, sizeof keep, "%d", CIQ_TIMING_KEEP);
 	argv[0] = keep;
 	memcpy(argv + 1, ids, n * sizeof *ids);
-	r = ciq_script_run_keys(&s->conn, CIQ_S_PRUNE, 2, (const char **)keys, (int)n + 1, argv,
-	    NULL);
+	(void)ms;
+	r = ciq_script_run_keys(&s->conn, CIQ_S_PRUNE, 2, keys, (int)n + 1, argv, NULL);
 	if (r == NULL || r->type != REDIS_REPLY_INTEGER)
 		rc = failed(s, r, err);
 	else
 		freeReplyObject(r);
+	free(history);
+	free(seen);
 	free(argv);
 	return rc;
 }
@@ -286,45 +327,20 @@ prune_batch(struct ciq_session *s, const char *const *keys, size_t n, const char
 int
 ciq_timing_prune(struct ciq_session *s, char err[CIQ_ERRLEN])
 {
-	char *history = history_key(s, ""), *seen = history_key(s, ":seen"), cursor[32] = "0";
-	const char *keys[2] = { history, seen };
-	const char **ids = ciq_calloc(BATCH * 2, sizeof *ids);
+	char *seen = history_key(s, ":seen");
+	redisReply *r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "HGET", seen, "", NULL);
 	long long last = 0;
-	redisReply *r;
 	int rc = CIQ_EX_OK;
 
-	r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "HGET", seen, "", NULL);
 	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
 		rc = failed(s, r, err);
-		goto out;
-	}
-	if (r->type == REDIS_REPLY_STRING)
-		last = strtoll(r->str, NULL, 10);
-	freeReplyObject(r);
-	if (last <= CIQ_TIMING_KEEP)
-		goto out;
-	do {
-		size_t n = 0;
-
-		r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "HSCAN", seen, cursor, "COUNT", "1000", NULL);
-		if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-			rc = failed(s, r, err);
-			goto out;
-		}
-		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-		for (size_t i = 0; i + 1 < r->element[1]->elements && n < BATCH * 2; i += 2) {
-			const redisReply *k = r->element[1]->element[i], *v = r->element[1]->element[i + 1];
-
-			if (k->len > 0 && strtoll(v->str, NULL, 10) <= last - CIQ_TIMING_KEEP)
-				ids[n++] = k->str;
-		}
-		for (size_t i = 0; i < n && rc == CIQ_EX_OK; i += BATCH)
-			rc = prune_batch(s, keys, n - i < BATCH ? n - i : BATCH, ids + i, err);
+	} else {
+		if (r->type == REDIS_REPLY_STRING)
+			last = strtoll(r->str, NULL, 10);
 		freeReplyObject(r);
-	} while (rc == CIQ_EX_OK && strcmp(cursor, "0") != 0);
-out:
-	free(history);
+		if (last > CIQ_TIMING_KEEP)
+			rc = walk(s, seen, stale, last - CIQ_TIMING_KEEP, prune_batch, err);
+	}
 	free(seen);
-	free(ids);
 	return rc;
 }

@@ -125,6 +125,8 @@ other.rb"
 	assert_success
 	# Each build counts for half: (60 s + 15 s) / 2.
 	assert_equal "$(rcli HGET 'ciq:timing:{split}' big.rb)" 37500
+	# The list is noted for pruning, the unit and its parts alike.
+	assert_equal "$(rcli HMGET 'ciq:timing:{split}:seen' big.rb 'big.rb[1:2]' small.rb '' | tr '\n' ' ')" "1 1 1 1 "
 	# Not all parts known: left as it is.
 	rcli HSET 'ciq:timing:{split}' big.rb 60000 >/dev/null
 	rcli HDEL 'ciq:timing:{split}' 'big.rb[1:3]' >/dev/null

@@ -33,29 +33,33 @@
 
 static const struct ciq_tool tool = {
 	"ciq-pop",
-	"usage: ciq-pop [-n count] [--queue URL] [--build ID] [--worker ID]\n"
+	"usage: ciq-pop [-n count] [-l] [--queue URL] [--build ID] [--worker ID]\n"
 	    "               [--timeout SECONDS] [--init-timeout SECONDS] [--max-duration SECONDS]\n"
 	    "               [options]\n"
 	    "See ciq-pop(1).\n",
 	"the test ids"
 };
 
-/* Print the ids of an "ok" reply, one a line, into ids; say which were
- * reclaimed. Returns how many. */
+/* Print the ids of an "ok" reply, one a line (with --long, after the
+ * attempt and the origin), into ids; say which were reclaimed. Returns
+ * how many. */
 static int
-take(const redisReply *r, const char *timeout, char **ids)
+take(const redisReply *r, const char *timeout, int longfmt, char **ids)
 {
 	int n = 0;
 
-	for (size_t i = 1; i + 1 < r->elements; i += 2) {
-		const redisReply *id = r->element[i];
+	for (size_t i = 1; i + CIQ_POP_FIELDS <= r->elements; i += CIQ_POP_FIELDS) {
+		const redisReply *id = r->element[i], *origin = r->element[i + 1],
+		    *from = r->element[i + 2], *attempt = r->element[i + 3];
 
 		ids[n++] = ciq_strdup(id->str);
+		if (longfmt)
+			printf("%s %s ", attempt->str, origin->str);
 		fwrite(id->str, 1, id->len, stdout);
 		putchar('\n');
-		if (r->element[i + 1]->len > 0)
+		if (from->len > 0)
 			warnx("reclaimed '%s' from worker %s, silent for over %s s",
-			    id->str, r->element[i + 1]->str, timeout);
+			    id->str, from->str, timeout);
 	}
 	return n;
 }
@@ -65,6 +69,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "count", 1, NULL, 'n' },
+		{ "long", 0, NULL, 'l' },
 		CIQ_TOOL_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -74,15 +79,17 @@ main(int argc, char **argv)
 	char msg[CIQ_ERRLEN], timeout[32], count[16], max_duration[32], **ids = NULL;
 	const char *max_streak;
 	long long deadline, n = 1;
-	int nids = 0, waited = 0, exhausted = 0, c, rc;
+	int nids = 0, waited = 0, exhausted = 0, longfmt = 0, c, rc;
 	pid_t loop = 0;
 
 	ciq_tool_start(argv);
 	ciq_conf_init(&conf);
-	while ((c = getopt_long(argc, argv, "hn:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hln:", longopts, NULL)) != -1) {
 		if (c == 'n' && ciq_number_whole(optarg, 1, 100000, &n) != CIQ_NUMBER_OK) {
 			warnx("invalid count '%s': expected 1 to 100000", optarg);
 			ciq_tool_usage(&tool, CIQ_EX_USAGE);
+		} else if (c == 'l') {
+			longfmt = 1;
 		} else if (c != 'n') {
 			ciq_tool_option(&tool, &conf, c, optarg);
 		}
@@ -108,8 +115,8 @@ main(int argc, char **argv)
 			errx(rc, "%s", msg);
 		switch (ciq_pop_status(r)) {
 		case CIQ_POP_OK:
-			ids = ciq_calloc(r->elements / 2 + 1, sizeof *ids);
-			nids = take(r, ciq_conf_get(&conf, CIQ_K_TIMEOUT), ids);
+			ids = ciq_calloc(r->elements / CIQ_POP_FIELDS + 1, sizeof *ids);
+			nids = take(r, ciq_conf_get(&conf, CIQ_K_TIMEOUT), longfmt, ids);
 			break;
 		case CIQ_POP_WAIT:
 			waited = 1;

@@ -10,8 +10,10 @@
 
 /* The first element of pop.lua's reply. */
 enum ciq_pop_status {
-	CIQ_POP_OK,        /* {"ok", id, from, id, from, ...}: from is "" for a fresh
-	                      test, the previous owner of a reclaimed one */
+	CIQ_POP_OK,        /* {"ok", id, origin, from, attempt, ...}: CIQ_POP_FIELDS
+	                      per test; origin "queue", "reclaim" or "retry"; from
+	                      the previous owner of a reclaimed test, else "";
+	                      attempt 1 + its requeues and reclaims (+ 1 in retry) */
 	CIQ_POP_WAIT,      /* {"wait", ms}: tests in flight elsewhere, wait at most ms */
 	CIQ_POP_DONE,      /* {"done"}: exhausted */
 	CIQ_POP_NOTREADY,  /* {"notready"}: not published yet */
@@ -20,6 +22,9 @@ enum ciq_pop_status {
 	CIQ_POP_TIMEUP,    /* {"timeup", elapsed_ms}: this worker's --max-duration is over */
 	CIQ_POP_UNKNOWN    /* anything else */
 };
+
+/* The elements per test of an "ok" reply. */
+#define CIQ_POP_FIELDS 4
 
 enum ciq_pop_status ciq_pop_status(const redisReply *r);
 

@@ -4,13 +4,16 @@
 -- another worker is alive, so a retry runs elsewhere.
 -- Every id handed out is appended to this worker's order: list, the
 -- order the worker was handed its tests in (ciq-report --order).
--- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results w: leader retry: retrying started waiting order: held
+-- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results w: leader retry: retrying started waiting order: held requeues
 -- ARGV: nonce worker timeout_ms count max_consecutive_failures waited max_duration_ms
 -- waited is "1" when this worker's last call answered "wait";
 -- max_duration_ms, when above 0, is how long after its first pop the
 -- worker may still be handed tests.
--- Returns {"ok", id, from, id, from, ...} where from is "" for a fresh
--- test and the previous owner for a reclaimed one; or {"wait", ms}
+-- Returns {"ok", id, origin, from, attempt, ...}, four elements per test:
+-- origin is "queue", "reclaim" or "retry" (a retried job's own list),
+-- from the previous owner of a reclaimed test ("" otherwise), attempt
+-- which run this is: 1 + the test's requeues and reclaims so far, + 1 in
+-- a retried job; or {"wait", ms}
 -- (nothing queued, tests in flight elsewhere: wait on the wake list at
 -- most ms, "0" meaning a short while), {"done"} (exhausted), {"notready"},
 -- {"gone"} (the build's keys do not exist, and no leader is publishing),
@@ -19,16 +22,16 @@
 -- {"timeup", elapsed_ms} (its --max-duration is over).
 local meta, queue, running, owner, workers, requeued_by, reclaims, stats,
   wstats, replies, results, mine, leader, retry_list, retrying, started, waiting,
-  order, held =
+  order, held, requeues =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
   KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16],
-  KEYS[17], KEYS[18], KEYS[19]
+  KEYS[17], KEYS[18], KEYS[19], KEYS[20]
 local nonce, worker, timeout, count, max_streak, waited, max_duration =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5] or '0'),
   ARGV[6] == '1', tonumber(ARGV[7] or '0')
 
 local m = call('HMGET', meta, 'status', 'expire_at', 'max_failures', 'retrying', 'requeued',
-  'repeat')
+  'repeat', 'reclaimed')
 if not m[2] then
   -- A leader that won the election but has not published yet: wait. A
   -- build whose meta alone was lost is gone.
@@ -87,7 +90,16 @@ local out, taken, handed = {'ok'}, 0, {}
 -- running holds the last sign of life (heartbeats move it); started keeps
 -- the reservation time, from which the duration is measured. (In a
 -- grind, what is claimed is a run, and the worker is handed its id.)
-local function claim(run, from)
+-- The attempt a run is: its requeues and reclaims so far are read only
+-- once the build has had one (meta's flags), so a plain pop pays nothing.
+local function attempt_of(run, extra)
+  local n = 1 + extra
+  if m[5] then n = n + tonumber(call('HGET', requeues, run) or '0') end
+  if m[7] then n = n + tonumber(call('HGET', reclaims, run) or '0') end
+  return tostring(n)
+end
+
+local function claim(run, origin, from, attempt)
   local id = run
   call('ZADD', running, now, run)
   call('HSET', started, run, now)
@@ -102,7 +114,9 @@ local function claim(run, from)
     wrote(held)
   end
   out[#out + 1] = id
+  out[#out + 1] = origin
   out[#out + 1] = from
+  out[#out + 1] = attempt
   handed[#handed + 1] = id
   taken = taken + 1
 end
@@ -125,9 +139,13 @@ for _ = 1, 100 do
   else
     call('HINCRBY', reclaims, id, 1)
     wrote(reclaims)
+    if not m[7] then
+      call('HSET', meta, 'reclaimed', '1')
+      m[7] = '1'
+    end
     call('HINCRBY', stats, 'reclaimed', 1)
     call('HINCRBY', wstats, worker .. ':reclaimed', 1)
-    claim(id, from == '' and '?' or from)
+    claim(id, 'reclaim', from == '' and '?' or from, attempt_of(id, 0))
   end
 end
 
@@ -137,7 +155,7 @@ while retried and taken < count do
   local id = call('LPOP', retry_list)
   if not id then break end
   decrease(stats, 'retry_left', 1)
-  claim(id, '')
+  claim(id, 'retry', '', attempt_of(id, 1))
 end
 
 -- Then the queue. Only the head is looked at unless it is this worker's
@@ -168,7 +186,7 @@ while not retried and taken < count do
   end
   if not pick then break end
   if by then call('HDEL', requeued_by, pick) end
-  claim(pick, '')
+  claim(pick, 'queue', '', attempt_of(pick, 0))
 end
 
 if taken == 0 then

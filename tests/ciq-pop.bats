@@ -384,19 +384,70 @@ client_ran_script() {
 	populate a b c
 	run pop_call n1
 	assert_output "ok
-a"
+a
+queue
+
+1"
 	run pop_call n1
 	assert_output "ok
-a"
+a
+queue
+
+1"
 	assert_equal "$(records running)" 1
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1 | tr '\n' ' ')" "b c "
 	run pop_call n2
 	assert_output "ok
-b"
+b
+queue
+
+1"
 	assert_equal "$(records running)" 2
 }
 
 # --- command line -----------------------------------------------------------
+
+@test "--long prints the attempt and the origin before each id, the id as it is" {
+	populate 'x  y\z $a ' b c
+	run --separate-stderr ciq-pop --long -n 2
+	assert_success
+	assert_output "1 queue x  y\\z \$a 
+1 queue b"
+	assert_equal "$stderr" ''
+	run ciq-pop -l
+	assert_output "1 queue c"
+}
+
+@test "--long: a requeued test is attempt 2, reclaimed after that attempt 3" {
+	populate a b
+	ciq-pop >/dev/null
+	run ciq-requeue --max-requeues 1 --requeue-tolerance 1 -- a
+	assert_success
+	# Worker 1 takes the requeue (worker 0 is alive and requeued it).
+	run ciq-pop --long --worker 1 --timeout 0.5
+	assert_output "2 queue a"
+	wait_for 100 lost a 500
+	run --separate-stderr ciq-pop --long --worker 2 --timeout 0.5
+	assert_success
+	assert_output "3 reclaim a"
+	assert_equal "$stderr" "ciq-pop: reclaimed 'a' from worker 1, silent for over 0.5 s"
+	run ciq-pop --long --worker 2
+	assert_output "1 queue b"
+}
+
+@test "--long: a retried job's own failure is a retry, one attempt more" {
+	populate a b
+	ciq-pop >/dev/null
+	ciq-ack --failed -- a
+	ciq-pop >/dev/null
+	ciq-ack -- b
+	printf '%s\n' a b | ciq-populate --retry true 2>/dev/null
+	run ciq-pop --long --retry true
+	assert_success
+	assert_output "2 retry a"
+	run ciq-pop --long --retry true
+	assert_failure "$CIQ_EX_NO"
+}
 
 @test "--help prints the usage on stdout and exits 0" {
 	run --separate-stderr ciq-pop --help

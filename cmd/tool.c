@@ -15,6 +15,10 @@ void
 ciq_tool_start(char **argv)
 {
 	argv[0] = program_invocation_short_name;
+	/* A message is one write, its name and text together, so that the
+	 * messages of tools running at once (ciq-worker.sh -j) never share a
+	 * line: warnx(3) writes them apart to an unbuffered stream. */
+	setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
 }
 
 /* 0, or -1 with errno set when what was written to stdout is lost. */

@@ -3,7 +3,7 @@
 #   make              build bin/ciq-* (and man pages when scdoc is present)
 #   make check        build, then run the test suite twice: plain, and under
 #                     AddressSanitizer + UndefinedBehaviorSanitizer
-#   make demo         a real run: private Redis, 4 workers, a report
+#   make demo         a real run with ciq-run: private Redis, 4 loops, a report
 #   make install      PREFIX=/usr/local DESTDIR=
 #   make LINK=dynamic every tool linked dynamically against the system's
 #                     hiredis, OpenSSL and libcurl: for distribution packages
@@ -60,18 +60,21 @@ BIN      = bin
 endif
 
 TOOLS    = ciq-populate ciq-pop ciq-ack ciq-requeue ciq-release ciq-report ciq-env ciq-bisect
+# The tools written in sh, copied into bin/ (and bin-san/) beside the others.
+SHTOOLS  = ciq-run ciq-worker.sh
 SCRIPTS  = elect publish join pop ack requeue release status retry heartbeat timing seen prune
 LIBSRC   = $(wildcard lib/*.c)
 LIBOBJ   = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o)
 LUAHDR   = $(SCRIPTS:%=$(OUT)/lua/%.h)
 PROGS    = $(TOOLS:%=$(BIN)/%)
+SHPROGS  = $(SHTOOLS:%=$(BIN)/%)
 # The static tools.
 STATIC   = $(if $(filter static,$(LINK)),$(filter-out ciq-report,$(TOOLS)))
 MANSRC   = $(wildcard man/*.scd)
 MANPAGES = $(MANSRC:.scd=)
 HAVE_SCDOC := $(shell command -v scdoc 2>/dev/null)
 
-all: $(PROGS) tests/exit_codes.bash $(if $(HAVE_SCDOC),man)
+all: $(PROGS) $(SHPROGS) tests/exit_codes.bash $(if $(HAVE_SCDOC),man)
 
 man: $(MANPAGES)
 
@@ -99,6 +102,12 @@ $(STATIC:%=$(BIN)/%): $(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/libciq.a
 	$(CC) -static-pie $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -lhiredis -lssl -lcrypto 2>$@.ld; s=$$?; \
 	  $(STATIC_LD_QUIET) $@.ld >&2; rm -f $@.ld; exit $$s
 
+$(BIN)/ciq-run: cmd/ciq-run.sh
+$(BIN)/ciq-worker.sh: ci-templates/ciq-worker.sh
+$(SHPROGS):
+	@mkdir -p $(@D)
+	cp $< $@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
+
 $(OUT)/libciq.a: $(LIBOBJ)
 	$(AR) rcs $@ $^
 
@@ -121,7 +130,7 @@ man/%: man/%.scd
 
 check: deps
 	$(MAKE) all $(OUT)/unit
-	$(MAKE) SAN=1 $(TOOLS:%=bin-san/%) build-san/unit
+	$(MAKE) SAN=1 $(TOOLS:%=bin-san/%) $(SHTOOLS:%=bin-san/%) build-san/unit
 	sh tests/run.sh bin bin-san
 
 # The unit tests of the library's pure functions (tests/unit/), against
@@ -160,9 +169,7 @@ deps:
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR)
-	cp $(PROGS) $(DESTDIR)$(BINDIR)/
-	cp ci-templates/ciq-worker.sh $(DESTDIR)$(BINDIR)/ciq-worker.sh
-	chmod 755 $(DESTDIR)$(BINDIR)/ciq-worker.sh
+	cp $(PROGS) $(SHPROGS) $(DESTDIR)$(BINDIR)/
 	if [ -n "$(HAVE_SCDOC)" ]; then \
 	  mkdir -p $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7; \
 	  for m in $(MANPAGES); do \
@@ -171,7 +178,7 @@ install: all
 	fi
 
 uninstall:
-	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(BINDIR)/ciq-worker.sh
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(SHTOOLS:%=$(DESTDIR)$(BINDIR)/%)
 	for m in $(notdir $(MANPAGES)); do \
 	  rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; \
 	done

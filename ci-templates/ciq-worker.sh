@@ -1,7 +1,7 @@
 #!/bin/sh
 # ciq-worker.sh [-q] [-j N] [--] COMMAND [ARG...] - ciq worker loops: run
 # "COMMAND ARG... TEST" for every test popped, until the queue is
-# exhausted, and log each test on standard output. See ciq-worker(1).
+# exhausted, and log each test on standard output. See ciq-worker.sh(1).
 #
 # A passing test is acknowledged; a failing one is requeued for another
 # worker when the limits allow, else recorded as failed with its output.
@@ -18,7 +18,7 @@ usage() {
 	echo "  -q    quiet: nothing for a passing test; failures and the closing line only"
 	echo "  -j N  run N worker loops in this job, workers JOB, JOB.2 ... JOB.N (CIQ_JOBS; default 1)"
 	echo "  -h    print this and exit"
-	echo "See ciq-worker(1)."
+	echo "See ciq-worker.sh(1)."
 }
 
 # die STATUS MESSAGE: a usage or configuration error.
@@ -88,7 +88,7 @@ if [ "$jobs" -gt 1 ] && [ $((${#job} + 1 + ${#jobs})) -gt 256 ]; then
 	die 78 "worker ids '$job.2' to '$job.$jobs' would be longer than 256 bytes: shorten CIQ_WORKER"
 fi
 
-# The log's form follows the CI provider: see ciq-worker(1).
+# The log's form follows the CI provider: see ciq-worker.sh(1).
 if [ "${GITHUB_ACTIONS:-}" = true ]; then mode=github
 elif [ "${GITLAB_CI:-}" = true ]; then mode=gitlab
 elif [ "${BUILDKITE:-}" = true ]; then mode=buildkite

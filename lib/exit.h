@@ -23,7 +23,7 @@
 #define CIQ_EX_MISMATCH    84  /* report: a worker's list differed from the published one */
 #define CIQ_EX_ALONE       85  /* bisect: the failing test fails alone: not a leak */
 #define CIQ_EX_NOREPRO     86  /* bisect: the suspects then the failing test pass (or flaky) */
-#define CIQ_EX_NORUNNER    87  /* bisect: the runner command cannot be executed */
+#define CIQ_EX_NORUNNER    87  /* bisect, ciq-worker.sh, ciq-run: the runner command cannot be executed */
 #define CIQ_EX_UNFINISHED  88  /* bisect: --max-steps ran out before a confirmed minimal set */
 
 #endif

@@ -584,7 +584,7 @@ USAGE='usage: ciq-worker.sh [-q] [-j N] [--] COMMAND [ARG...]
   -q    quiet: nothing for a passing test; failures and the closing line only
   -j N  run N worker loops in this job, workers JOB, JOB.2 ... JOB.N (CIQ_JOBS; default 1)
   -h    print this and exit
-See ciq-worker(1).'
+See ciq-worker.sh(1).'
 
 @test "-h prints the usage on stdout" {
 	run --separate-stderr sh "$W" -h

@@ -103,11 +103,6 @@ if [ "$mode" != plain ] && [ "$mode" != buildkite ]; then
 	tok=$(od -An -N8 -tx1 /dev/urandom 2>/dev/null | tr -d ' \n')
 	[ -n "$tok" ] || tok=$$$(date +%s)
 fi
-# Wall time in nanoseconds, or whole seconds where date has no %N (BSD).
-case $(date +%N) in
-*[!0-9]* | '') nsec=0 ;;
-*) nsec=1 ;;
-esac
 
 # The runner starts in a session of its own where setsid exists, so that
 # TERM can stop it and every process it started; and with INT and QUIT at
@@ -180,18 +175,12 @@ END {
 }'
 
 # show: print the block of the test just recorded ($res, $t, $attempt,
-# $origin, $start, $end, its output in $out).
+# $origin, $ms, its output in $out).
 show() {
-	d=$((end - start))
-	[ "$d" -ge 0 ] || d=0 # the clock was set back
-	busy=$((busy + d))
+	busy=$((busy + ms))
 	[ "$res" = PASS ] && [ "$quiet" = 1 ] && return
-	if [ "$nsec" = 1 ]; then
-		c=$(((d + 5000000) / 10000000))
-		dur=$((c / 100)).$((c % 100 / 10))$((c % 10))s
-	else
-		dur=$((d / 1000000000))s
-	fi
+	c=$(((ms + 5) / 10))
+	dur=$((c / 100)).$((c % 100 / 10))$((c % 10))s
 	while [ ${#dur} -lt 7 ]; do dur=" $dur"; done
 	case $res in
 	PASS) title="PASS    $dur  $t" ;;
@@ -211,6 +200,9 @@ show() {
 	wrap=0 fold=0 input=/dev/null
 	if [ -s "$out" ]; then wrap=1 input=$out; fi
 	[ "$res" != PASS ] || fold=1
+	# GitLab shows a section's time from its two marks, in seconds.
+	t1=0
+	[ "$mode" != gitlab ] || t1=$(date +%s)
 	# With several loops, each block is written at once (one write, up to
 	# cat's buffer), so that the blocks of the loops do not mix.
 	if [ "$jobs" -eq 1 ]; then
@@ -223,7 +215,7 @@ show() {
 # render: the block of the test, by awk.
 render() {
 	ciqw_title=$title LC_ALL=C awk -v mode="$mode" -v tok="$tok" -v wrap="$wrap" -v fold="$fold" \
-		-v name="ciq-$tok-$k-$runs" -v t0=$((start / 1000000000)) -v t1=$((end / 1000000000)) \
+		-v name="ciq-$tok-$k-$runs" -v t0=$((t1 - ms / 1000)) -v t1="$t1" \
 		"$awkprog" "$input"
 }
 
@@ -278,35 +270,34 @@ loop() {
 		attempt=${line%% *} line=${line#* }
 		origin=${line%% *} t=${line#* }
 
-		start=$(date +%s%N)
-		[ "$nsec" = 1 ] || start=${start%%[!0-9]*}000000000
 		"$@" "$t" >"$out" 2>&1 &
 		child=$!
 		rc=0
 		wait "$child" 2>/dev/null || rc=$?
 		child=''
-		end=$(date +%s%N)
-		[ "$nsec" = 1 ] || end=${end%%[!0-9]*}000000000
 
+		# The duration is the server's, from the reservation to this
+		# call ("MS ID", or "- ID" when another worker took the test
+		# meanwhile): what the report shows, and no clock to read here.
 		if [ "$rc" -eq 0 ]; then
-			ciq-ack -- "$t" || { status=$?; break; }
+			held=$(ciq-ack --long -- "$t") || { status=$?; break; }
 			res=PASS
-		elif ciq-requeue --output "$out" -- "$t"; then
+		elif held=$(ciq-requeue --long --output "$out" -- "$t"); then
 			res=REQUEUE requeued=$((requeued + 1))
 		else
-			ciq-ack --failed --output "$out" -- "$t" || { status=$?; break; }
+			held=$(ciq-ack --long --failed --output "$out" -- "$t") || { status=$?; break; }
 			res=FAIL failed=$((failed + 1))
 		fi
+		ms=${held%% *}
+		case $ms in
+		'' | *[!0-9]*) ms=0 ;;
+		esac
 		runs=$((runs + 1))
 		[ "$origin" != reclaim ] || reclaimed=$((reclaimed + 1))
 		show
 	done
-	if [ "$nsec" = 1 ]; then
-		c=$(((busy + 50000000) / 100000000))
-		busy=$((c / 10)).$((c % 10))s
-	else
-		busy=$((busy / 1000000000))s
-	fi
+	c=$(((busy + 50) / 100))
+	busy=$((c / 10)).$((c % 10))s
 	s=s
 	[ "$runs" -ne 1 ] || s=
 	line="ciq-worker $who: $runs test$s, $failed failed, $requeued requeued, $reclaimed reclaimed, busy $busy"

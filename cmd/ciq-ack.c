@@ -24,10 +24,10 @@ enum { OPT_JUNIT = 0x80 };
 
 static const struct ciq_tool tool = {
 	"ciq-ack",
-	"usage: ciq-ack [--failed | --skipped] [--output FILE] [options] [--] TEST...\n"
-	    "       ciq-ack [--failed | --skipped] [--output FILE] --junit FILE [options] [--] TEST\n"
+	"usage: ciq-ack [--failed | --skipped] [--output FILE] [-l] [options] [--] TEST...\n"
+	    "       ciq-ack [--failed | --skipped] [--output FILE] --junit FILE [-l] [options] [--] TEST\n"
 	    "See ciq-ack(1).\n",
-	NULL
+	"the durations"
 };
 
 int
@@ -38,6 +38,7 @@ main(int argc, char **argv)
 		{ "skipped", 0, NULL, 's' },
 		{ "output", 1, NULL, 'o' },
 		{ "junit", 1, NULL, OPT_JUNIT },
+		{ "long", 0, NULL, 'l' },
 		CIQ_TOOL_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -47,11 +48,11 @@ main(int argc, char **argv)
 	struct ciq_results res;
 	const char *status = "pass", *output_path = NULL, *junit_path = NULL;
 	char msg[CIQ_ERRLEN];
-	int c, rc, exit_status = CIQ_EX_OK;
+	int c, rc, exit_status = CIQ_EX_OK, longfmt = 0;
 
 	ciq_tool_start(argv);
 	ciq_conf_init(&conf);
-	while ((c = getopt_long(argc, argv, "fho:s", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fhlo:s", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 		case 's': {
@@ -66,6 +67,9 @@ main(int argc, char **argv)
 		}
 		case 'o':
 			output_path = optarg;
+			break;
+		case 'l':
+			longfmt = 1;
 			break;
 		case OPT_JUNIT:
 			junit_path = optarg;
@@ -82,6 +86,8 @@ main(int argc, char **argv)
 	if ((rc = ciq_results_send(&s, CIQ_S_ACK, 1, &status, &att, argc - optind, argv + optind,
 	    &res, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
+	if (longfmt)
+		ciq_tool_print_held(&res);
 	for (size_t i = 0; i < res.n; i++) {
 		const char *id = res.v[i].id;
 		int held = res.v[i].ended;

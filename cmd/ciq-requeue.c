@@ -27,11 +27,11 @@ enum { OPT_JUNIT = 0x80 };
 static const struct ciq_tool tool = {
 	"ciq-requeue",
 	"usage: ciq-requeue [--output FILE] [--max-requeues N] [--requeue-tolerance RATIO]\n"
-	    "                   [options] [--] TEST...\n"
+	    "                   [-l] [options] [--] TEST...\n"
 	    "       ciq-requeue [--output FILE] --junit FILE [--max-requeues N]\n"
-	    "                   [--requeue-tolerance RATIO] [options] [--] TEST\n"
+	    "                   [--requeue-tolerance RATIO] [-l] [options] [--] TEST\n"
 	    "See ciq-requeue(1).\n",
-	NULL
+	"the durations"
 };
 
 int
@@ -40,6 +40,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "output", 1, NULL, 'o' },
 		{ "junit", 1, NULL, OPT_JUNIT },
+		{ "long", 0, NULL, 'l' },
 		CIQ_TOOL_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -49,14 +50,17 @@ main(int argc, char **argv)
 	struct ciq_results res;
 	const char *output_path = NULL, *junit_path = NULL, *head[2];
 	char msg[CIQ_ERRLEN], max[32], tol[32];
-	int c, rc;
+	int c, rc, longfmt = 0;
 
 	ciq_tool_start(argv);
 	ciq_conf_init(&conf);
-	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hlo:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			output_path = optarg;
+			break;
+		case 'l':
+			longfmt = 1;
 			break;
 		case OPT_JUNIT:
 			junit_path = optarg;
@@ -76,6 +80,8 @@ main(int argc, char **argv)
 	if ((rc = ciq_results_send(&s, CIQ_S_REQUEUE, 2, head, &att, argc - optind, argv + optind,
 	    &res, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
+	if (longfmt)
+		ciq_tool_print_held(&res);
 	for (size_t i = 0; i < res.n; i++) {
 		const char *id = res.v[i].id, *detail = res.v[i].detail;
 

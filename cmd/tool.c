@@ -98,6 +98,13 @@ ciq_tool_close_stdout(const struct ciq_tool *t)
 		err(CIQ_EX_SOFTWARE, "cannot write %s", t->output ? t->output : "to stdout");
 }
 
+void
+ciq_tool_print_held(const struct ciq_results *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		printf("%s %s\n", r->v[i].ended && *r->v[i].ms != '\0' ? r->v[i].ms : "-", r->v[i].id);
+}
+
 int
 ciq_tool_exit(const struct ciq_tool *t, int status)
 {

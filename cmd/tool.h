@@ -11,6 +11,7 @@
 
 #include "attach.h"
 #include "conf.h"
+#include "results.h"
 
 #ifndef CIQ_VERSION
 #define CIQ_VERSION "0.0.0"
@@ -57,6 +58,13 @@ void ciq_tool_ids(const struct ciq_tool *t, int n, char *const *ids);
 void ciq_tool_attach(const struct ciq_tool *t, struct ciq_conf *conf, int ntests,
     const char *output_path, const char *junit_path, char result, const char *done,
     struct ciq_attach *a);
+
+/*
+ * --long of ciq-ack and ciq-requeue: a line per test, "MS ID", where MS
+ * is how long this worker held the test, by the server's clock, when
+ * this call ended its hold (recorded it, requeued it), else "-".
+ */
+void ciq_tool_print_held(const struct ciq_results *r);
 
 /* Flush and close stdout; when that fails, say "cannot write <output>"
  * and exit 70: lost output is never a success. */

@@ -31,7 +31,7 @@ answer(const char *w)
 	return -1;
 }
 
-/* Read {"ok", id, answer, detail, ...}; -1 when it is not that, with
+/* Read {"ok", id, answer, detail, ms, ...}; -1 when it is not that, with
  * *bad the word that was not understood. */
 static int
 parse(enum ciq_script sc, redisReply *r, struct ciq_results *out, const char **bad)
@@ -39,8 +39,8 @@ parse(enum ciq_script sc, redisReply *r, struct ciq_results *out, const char **b
 	*bad = ciq_reply_str(r, 0);
 	if (strcmp(*bad, "ok") != 0)
 		return -1;
-	out->v = ciq_calloc(r->elements / 3 + 1, sizeof *out->v);
-	for (size_t i = 1; i + 2 < r->elements; i += 3) {
+	out->v = ciq_calloc(r->elements / 4 + 1, sizeof *out->v);
+	for (size_t i = 1; i + 3 < r->elements; i += 4) {
 		struct ciq_answer_one *one = &out->v[out->n];
 		int a = answer(ciq_reply_str(r, i + 1));
 
@@ -54,6 +54,7 @@ parse(enum ciq_script sc, redisReply *r, struct ciq_results *out, const char **b
 		/* ack: detail "1" says the worker's own reservation ended. */
 		one->ended = sc == CIQ_S_ACK ? strcmp(one->detail, "1") == 0 :
 		    a == CIQ_ANS_REQUEUED;
+		one->ms = ciq_reply_str(r, i + 3);
 		out->n++;
 	}
 	return 0;

@@ -28,6 +28,8 @@ struct ciq_answer_one {
 	const char *detail;  /* see above; "" without one */
 	int ended;           /* it left this worker's hands: ack ended the worker's own
 	                        reservation, or requeue put it back */
+	const char *ms;      /* when it ended: how long this worker held it, in ms,
+	                        by the server's clock; else "" */
 };
 
 struct ciq_results {

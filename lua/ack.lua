@@ -10,11 +10,12 @@
 -- In a grind, an id means the oldest run of it this worker holds (prelude).
 -- KEYS: meta running owner results output flaky requeues stats wstats replies workers cases w: started queue wake held
 -- ARGV: nonce worker status output has_output cases has_cases id...
--- status is pass, fail or skip. Returns {"ok", id, outcome, held, ...}:
+-- status is pass, fail or skip. Returns {"ok", id, outcome, held, ms, ...}:
 -- outcome is "recorded", "duplicate" (a result was already there),
 -- "flaky" (this result disagrees with an earlier one) or "notmine" (this
 -- worker never reserved the test); held is "1" when this call ended the
--- worker's own reservation. {"gone"} when the build's keys do not exist.
+-- worker's own reservation, and ms then how long it held it (else "").
+-- {"gone"} when the build's keys do not exist.
 local meta, running, owner, results, output, flaky, requeues, stats, wstats,
   replies, workers, cases, mine, started_at, queue, wake_list, held =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
@@ -48,14 +49,13 @@ end
 
 for i = 8, #ARGV do
   local id = runs_of(held, worker, ARGV[i], grind)[1]
-  local outcome, ended_here, recorded = 'recorded', '0', false
+  local outcome, ended_here, recorded, ms = 'recorded', '0', false, ''
   -- owner and running change together: an owner means a reservation, and
   -- this worker's reservation means the test is its own.
   local mine_now = id and call('HGET', owner, id) == worker
   if not id or (not mine_now and call('SISMEMBER', mine, id) == 0) then
     outcome = 'notmine'
   else
-    local ms = ''
     if mine_now then
       -- From the reservation, not the last heartbeat.
       local started = tonumber(call('HGET', started_at, id) or now)
@@ -118,6 +118,7 @@ for i = 8, #ARGV do
   out[#out + 1] = ARGV[i]
   out[#out + 1] = outcome
   out[#out + 1] = ended_here
+  out[#out + 1] = ms
 end
 -- Workers wait in ciq-pop while tests run elsewhere: the last one to end
 -- wakes them all, to find the build done. (running keeps its marker.)

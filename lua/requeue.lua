@@ -6,8 +6,9 @@
 -- --junit) until a later attempt's replace them.
 -- KEYS: meta queue running owner results output requeues requeued_by stats wstats replies workers cases w: started wake
 -- ARGV: nonce worker max_requeues tolerance output has_output cases has_cases id...
--- Returns {"ok", id, verdict, detail, ...} per id: verdict "requeued"
--- (detail: the test's requeues so far), "notmine", or a refusal:
+-- Returns {"ok", id, verdict, detail, ms, ...} per id: verdict "requeued"
+-- (detail: the test's requeues so far; ms: how long this worker held
+-- it), "notmine", or a refusal (ms ""):
 -- "reclaimed" (detail: the owner now), "recorded", "max-requeues"
 -- (detail: requeues so far), "tolerance" (detail: used/allowed), "repeat"
 -- (detail: the build's --repeat: a grind runs every test that many times
@@ -33,16 +34,16 @@ call('ZADD', workers, now, worker)
 local allowed = math.max(0, math.ceil(tolerance * total - 1e-9))
 
 local function requeue(id)
-  if m[4] then return 'repeat', m[4] end
-  if call('SISMEMBER', mine, id) == 0 then return 'notmine', '' end
+  if m[4] then return 'repeat', m[4], '' end
+  if call('SISMEMBER', mine, id) == 0 then return 'notmine', '', '' end
   local started = call('ZSCORE', running, id)
   local holder = call('HGET', owner, id)
-  if not started or holder ~= worker then return 'reclaimed', holder or '' end
-  if call('HEXISTS', results, id) == 1 then return 'recorded', '' end
+  if not started or holder ~= worker then return 'reclaimed', holder or '', '' end
+  if call('HEXISTS', results, id) == 1 then return 'recorded', '', '' end
   local n = tonumber(call('HGET', requeues, id) or '0')
-  if n >= max_requeues then return 'max-requeues', tostring(n) end
+  if n >= max_requeues then return 'max-requeues', tostring(n), '' end
   local used = tonumber(call('HGET', stats, 'requeued') or '0')
-  if used >= allowed then return 'tolerance', used .. '/' .. allowed end
+  if used >= allowed then return 'tolerance', used .. '/' .. allowed, '' end
 
   call('HINCRBY', requeues, id, 1)
   wrote(requeues)
@@ -50,8 +51,8 @@ local function requeue(id)
   call('HINCRBY', wstats, worker .. ':requeued', 1)
   call('HINCRBY', wstats, worker .. ':streak', 1)
   -- Busy from the reservation, not from the last heartbeat.
-  call('HINCRBY', wstats, worker .. ':busy_ms',
-    now - tonumber(call('HGET', started_at, id) or now))
+  local ms = now - tonumber(call('HGET', started_at, id) or now)
+  call('HINCRBY', wstats, worker .. ':busy_ms', ms)
   call('HDEL', started_at, id)
   if has_output then
     call('HSET', output, id, text)
@@ -67,15 +68,16 @@ local function requeue(id)
   call('LPUSH', queue, id)
   wrote(requeued_by)
   wrote(queue)
-  return 'requeued', tostring(n + 1)
+  return 'requeued', tostring(n + 1), tostring(ms)
 end
 
 local out, n = {'ok'}, 0
 for i = 9, #ARGV do
-  local verdict, detail = requeue(ARGV[i])
+  local verdict, detail, ms = requeue(ARGV[i])
   out[#out + 1] = ARGV[i]
   out[#out + 1] = verdict
   out[#out + 1] = detail
+  out[#out + 1] = ms
   if verdict == 'requeued' then n = n + 1 end
 end
 -- A waiting worker per test put back takes it at once. meta says that

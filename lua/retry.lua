@@ -2,8 +2,8 @@
 -- is drained, this worker gets its own list: the tests that failed in its
 -- earlier attempt, or, when it ran nothing before (a new worker id),
 -- every failure of the build. ciq-pop hands that list out, then reports
--- the queue exhausted. While the build is still running, a retried job is
--- just one more worker.
+-- the queue exhausted. While the build is still running (and no retried
+-- job got its list yet), a retried job is just one more worker.
 -- KEYS: meta queue running results w: retry: retrying replies stats
 -- ARGV: nonce worker
 -- Returns {"retry", n} (n tests to run again), {"live"} (the build is
@@ -12,7 +12,7 @@ local meta, queue, running, results, mine, list, retrying, replies, stats =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local nonce, worker = ARGV[1], ARGV[2]
 
-local m = call('HMGET', meta, 'status', 'expire_at', 'repeat')
+local m = call('HMGET', meta, 'status', 'expire_at', 'repeat', 'retrying')
 if not m[2] then return {'gone'} end
 if m[1] ~= 'ready' then return {'notready'} end
 local expire_at = m[2]
@@ -24,7 +24,9 @@ local function answer(reply)
 end
 
 -- (running keeps its marker, mine and results theirs: see the prelude.)
-if call('LLEN', queue) > 0 or call('ZCARD', running) > 1 then
+-- Once a retried job got its list, the build had drained: what runs now
+-- is retries, and a job retried at the same time gets its list too.
+if not m[4] and (call('LLEN', queue) > 0 or call('ZCARD', running) > 1) then
   return answer({'live'})
 end
 

@@ -38,6 +38,23 @@ reclaim_t() {
 	assert_equal "$(rcli HGET "$(key wstats)" 0:passed)" 1
 }
 
+@test "--long prints the held time the result records, and - for a test held no more" {
+	populate 'a b' c
+	ciq-pop -n 2 >/dev/null
+	run --separate-stderr ciq-ack --long -- 'a b'
+	assert_success
+	assert_equal "$stderr" ''
+	# The very milliseconds of the record.
+	assert_output "$(result 'a b' | cut -d' ' -f2) a b"
+	# Recorded again: this call ended no reservation.
+	run --separate-stderr ciq-ack -l -- 'a b'
+	assert_success
+	assert_output '- a b'
+	run ciq-ack -l --failed -- c
+	assert_success
+	assert_output --regexp '^[0-9]+ c$'
+}
+
 @test "a failure is recorded as f and counted failed" {
 	populate a
 	ciq-pop >/dev/null

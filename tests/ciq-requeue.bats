@@ -44,6 +44,19 @@ setup() { ciq_setup; }
 	assert_equal "$(result t)" ''
 }
 
+@test "--long prints the held time of a test put back, and - for one refused" {
+	populate t u
+	ciq-pop -n 2 >/dev/null
+	run --separate-stderr ciq-requeue --long --max-requeues 1 --requeue-tolerance 0.5 -- t u
+	assert_failure 1
+	assert_equal "${lines[1]}" '- u'
+	[[ ${lines[0]} =~ ^[0-9]+\ t$ ]]
+	assert_equal "${#lines[@]}" 2
+	assert_equal "$stderr" "ciq-requeue: the build used its requeues (1/1, --requeue-tolerance 0.5): 'u' not requeued"
+	# The same time went to the worker's busy time.
+	assert_equal "$(rcli HGET "$(key wstats)" 0:busy_ms)" "${lines[0]%% *}"
+}
+
 @test "the limits come from CIQ_MAX_REQUEUES and CIQ_REQUEUE_TOLERANCE too" {
 	populate t
 	ciq-pop >/dev/null

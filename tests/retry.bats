@@ -144,6 +144,22 @@ ciq-ack: 't5' both passed and failed: recorded as flaky"
 	assert_output t1
 }
 
+@test "two jobs retried at once: the second gets its list while the first runs its own" {
+	first_attempt
+	# Worker 0's retry takes its list and is running t2 ...
+	ciq-populate --retry true --worker 0 "$BATS_TEST_TMPDIR/list" 2>/dev/null
+	assert_equal "$(ciq-pop --retry true --worker 0)" t2
+	# ... when worker 1's retry starts: the build is drained, what runs is
+	# a retry, so worker 1 gets its own list too (it used to join as a
+	# plain worker and find nothing, leaving t5 failed).
+	run --separate-stderr ciq-populate --retry true --worker 1 "$BATS_TEST_TMPDIR/list"
+	assert_success
+	assert_equal "$stderr" "ciq-populate: retry of build '$CIQ_BUILD': worker '1' runs 1 failed tests again"
+	run ciq-pop --retry true --worker 1
+	assert_success
+	assert_output t5
+}
+
 @test "a build whose keys are gone cannot be retried, and says so" {
 	first_attempt
 	rcli FLUSHALL >/dev/null

@@ -346,7 +346,7 @@ intact() {
 	populate a b c
 	# The first pop, as sent at time 1, ran and got a.
 	run pop_call 0000000000000001aaaaaaaa 0
-	assert_output $'ok\na'
+	assert_output $'ok\na\nqueue\n\n1'
 	# The worker went on: its ack and next pop ran (now).
 	ciq-ack -- a
 	assert_equal "$(ciq-pop)" b
@@ -360,7 +360,7 @@ intact() {
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" c
 	# Another worker is not held back by worker 0's clock.
 	run pop_call 0000000000000002cccccccc 1
-	assert_output $'ok\nc'
+	assert_output $'ok\nc\nqueue\n\n1'
 }
 
 @test "a pop answered 'wait' is remembered: a late copy of it takes nothing" {
@@ -374,17 +374,21 @@ intact() {
 	assert_equal "${lines[0]}" wait
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" a
 	run pop_call 0000000000000002aaaaaaaa 0
-	assert_output $'ok\na'
+	assert_output $'ok\na\nqueue\n\n1'
 }
 
 @test "acks of one worker may overlap: one that arrives after a newer one still records" {
 	populate a b
 	assert_equal "$(ciq-pop -n 2 | tr '\n' ' ')" 'a b '
 	# ack ARGV: status output has_output cases has_cases id...
+	# The reply ends with how long the worker held the test (ms).
 	run script_call ack 0000000000000002aaaaaaaa 0 pass '' 0 '' 0 b
-	assert_output $'ok\nb\nrecorded\n1'
+	assert_equal "${lines[*]:0:4}" 'ok b recorded 1'
+	[[ ${lines[4]} =~ ^[0-9]+$ ]]
 	run script_call ack 0000000000000001bbbbbbbb 0 pass '' 0 '' 0 a
-	assert_output $'ok\na\nrecorded\n1'
+	assert_equal "${lines[*]:0:4}" 'ok a recorded 1'
+	[[ ${lines[4]} =~ ^[0-9]+$ ]]
+	assert_equal "${#lines[@]}" 5
 	assert_equal "$(records results)" 2
 }
 
@@ -411,7 +415,7 @@ now_nonce() {
 	# A call from the future, as from another job with the same worker id
 	# on a machine whose clock runs ahead.
 	run pop_call 7fffffffffffffffaaaaaaaa 0
-	assert_output $'ok\na'
+	assert_output $'ok\na\nqueue\n\n1'
 	run --separate-stderr ciq-pop
 	assert_equal "$status" "$CIQ_EX_SOFTWARE"
 	assert_equal "$stderr" "ciq-pop: a newer call of worker '0' already ran on build '$CIQ_BUILD': is another job running with the same worker id, or did this machine's clock go back?"

@@ -78,7 +78,7 @@ while [ $# -gt 0 ]; do
 	--) shift; break ;;
 	-?*) usage_error "unknown option '$1'" ;;
 	*)
-		[ "$have_file" -eq 0 ] || usage_error "one list only: '$file' and '$1' (cat them: cat A B | ciq-run - -- ...)"
+		[ "$have_file" -eq 0 ] || usage_error "one list only: '$file' and '$1' (the command goes after --; for several lists: cat A B | ciq-run - -- ...)"
 		file=$1 have_file=1
 		shift ;;
 	esac

@@ -172,7 +172,7 @@ header_re() {
 	assert_line --index 0 "ciq-run: unknown option '--frobnicate'"
 	run ciq-run "$D/list" "$D/list" -- true
 	assert_failure "$CIQ_EX_USAGE"
-	assert_line --index 0 "ciq-run: one list only: '$D/list' and '$D/list' (cat them: cat A B | ciq-run - -- ...)"
+	assert_line --index 0 "ciq-run: one list only: '$D/list' and '$D/list' (the command goes after --; for several lists: cat A B | ciq-run - -- ...)"
 	run ciq-run --local --queue "unix://$REDIS_SOCK" "$D/list" -- true
 	assert_failure "$CIQ_EX_USAGE"
 	assert_line --index 0 "ciq-run: --local and --queue contradict each other"

@@ -10,7 +10,7 @@
 #   make deps         install missing Debian packages (as root)
 #   make stress       16 workers, 5000 ids, random SIGKILLs, a server restart
 #   make fuzz         the libFuzzer harnesses, FUZZ_SECONDS each
-#   make bench        the benchmarks B1-B8 (bench/RESULTS.md)
+#   make bench        the benchmarks B1-B10 (bench/RESULTS.md)
 
 VERSION  = 0.1.0
 PREFIX  ?= /usr/local
@@ -156,7 +156,7 @@ fuzz:
 stress: all
 	bash tests/stress.sh 16 5000 20
 
-# the benchmarks B1-B8 (bench/RESULTS.md), about 4 minutes
+# the benchmarks B1-B10 (bench/RESULTS.md), about 6 minutes
 bench: all
 	sh bench/run.sh
 

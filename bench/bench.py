@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench.py [B1 ... B8] [--markdown FILE] - the ciq benchmarks.
+"""bench.py [B1 ... B10] [--markdown FILE] - the ciq benchmarks.
 
 Run through bench/run.sh (make bench runs them all). Every benchmark starts
 its own redis-server in a temporary directory, bounds its own runtime and
@@ -8,13 +8,14 @@ side by side in the same run. The table goes to standard output; with
 --markdown the same table, the machine and the notes are written to FILE
 in Markdown, for bench/RESULTS.md.
 
-One file per benchmark (b1_loop.py ... b8_split.py) around harness.py.
+One file per benchmark (b1_loop.py ... b10_memory.py) around harness.py.
 Standard library only. Environment:
 
   CIQ_BIN          directory of the ciq binaries (default: bin/ here)
   BENCH_B1_TESTS   tests per B1 run (default 600)
   BENCH_B4_SECONDS target length of one B4 run (default 30)
   BENCH_B7_TESTS   tests per B7 build (default 1000)
+  BENCH_B9_SECONDS the window of each B9 level (default 15)
 """
 import datetime
 import os
@@ -35,8 +36,11 @@ from b5_idle import b5
 from b6_rtt import b6
 from b7_cluster import b7
 from b8_split import b8
+from b9_builds import b9
+from b10_memory import b10
 
-BENCHES = {'B1': b1, 'B2': b2, 'B3': b3, 'B4': b4, 'B5': b5, 'B6': b6, 'B7': b7, 'B8': b8}
+BENCHES = {'B1': b1, 'B2': b2, 'B3': b3, 'B4': b4, 'B5': b5, 'B6': b6, 'B7': b7, 'B8': b8,
+           'B9': b9, 'B10': b10}
 
 
 def machine(started):
@@ -114,7 +118,10 @@ def snapshot(src, dst):
     for tool in sorted(os.listdir(src)):
         if tool.startswith('ciq-'):
             shutil.copy2(os.path.join(src, tool), dst)
-            if sh(os.path.join(dst, tool), '--version').returncode != 0:
+            # The shell tools (ciq-run, ciq-worker.sh) have no --version.
+            with open(os.path.join(dst, tool), 'rb') as f:
+                script = f.read(2) == b'#!'
+            if not script and sh(os.path.join(dst, tool), '--version').returncode != 0:
                 return tool
     return None
 
@@ -133,11 +140,11 @@ def main(argv):
             return 0
         name = argv[i].upper()
         if name not in BENCHES:
-            sys.stderr.write('bench: unknown benchmark %r (B1..B8)\n' % argv[i])
+            sys.stderr.write('bench: unknown benchmark %r (B1..B10)\n' % argv[i])
             return 64
         names.append(name)
         i += 1
-    names = names or sorted(BENCHES)
+    names = names or sorted(BENCHES, key=lambda b: int(b[1:]))
     bindir = harness.BIN
     for tool in ('ciq-pop', 'ciq-ack', 'ciq-populate', 'ciq-requeue', 'ciq-report'):
         if not os.access(os.path.join(bindir, tool), os.X_OK):

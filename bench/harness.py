@@ -615,3 +615,54 @@ class Ctx:
 
     def note(self, bid, text):
         self.notes.append((bid, text))
+
+
+# --------------------------------------------------------------------------
+# Keys and memory (B9, B10).
+
+def build_keys(call, build, namespace=None):
+    """Every key of a build. (Braces are no pattern characters for KEYS.)"""
+    return call('KEYS', key(build, '*', namespace))
+
+
+def drop_build(call, build, namespace=None):
+    """Delete every key of a build."""
+    keys = build_keys(call, build, namespace)
+    if keys:
+        call('DEL', *keys)
+
+
+def key_kind(name):
+    """The kind of a build's key: its name after the build's prefix, up to
+    the next colon ("w" for w:WORKER, "order" for order:WORKER)."""
+    if isinstance(name, bytes):
+        name = name.decode(errors='replace')
+    return name.split('}:', 1)[-1].split(':', 1)[0]
+
+
+def memory_by_kind(call, keys):
+    """{kind: bytes}: MEMORY USAGE of each key (every element counted:
+    SAMPLES 0), added up by kind."""
+    out = {}
+    for k in keys:
+        kind = key_kind(k)
+        out[kind] = out.get(kind, 0) + (call('MEMORY', 'USAGE', k, 'SAMPLES', '0') or 0)
+    return out
+
+
+def capture(what, args, env, timeout, ok=(0,)):
+    """Run args; its standard output, as text. BenchError when it exits
+    with a status not in ok, with the end of its standard error."""
+    p = PROCS.spawn(args, env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        PROCS.killgroup(p)
+        p.communicate()
+        raise BenchError('%s still running after %.0f s: killed' % (what, timeout))
+    finally:
+        PROCS.live.pop(p.pid, None)
+    if p.returncode not in ok:
+        raise BenchError('%s exited %d: %s' % (what, p.returncode,
+                                                err.decode(errors='replace').strip()[-300:]))
+    return out.decode(errors='replace')

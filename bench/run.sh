@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh [B1 ... B8] [--markdown FILE] - run the ciq benchmarks (all of them
+# run.sh [B1 ... B10] [--markdown FILE] - run the ciq benchmarks (all of them
 # when none is named) against the binaries in bin/ and print one table.
 # `make bench` builds, then runs them all. See bench/RESULTS.md.
 set -eu

@@ -80,19 +80,23 @@ typedef int act_fn(struct ciq_session *s, size_t n, const char **ids, const long
     char err[CIQ_ERRLEN]);
 
 /* Walk hash key with HSCAN, a page at a time: act on the fields that
- * pick(field, value, arg) takes. Returns CIQ_EX_OK or act's failure. */
+ * pick(field, value, arg) takes, BATCH at a time. A page has no bound:
+ * COUNT is a hint, and a hash the server keeps compact (a listpack, up
+ * to hash-max-listpack-entries fields) comes whole in one page. Returns
+ * CIQ_EX_OK or act's failure. */
 static int
 walk(struct ciq_session *s, const char *key, pick_fn *pick, long long arg, act_fn *act,
     char err[CIQ_ERRLEN])
 {
-	const char **ids = ciq_calloc(BATCH * 2, sizeof *ids);
-	long long *ms = ciq_calloc(BATCH * 2, sizeof *ms);
 	char cursor[32] = "0";
 	int rc = CIQ_EX_OK;
 
 	do {
 		redisReply *r = ciq_conn_commandv(&s->conn, CIQ_REPEAT, "HSCAN", key, cursor, "COUNT",
 		    "1000", NULL);
+		const redisReply *page;
+		const char **ids;
+		long long *ms;
 		size_t n = 0;
 
 		if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
@@ -100,18 +104,21 @@ walk(struct ciq_session *s, const char *key, pick_fn *pick, long long arg, act_f
 			break;
 		}
 		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-		for (size_t i = 0; i + 1 < r->element[1]->elements && n < BATCH * 2; i += 2) {
-			const redisReply *k = r->element[1]->element[i];
+		page = r->element[1];
+		ids = ciq_calloc(page->elements / 2 + 1, sizeof *ids);
+		ms = ciq_calloc(page->elements / 2 + 1, sizeof *ms);
+		for (size_t i = 0; i + 1 < page->elements; i += 2) {
+			const redisReply *k = page->element[i];
 
-			if (pick(k, r->element[1]->element[i + 1], arg, &ms[n]))
+			if (pick(k, page->element[i + 1], arg, &ms[n]))
 				ids[n++] = k->str;
 		}
 		for (size_t i = 0; i < n && rc == CIQ_EX_OK; i += BATCH)
 			rc = act(s, n - i < BATCH ? n - i : BATCH, ids + i, ms + i, err);
+		free(ids);
+		free(ms);
 		freeReplyObject(r);
 	} while (rc == CIQ_EX_OK && strcmp(cursor, "0") != 0);
-	free(ids);
-	free(ms);
 	return rc;
 }
 

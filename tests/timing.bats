@@ -55,6 +55,19 @@ finished_build() {
 	assert_equal "$(history a)" 500
 }
 
+@test "a build's results kept compact by the server are recorded whole, not a page of them" {
+	# With a high listpack threshold the server returns the results hash
+	# in one HSCAN page, whatever COUNT asks: every duration must land.
+	rcli CONFIG SET hash-max-listpack-entries 5000 >/dev/null
+	seq 2500 | sed 's/^/t/' | ciq-populate --order given
+	ciq-pop -n 2500 >"$BATS_TEST_TMPDIR/ids"
+	xargs ciq-ack -- <"$BATS_TEST_TMPDIR/ids"
+	run ciq-report
+	rcli CONFIG SET hash-max-listpack-entries 128 >/dev/null
+	assert_success
+	assert_equal "$(rcli HLEN "ciq:timing:{$CIQ_NAMESPACE}")" 2500
+}
+
 @test "an unfinished build records nothing" {
 	export CIQ_BUILD=b1
 	printf '%s\n' a b | ciq-populate
@@ -81,11 +94,12 @@ finished_build() {
 }
 
 @test "namespaces keep separate histories" {
+	local mine=$CIQ_NAMESPACE
 	finished_build b1 a=100
 	export CIQ_NAMESPACE=other
 	finished_build b1 a=900
 	assert_equal "$(rcli HGET 'ciq:timing:{other}' a)" 900
-	assert_equal "$(rcli HGET "ciq:timing:{ns6}" a)" 100
+	assert_equal "$(rcli HGET "ciq:timing:{$mine}" a)" 100
 }
 
 @test "an unknown order is a configuration error" {

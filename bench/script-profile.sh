@@ -9,15 +9,8 @@
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-1000}
-dir=$(mktemp -d /tmp/ciq-prof.XXXXXX)
-trap 'kill "$(cat "$dir/pid")" 2>/dev/null; rm -rf "$dir"' EXIT
-redis-server --port 0 --unixsocket "$dir/sock" --daemonize yes --pidfile "$dir/pid" \
-	--save '' --appendonly no --logfile "$dir/log" >/dev/null
-i=0
-until redis-cli -s "$dir/sock" ping >/dev/null 2>&1; do
-	i=$((i + 1)); [ $i -lt 100 ] || { echo "redis-server did not start" >&2; exit 1; }
-	sleep 0.05
-done
+# shellcheck source=bench/private-redis.sh
+. "$(dirname "$0")/private-redis.sh"
 r() { redis-cli -s "$dir/sock" "$@"; }
 export CIQ_QUEUE="unix://$dir/sock" CIQ_BUILD=prof CIQ_WORKER=0 CIQ_HEARTBEAT=0
 PATH=${CIQ_BIN:-$root/bin}:$PATH

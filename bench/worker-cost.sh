@@ -8,15 +8,8 @@
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 script=$1 n=${2:-300}
-dir=$(mktemp -d /tmp/ciq-wcost.XXXXXX)
-trap 'kill "$(cat "$dir/pid")" 2>/dev/null; rm -rf "$dir"' EXIT
-redis-server --port 0 --unixsocket "$dir/sock" --daemonize yes --pidfile "$dir/pid" \
-	--save '' --appendonly no --logfile "$dir/log" >/dev/null
-i=0
-until redis-cli -s "$dir/sock" ping >/dev/null 2>&1; do
-	i=$((i + 1)); [ $i -lt 100 ] || { echo "redis-server did not start" >&2; exit 1; }
-	sleep 0.05
-done
+# shellcheck source=bench/private-redis.sh
+. "$(dirname "$0")/private-redis.sh"
 export CIQ_QUEUE="unix://$dir/sock" CIQ_BUILD=wcost CIQ_WORKER=0
 PATH=${CIQ_BIN:-$root/bin}:$PATH
 seq "$n" | sed 's/^/t/' | ciq-populate --order given

@@ -10,58 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "alloc.h"
 #include "hblog.h"
-
-/*
- * The directory of the logs, made if need be. It must be ours and closed
- * to others: a directory someone else made under /tmp is not used.
- * NULL when there is no such directory, with errno set and, when err is
- * not NULL, a message in it naming the directory.
- */
-static char *
-log_dir(int make, char *err)
-{
-	const char *base = getenv("XDG_RUNTIME_DIR");
-	uid_t uid = getuid();
-	struct stat st;
-	char *dir;
-	int r;
-
-	if (base == NULL || *base == '\0')
-		base = getenv("TMPDIR");
-	if (base == NULL || *base == '\0')
-		base = "/tmp";
-	dir = ciq_malloc(strlen(base) + 32);
-	sprintf(dir, "%s/ciq-%u", base, (unsigned)uid);
-	if ((r = lstat(dir, &st)) == -1 && errno == ENOENT && make) {
-		if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-			goto fail;
-		r = lstat(dir, &st);
-	}
-	if (r == -1)
-		goto fail;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077) != 0) {
-		const char *why = !S_ISDIR(st.st_mode) ? "is not a directory" :
-		    st.st_uid != uid ? "belongs to another user" : "is open to others";
-
-		if (err != NULL)
-			snprintf(err, CIQ_ERRLEN, "the log directory '%.160s' %s (mode %03o; it must be "
-			    "a directory of this user with mode 700)", dir, why, (unsigned)(st.st_mode & 0777));
-		free(dir);
-		errno = EPERM;
-		return NULL;
-	}
-	return dir;
-fail:
-	if (err != NULL)
-		snprintf(err, CIQ_ERRLEN, "the log directory '%.160s': %s", dir, strerror(errno));
-	free(dir);
-	return NULL;
-}
+#include "privdir.h"
 
 /* The log of this worker's loop with pid loop, in a new string; NULL
  * (errno set, and a message in err when not NULL) when its directory is
@@ -71,7 +24,7 @@ log_path(const struct ciq_conf *c, pid_t loop, int make, char *err)
 {
 	const char *parts[4];
 	unsigned long long h = 0xcbf29ce484222325ull;   /* FNV-1a */
-	char *dir = log_dir(make, err), *path;
+	char *dir = ciq_privdir(make, "log directory", err), *path;
 
 	if (dir == NULL)
 		return NULL;
@@ -93,7 +46,7 @@ log_path(const struct ciq_conf *c, pid_t loop, int make, char *err)
 void
 ciq_hblog_sweep(void)
 {
-	char *dir = log_dir(0, NULL), *path, *end;
+	char *dir = ciq_privdir(0, "log directory", NULL), *path, *end;
 	struct dirent *e;
 	const char *dash;
 	DIR *d;

@@ -2,9 +2,8 @@
  * hblog.h - the loop's log: how the tools tell a worker loop's heartbeat
  * (heartbeat.h) what the loop holds.
  *
- * The log is a file under $XDG_RUNTIME_DIR (else $TMPDIR, else
- * /tmp)/ciq-UID/, a directory of this user closed to others, named after
- * the queue, build, worker and loop. The tools append to it, one
+ * The log is a file in the user's private directory (privdir.h), named
+ * after the queue, build, worker and loop. The tools append to it, one
  * write(2) each, so appends from several processes never interleave:
  *
  *   +ID    ciq-pop handed the test out

@@ -17,6 +17,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "tls.h"
+#include "tlscache.h"
 
 struct ciq_tls {
 	SSL_CTX *ctx;
@@ -28,6 +29,10 @@ struct ciq_tls {
 	int cert_asked;    /* the server asked for a client certificate */
 	int verify;        /* the server's certificate is checked */
 	int broken;        /* a fatal error happened: no close_notify */
+	int saved;         /* a session of this connection was saved */
+	int store;         /* the system's CA store was loaded */
+	char cache[CIQ_TLSCACHE_NAMELEN];  /* its session file (tlscache.h), or ""
+	                                      when CIQ_TLS_SESSION_CACHE=0 */
 	char host[256];    /* as the URL names it, for messages */
 };
 
@@ -118,15 +123,56 @@ client_cert(SSL *ssl, X509 **cert, EVP_PKEY **key)
 	return 0;
 }
 
-/* CIQ_TLS_INSECURE: 1 on, 0 off, -1 a value that is neither. */
+/*
+ * The server gave this connection a session (for TLS 1.3, a ticket, in
+ * the first read after the handshake): keep the first for the next tool.
+ * 0: OpenSSL keeps the session, the file has a copy.
+ */
 static int
-insecure_env(void)
+new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct ciq_tls *s = SSL_get_ex_data(ssl, 0);
+
+	if (!s->saved && s->cache[0] != '\0') {
+		ciq_tlscache_save(s->cache, sess);
+		s->saved = 1;
+	}
+	return 0;
+}
+
+/*
+ * Verify the server's certificate chain, with the system's CA store
+ * loaded first. It is loaded here, not when the session is made, because
+ * a resumed session verifies no certificate, and reading the store (a
+ * distribution's bundle of a hundred certificates and more) costs more
+ * than the rest of a tool's work.
+ */
+static int
+verify_chain(X509_STORE_CTX *x, void *arg)
+{
+	struct ciq_tls *s = arg;
+
+	if (!s->store) {
+		s->store = 1;
+		/* A machine without a CA store can still use CIQ_TLS_CA_FILE:
+		 * the errors of a missing one are not the handshake's. */
+		ERR_set_mark();
+		SSL_CTX_set_default_verify_paths(s->ctx);
+		ERR_pop_to_mark();
+	}
+	return X509_verify_cert(x);
+}
+
+/* A setting that is on or off: 1 on, 0 off, dflt unset or empty, -1 a
+ * value that is neither. */
+static int
+flag_env(const char *name, int dflt)
 {
 	static const char *const on[] = { "1", "true", "yes" }, *const off[] = { "0", "false", "no" };
-	const char *v = getenv("CIQ_TLS_INSECURE");
+	const char *v = getenv(name);
 
 	if (v == NULL || *v == '\0')
-		return 0;
+		return dflt;
 	for (size_t i = 0; i < 3; i++) {
 		if (strcasecmp(v, on[i]) == 0)
 			return 1;
@@ -168,13 +214,17 @@ ciq_tls_new(const struct ciq_url *u, char err[CIQ_ERRLEN])
 {
 	struct ciq_tls *s = ciq_calloc(1, sizeof *s);
 	const char *ca = getenv("CIQ_TLS_CA_FILE");
-	int insecure = insecure_env();
+	int insecure = flag_env("CIQ_TLS_INSECURE", 0);
+	int cache = flag_env("CIQ_TLS_SESSION_CACHE", 1);
+	const char *sni = ciq_url_is_address(u->host) ? NULL : u->host;
+	SSL_SESSION *kept;
 
 	ERR_clear_error();
 	snprintf(s->host, sizeof s->host, "%s", u->host);
-	if (insecure == -1) {
-		snprintf(err, CIQ_ERRLEN, "CIQ_TLS_INSECURE must be 1 or 0, not '%.40s'",
-		    getenv("CIQ_TLS_INSECURE"));
+	if (insecure == -1 || cache == -1) {
+		const char *name = insecure == -1 ? "CIQ_TLS_INSECURE" : "CIQ_TLS_SESSION_CACHE";
+
+		snprintf(err, CIQ_ERRLEN, "%s must be 1 or 0, not '%.40s'", name, getenv(name));
 		goto fail;
 	}
 	s->verify = !(insecure || u->insecure);
@@ -184,9 +234,7 @@ ciq_tls_new(const struct ciq_url *u, char err[CIQ_ERRLEN])
 		goto fail;
 	}
 	if (s->verify) {
-		/* A machine without a CA store can still use CIQ_TLS_CA_FILE. */
-		SSL_CTX_set_default_verify_paths(s->ctx);
-		ERR_clear_error();
+		SSL_CTX_set_cert_verify_callback(s->ctx, verify_chain, s);
 		if (ca != NULL && *ca != '\0') {
 			FILE *f = fopen(ca, "re");
 
@@ -206,12 +254,20 @@ ciq_tls_new(const struct ciq_url *u, char err[CIQ_ERRLEN])
 	SSL_CTX_set_verify(s->ctx, s->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_client_cert_cb(s->ctx, client_cert);
 	SSL_CTX_set_mode(s->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (cache) {
+		/* The new-session callback runs only in a client-side cache
+		 * mode; OpenSSL's own store in the context serves no one. */
+		SSL_CTX_set_session_cache_mode(s->ctx,
+		    SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(s->ctx, new_session);
+		ciq_tlscache_name(s->cache, u->host, u->port, sni, s->verify, ca);
+	}
 	if ((s->ssl = SSL_new(s->ctx)) == NULL) {
 		snprintf(err, CIQ_ERRLEN, "TLS: cannot set up: %s", ssl_reason());
 		goto fail;
 	}
 	SSL_set_ex_data(s->ssl, 0, s);
-	if (ciq_url_is_address(u->host)) {
+	if (sni == NULL) {
 		/* RFC 6066: no SNI for addresses; the certificate must hold the IP. */
 		if (s->verify && !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s->ssl), u->host))
 			goto host_fail;
@@ -224,6 +280,12 @@ ciq_tls_new(const struct ciq_url *u, char err[CIQ_ERRLEN])
 			if (!SSL_set1_host(s->ssl, u->host))
 				goto host_fail;
 		}
+	}
+	/* A session a tool saved for this server and these settings: the
+	 * server resumes it, or makes a full handshake as if none was. */
+	if (cache && (kept = ciq_tlscache_load(s->cache, sni, s->verify)) != NULL) {
+		SSL_set_session(s->ssl, kept);
+		SSL_SESSION_free(kept);
 	}
 	ERR_clear_error();
 	return s;

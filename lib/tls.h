@@ -9,13 +9,21 @@
  * CIQ_TLS_CA_FILE when it is set, and its certificate must name the URL's
  * host (SNI is sent for names, not for IP literals).
  *
- * Two settings are read here with getenv(), not through conf.c, because
- * only rediss:// connections use them (ciq-env does not show them):
+ * A session is resumed from the last tool's when one was saved for the
+ * same server and settings (tlscache.h), and the first session the
+ * server gives is saved for the next tool.
  *
- *   CIQ_TLS_CA_FILE   a PEM file of CA certificates to trust as well
- *   CIQ_TLS_INSECURE  1 (or true, yes): accept any certificate, for
- *                     self-signed hosted servers; 0 (false, no) or empty:
- *                     verify. ?insecure=1 in the URL does the same.
+ * Three settings are read here with getenv(), not through conf.c,
+ * because only rediss:// connections use them (ciq-env does not show
+ * them):
+ *
+ *   CIQ_TLS_CA_FILE        a PEM file of CA certificates to trust as well
+ *   CIQ_TLS_INSECURE       1 (or true, yes): accept any certificate, for
+ *                          self-signed hosted servers; 0 (false, no) or
+ *                          empty: verify. ?insecure=1 in the URL does the
+ *                          same.
+ *   CIQ_TLS_SESSION_CACHE  0 (false, no): neither offer nor save sessions;
+ *                          1 (true, yes) or empty: do (the default).
  */
 #ifndef CIQ_TLS_H
 #define CIQ_TLS_H
@@ -36,7 +44,8 @@ extern const char ciq_tls_cert_required[];
  * Prepare a TLS client for the server u names, reading the settings
  * above. Returns a session to hand to ciq_tls_handshake(), or NULL with a
  * message in err when a setting is unusable (CIQ_TLS_CA_FILE missing or
- * without a certificate, CIQ_TLS_INSECURE neither on nor off): retrying
+ * without a certificate, CIQ_TLS_INSECURE or CIQ_TLS_SESSION_CACHE
+ * neither on nor off): retrying
  * cannot help. Free it with ciq_tls_free().
  */
 struct ciq_tls *ciq_tls_new(const struct ciq_url *u, char err[CIQ_ERRLEN]);

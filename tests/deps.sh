@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 pkgs="gcc make pkg-config libhiredis-dev libcurl4-openssl-dev libssl-dev
 redis-server redis-tools jq scdoc bats bats-support bats-assert
 shellcheck python3-yaml python3-jsonschema clang libclang-rt-14-dev
-libxml2-utils git rsync"
+libxml2-utils git rsync strace"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -2,8 +2,8 @@
 #
 # rediss:// - TLS to a private redis-server whose certificate comes from a
 # CA made here: verification (CA file, system store, host names, SNI),
-# insecure mode, passwords and ACL users over TLS, and the wrong scheme
-# for a port in either direction.
+# insecure mode, passwords and ACL users over TLS, the wrong scheme for a
+# port in either direction, and the sessions one tool saves for the next.
 #
 # One redis-server serves TLS on $TLS_PORT, plain RESP on $PLAIN_PORT (for
 # the wrong-scheme test) and a unix socket for the tests' own redis-cli.
@@ -110,16 +110,22 @@ teardown_file() {
 
 setup() {
 	ciq_setup
-	unset CIQ_PASSWORD CIQ_USER CIQ_TLS_CA_FILE CIQ_TLS_INSECURE SSL_CERT_FILE SSL_CERT_DIR
+	unset CIQ_PASSWORD CIQ_USER CIQ_TLS_CA_FILE CIQ_TLS_INSECURE CIQ_TLS_SESSION_CACHE \
+		SSL_CERT_FILE SSL_CERT_DIR
 	S_PID=
+	# Each test keeps its TLS sessions (and finds none) in a private
+	# directory of its own.
+	export XDG_RUNTIME_DIR=$BATS_TEST_TMPDIR/xdg
+	mkdir -m 700 "$XDG_RUNTIME_DIR"
+	SESS=$XDG_RUNTIME_DIR/ciq-$(id -u)
 }
 
 teardown() {
 	if [ -n "${S_PID:-}" ]; then
 		kill "$S_PID" 2>/dev/null || true
 	fi
-	# A test that changed it and failed half-way must not fail the next.
-	rcli CONFIG SET tls-auth-clients no >/dev/null
+	# A test that changed them and failed half-way must not fail the next.
+	rcli CONFIG SET tls-auth-clients no tls-session-cache-timeout 300 >/dev/null
 }
 
 # ms_since START: milliseconds since START (from date +%s%N).
@@ -294,7 +300,7 @@ green_build() {
 
 @test "the TLS settings do not concern a plain URL" {
 	export CIQ_QUEUE="redis://localhost:$PLAIN_PORT" CIQ_PASSWORD=$PW
-	export CIQ_TLS_INSECURE=maybe CIQ_TLS_CA_FILE=/nonexistent
+	export CIQ_TLS_INSECURE=maybe CIQ_TLS_CA_FILE=/nonexistent CIQ_TLS_SESSION_CACHE=maybe
 	run --separate-stderr ciq-populate < <(printf 'a\n')
 	assert_equal "$status" 0
 	assert_equal "$stderr" ''
@@ -531,4 +537,380 @@ static_build() {
 	assert_equal "$status" "$CIQ_EX_UNAVAILABLE"
 	assert_output ''
 	assert_equal "$stderr" "ciq-pop: cannot connect to 'rediss://u:***@127.0.0.1:1': Connection refused"
+}
+
+# --- TLS sessions, saved by one tool and resumed by the next -------------------------
+
+# need_strace: the handshakes are seen in what the tool sends and receives,
+# through strace; a machine without it, or one that forbids ptrace, skips.
+need_strace() {
+	if ! command -v strace >/dev/null || ! strace -o /dev/null true 2>/dev/null; then
+		skip "needs strace (apt-get install strace), allowed to trace"
+	fi
+}
+
+# strace_tool NAME TOOL ARGS...: TOOL under strace, which writes what it
+# sends and receives to NAME.trace. The leak checker of a sanitized build
+# cannot run under ptrace: it is off there.
+strace_tool() {
+	local name=$1
+	shift
+	env ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
+		strace -o "$BATS_TEST_TMPDIR/$name.trace" -e trace=sendto,recvfrom -xx -s 65536 "$@"
+}
+
+# traced NAME TOOL ARGS...: strace_tool as `run --separate-stderr` runs.
+traced() {
+	run --separate-stderr strace_tool "$@"
+}
+
+# hello NAME...: for each NAME.trace, one line on its first TLS handshake,
+# read from the bytes on the wire: "offered" when the ClientHello offers a
+# saved session (TLS 1.3's pre_shared_key extension, type 41), else
+# "none"; then "resumed" when the server's ServerHello takes it (the same
+# extension), else "full".
+hello() {
+	local n
+	for n in "$@"; do
+		python3 -c "$HELLO_PY" "$BATS_TEST_TMPDIR/$n.trace"
+	done
+}
+
+HELLO_PY='
+import re
+import sys
+
+sent, received = b"", b""
+for line in open(sys.argv[1]):
+    m = re.match(r"(sendto|recvfrom)\(\d+, \"((?:\\x[0-9a-f]{2})*)\"", line)
+    if m:
+        data = bytes.fromhex(m.group(2).replace("\\x", ""))
+        if m.group(1) == "sendto":
+            sent += data
+        else:
+            received += data
+
+
+def extensions(stream, kind):
+    """The extension types of the hello (1 client, 2 server) that starts
+    the stream: a handshake record (22) that holds that message."""
+    if len(stream) < 9 or stream[0] != 22 or stream[5] != kind:
+        return []
+    b = stream[9:]
+    p = 2 + 32                 # version, random
+    p += 1 + b[p]              # session id
+    if kind == 1:              # cipher suites, compression methods
+        p += 2 + int.from_bytes(b[p:p + 2], "big")
+        p += 1 + b[p]
+    else:                      # the chosen suite and compression
+        p += 3
+    end = p + 2 + int.from_bytes(b[p:p + 2], "big")
+    p += 2
+    types = []
+    while p < end:
+        types.append(int.from_bytes(b[p:p + 2], "big"))
+        p += 4 + int.from_bytes(b[p + 2:p + 4], "big")
+    return types
+
+
+print("offered" if 41 in extensions(sent, 1) else "none",
+      "resumed" if 41 in extensions(received, 2) else "full")
+'
+
+# tls_env: a verified rediss:// queue with a password.
+tls_env() {
+	export CIQ_QUEUE="rediss://localhost:$TLS_PORT" CIQ_PASSWORD=$PW
+	export CIQ_TLS_CA_FILE=$TLS_DIR/ca.crt
+}
+
+# session_files: the names of the files in the session directory, one a
+# line.
+session_files() {
+	ls -A "$SESS"
+}
+
+# the_session: the path of the one session file.
+the_session() {
+	local f
+	f=$(session_files)
+	[[ $f =~ ^tls-[0-9a-f]{32}$ ]] || return 1
+	echo "$SESS/$f"
+}
+
+# pop_full ID: ciq-pop hands out ID after a full handshake, no session
+# offered, and says nothing on stderr.
+pop_full() {
+	traced pop ciq-pop
+	assert_equal "$status" 0
+	assert_equal "$stderr" ''
+	assert_output "$1"
+	assert_equal "$(hello pop)" "none full"
+}
+
+# pop_resumed ID: the same, with the saved session offered and resumed.
+pop_resumed() {
+	traced pop ciq-pop
+	assert_equal "$status" 0
+	assert_equal "$stderr" ''
+	assert_output "$1"
+	assert_equal "$(hello pop)" "offered resumed"
+}
+
+@test "a tool resumes the TLS session the one before it saved; the file is 0600, without password or user" {
+	need_strace
+	rcli ACL SETUSER sessionuser on ">$ACL_PW" '~*' '+@all' >/dev/null
+	export CIQ_QUEUE="rediss://sessionuser:$ACL_PW@localhost:$TLS_PORT"
+	export CIQ_TLS_CA_FILE=$TLS_DIR/ca.crt
+	traced populate ciq-populate --order given < <(printf '%s\n' a b)
+	assert_equal "$status" 0
+	assert_equal "$stderr" ''
+	assert_equal "$(hello populate)" "none full"
+	pop_resumed a
+	traced ack ciq-ack -- a
+	assert_equal "$status" 0
+	assert_equal "$stderr" ''
+	assert_equal "$(hello ack)" "offered resumed"
+	assert_equal "$(result a | cut -d' ' -f1)" p
+	# One file, named by a hash, mode 0600 in the 0700 directory.
+	run session_files
+	assert_output --regexp '^tls-[0-9a-f]{32}$'
+	assert_equal "$(stat -c %a "$SESS")" 700
+	assert_equal "$(stat -c %a "$(the_session)")" 600
+	run grep -caF -e "$PW" -e "$ACL_PW" -e s3cret -e sessionuser "$(the_session)"
+	assert_output 0
+}
+
+@test "CIQ_TLS_SESSION_CACHE=0 neither saves nor offers a session; a value neither on nor off exits 78" {
+	need_strace
+	tls_env
+	export CIQ_TLS_SESSION_CACHE=0
+	populate a b c d
+	pop_full a
+	CIQ_TLS_SESSION_CACHE=no pop_full b
+	[ ! -e "$SESS" ]
+	# Empty is the default: on.
+	CIQ_TLS_SESSION_CACHE='' pop_full c
+	CIQ_TLS_SESSION_CACHE=yes pop_resumed d
+	CIQ_TLS_SESSION_CACHE=maybe run --separate-stderr ciq-pop
+	assert_equal "$status" "$CIQ_EX_CONFIG"
+	assert_output ''
+	assert_equal "$stderr" "ciq-pop: cannot connect to 'rediss://localhost:$TLS_PORT': CIQ_TLS_SESSION_CACHE must be 1 or 0, not 'maybe'"
+}
+
+@test "a session file others may read or write is not offered: a full handshake, and a new file" {
+	need_strace
+	tls_env
+	populate a b c d e f g
+	local f mode ids=(a b c d e f) n=0
+	f=$(the_session)
+	for mode in 640 604 620 602 660 644; do
+		chmod "$mode" "$f"
+		pop_full "${ids[n]}"
+		n=$((n + 1))
+		# Replaced by the new session, closed to others.
+		assert_equal "$(stat -c %a "$f")" 600
+	done
+	pop_resumed g
+}
+
+@test "a session file of another user is not offered" {
+	need_strace
+	[ "$(id -u)" -eq 0 ] || skip "needs root to give a file away"
+	tls_env
+	populate a b
+	chown nobody "$(the_session)"
+	pop_full a
+	assert_equal "$(stat -c %U "$(the_session)")" root
+	pop_resumed b
+}
+
+@test "a symbolic link in place of the session file is not followed, nor written through" {
+	need_strace
+	tls_env
+	populate a b
+	local f
+	f=$(the_session)
+	cp -p "$f" "$BATS_TEST_TMPDIR/target"
+	cp -p "$f" "$BATS_TEST_TMPDIR/before"
+	ln -sf "$BATS_TEST_TMPDIR/target" "$f"
+	pop_full a
+	[ ! -L "$f" ]
+	[ -f "$f" ]
+	cmp "$BATS_TEST_TMPDIR/target" "$BATS_TEST_TMPDIR/before"
+	pop_resumed b
+}
+
+@test "a session directory open to others, another user's or a link is neither read nor written" {
+	need_strace
+	tls_env
+	populate a b c d e
+	local f
+	f=$(the_session)
+	cp -p "$f" "$BATS_TEST_TMPDIR/before"
+	chmod 755 "$SESS"
+	pop_full a
+	cmp "$f" "$BATS_TEST_TMPDIR/before"
+	chmod 700 "$SESS"
+	mv "$SESS" "$BATS_TEST_TMPDIR/real"
+	ln -s "$BATS_TEST_TMPDIR/real" "$SESS"
+	pop_full b
+	cmp "$BATS_TEST_TMPDIR/real/${f##*/}" "$BATS_TEST_TMPDIR/before"
+	assert_equal "$(ls -A "$BATS_TEST_TMPDIR/real")" "${f##*/}"
+	rm "$SESS"
+	mv "$BATS_TEST_TMPDIR/real" "$SESS"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown nobody "$SESS"
+		pop_full c
+		chown root "$SESS"
+		cmp "$f" "$BATS_TEST_TMPDIR/before"
+	else
+		assert_equal "$(ciq-pop)" c
+	fi
+	# Trusted again, it still holds a session the server resumes.
+	pop_resumed d
+	# A directory that cannot be made: nothing saved, nothing said.
+	XDG_RUNTIME_DIR=$BATS_TEST_TMPDIR/missing/xdg pop_full e
+	[ ! -e "$BATS_TEST_TMPDIR/missing" ]
+}
+
+@test "a corrupt, truncated, empty or foreign session file is ignored and replaced" {
+	need_strace
+	tls_env
+	local ids=(a b c d e f g h i j k l m n o p) f good=$BATS_TEST_TMPDIR/good bad n=0
+	populate "${ids[@]}"
+	f=$(the_session)
+	cp -p "$f" "$good"
+	for bad in garbage truncated empty magic trailing der other huge; do
+		case $bad in
+		garbage) head -c 1200 /dev/urandom >"$f" ;;
+		truncated) head -c 600 "$good" >"$f" ;;
+		empty) : >"$f" ;;
+		magic) printf 'ciq-tls-session 1\n' >"$f" ;;
+		trailing) { cat "$good" && printf x; } >"$f" ;;
+		der) tail -c +19 "$good" >"$f" ;;
+		other) { printf 'ciq-tls-session 2\n' && tail -c +19 "$good"; } >"$f" ;;
+		huge) { cat "$good" && head -c 70000 /dev/zero; } >"$f" ;;
+		esac
+		chmod 600 "$f"
+		cp "$f" "$BATS_TEST_TMPDIR/bad"
+		pop_full "${ids[n]}"
+		n=$((n + 1))
+		run cmp -s "$f" "$BATS_TEST_TMPDIR/bad"
+		assert_failure 1
+		pop_resumed "${ids[n]}"
+		n=$((n + 1))
+	done
+}
+
+@test "a FIFO or a directory in place of the session file neither hangs nor fails a tool" {
+	need_strace
+	tls_env
+	populate a b c
+	local f
+	f=$(the_session)
+	rm "$f"
+	mkfifo -m 600 "$f"
+	traced pop timeout 20 ciq-pop
+	assert_equal "$status" 0
+	assert_equal "$stderr" ''
+	assert_output a
+	assert_equal "$(hello pop)" "none full"
+	[ -f "$f" ]
+	rm "$f"
+	mkdir -m 700 "$f"
+	pop_full b
+	[ -d "$f" ]
+	# No temporary file was left behind.
+	assert_equal "$(session_files)" "${f##*/}"
+}
+
+@test "an expired session is not offered, and is replaced" {
+	need_strace
+	tls_env
+	# The server's tickets live 1 s (and the TLS context is made again:
+	# the tickets it gave before are void too).
+	rcli CONFIG SET tls-session-cache-timeout 1 >/dev/null
+	populate a b
+	local f
+	f=$(the_session)
+	cp "$f" "$BATS_TEST_TMPDIR/before"
+	# A lifetime is time passing, not an event to poll for.
+	sleep 2
+	pop_full a
+	run cmp -s "$f" "$BATS_TEST_TMPDIR/before"
+	assert_failure 1
+	rcli CONFIG SET tls-session-cache-timeout 300 >/dev/null
+}
+
+@test "a session saved without verifying is not offered to a tool that verifies, nor one verified otherwise" {
+	need_strace
+	export CIQ_QUEUE="rediss://localhost:$TLS_PORT" CIQ_PASSWORD=$PW
+	# Saved by an insecure tool, for insecure tools (?insecure=1 in the
+	# URL is the same setting as CIQ_TLS_INSECURE=1).
+	CIQ_TLS_INSECURE=1 populate a b c d e
+	CIQ_TLS_INSECURE=1 pop_resumed a
+	CIQ_QUEUE="rediss://localhost:$TLS_PORT/?insecure=1" pop_resumed b
+	# A verifying tool makes a full handshake, and verifies.
+	CIQ_TLS_CA_FILE=$TLS_DIR/ca.crt pop_full c
+	assert_equal "$(session_files | wc -l)" 2
+	# Against a CA that did not sign the server's certificate, neither
+	# session is offered: verification fails, as it would without them.
+	CIQ_TLS_CA_FILE=$TLS_DIR/other-ca.crt traced pop ciq-pop
+	assert_equal "$status" "$CIQ_EX_UNAVAILABLE"
+	assert_output ''
+	assert_equal "$(hello pop)" "none full"
+	# The same CA file path with another CA in it: not the same settings.
+	cp "$TLS_DIR/ca.crt" "$BATS_TEST_TMPDIR/ca.crt"
+	CIQ_TLS_CA_FILE=$BATS_TEST_TMPDIR/ca.crt pop_full d
+	CIQ_TLS_CA_FILE=$BATS_TEST_TMPDIR/ca.crt pop_resumed e
+	cp "$TLS_DIR/other-ca.crt" "$BATS_TEST_TMPDIR/ca.crt"
+	CIQ_TLS_CA_FILE=$BATS_TEST_TMPDIR/ca.crt traced pop ciq-pop
+	assert_equal "$status" "$CIQ_EX_UNAVAILABLE"
+	assert_output ''
+	assert_equal "$(hello pop)" "none full"
+	assert_equal "$stderr" "ciq-pop: cannot connect to 'rediss://localhost:$TLS_PORT': TLS: certificate verify failed: self-signed certificate in certificate chain (set CIQ_TLS_CA_FILE, or CIQ_TLS_INSECURE=1 for a self-signed server)"
+}
+
+@test "a session for a host name is not offered to an address of the same server" {
+	need_strace
+	tls_env
+	populate a b c
+	CIQ_QUEUE="rediss://127.0.0.1:$TLS_PORT" pop_full a
+	CIQ_QUEUE="rediss://127.0.0.1:$TLS_PORT" pop_resumed b
+	assert_equal "$(session_files | wc -l)" 2
+	pop_resumed c
+}
+
+# session_loop W: worker W pops and acks until the queue is exhausted,
+# each tool under strace (pop.W.I and ack.W.I).
+session_loop() {
+	local w=$1 i=0 t
+	while t=$(strace_tool "pop.$w.$i" ciq-pop --worker "$w"); do
+		strace_tool "ack.$w.$i" ciq-ack --worker "$w" -- "$t" || return 1
+		i=$((i + 1))
+	done
+}
+
+@test "two loops at once save over each other's sessions, and every handshake resumes" {
+	need_strace
+	tls_env
+	local n=20 p1 p2 rc=0 traces
+	seq "$n" | ciq-populate --order given
+	session_loop 1 3>&- &
+	p1=$!
+	session_loop 2 3>&- &
+	p2=$!
+	wait "$p1" || rc=1
+	wait "$p2" || rc=1
+	assert_equal "$rc" 0
+	assert_equal "$(records results)" "$n"
+	# Every tool found a whole session to offer, and the server took it:
+	# a file read half-written would have made a full handshake.
+	traces=$(cd "$BATS_TEST_TMPDIR" && printf '%s\n' pop.*.trace ack.*.trace | sed 's/\.trace$//')
+	assert_equal "$(wc -l <<<"$traces")" $((2 * n + 2))
+	# shellcheck disable=SC2086
+	run hello $traces
+	assert_equal "$(sort -u <<<"$output")" "offered resumed"
+	# One file, and no temporary one left.
+	the_session
 }

@@ -11,11 +11,7 @@ teardown_file() { redis_stop; }
 
 setup() {
 	ciq_setup
-	export CIQ_HEARTBEAT=1 CIQ_TIMEOUT=0.6
-	export W="hb$BATS_TEST_NUMBER"
-	# The loops' logs go here, not to the machine's /tmp/ciq-UID.
-	export XDG_RUNTIME_DIR=$BATS_TEST_TMPDIR/xdg
-	mkdir -m 700 "$XDG_RUNTIME_DIR"
+	hb_setup hb
 	# The runner: records its pid, then sleeps $HOLD seconds, or until the
 	# file "release" appears.
 	cat >"$BATS_TEST_TMPDIR/run" <<'SH'
@@ -29,39 +25,10 @@ done
 echo "$1" >>"$STATE/ran"
 SH
 	chmod +x "$BATS_TEST_TMPDIR/run"
-	export STATE=$BATS_TEST_TMPDIR HOLD=30
+	export HOLD=30
 }
 
-teardown() {
-	: >"$STATE/release"
-	# Our own background jobs and the runners they started, by pid.
-	for p in $(jobs -p) $(cat "$STATE/runners" 2>/dev/null); do
-		kill -9 "$p" 2>/dev/null || true
-	done
-	for p in $(heartbeats); do kill -9 "$p" 2>/dev/null || true; done
-}
-
-
-one_running() {
-	[ "$(records running)" = 1 ]
-}
-
-# loop: the SPEC loop for worker $W running the blocking runner.
-loop() {
-	local t rc
-	while :; do
-		rc=0
-		t=$(ciq-pop --worker "$W") || rc=$?
-		[ "$rc" -eq 1 ] && break
-		[ "$rc" -eq 0 ] || return "$rc"
-		"$BATS_TEST_TMPDIR/run" "$t" && ciq-ack --worker "$W" -- "$t"
-	done
-}
-
-# beats_seen SCORE [ID]: the reservation of ID (a) was refreshed since SCORE.
-beats_seen() {
-	[ "$(rcli ZSCORE "$(key running)" "${2:-a}")" != "$1" ]
-}
+teardown() { hb_teardown; }
 
 # locked FILE: someone holds the flock of FILE.
 locked() {

@@ -12,11 +12,7 @@ teardown_file() { redis_stop; }
 
 setup() {
 	ciq_setup
-	export CIQ_HEARTBEAT=1 CIQ_TIMEOUT=0.6
-	export W="hung$BATS_TEST_NUMBER"
-	# The loops' logs go here, not to the machine's /tmp/ciq-UID.
-	export XDG_RUNTIME_DIR=$BATS_TEST_TMPDIR/xdg
-	mkdir -m 700 "$XDG_RUNTIME_DIR"
+	hb_setup hung
 	# The runner hangs until the file "release" appears.
 	cat >"$BATS_TEST_TMPDIR/run" <<'SH'
 #!/bin/sh
@@ -24,41 +20,11 @@ echo $$ >>"$STATE/runners"
 while [ ! -e "$STATE/release" ]; do sleep 0.05; done
 SH
 	chmod +x "$BATS_TEST_TMPDIR/run"
-	export STATE=$BATS_TEST_TMPDIR
 	OUT=$BATS_TEST_TMPDIR/out
 	mkdir -p "$OUT"
 }
 
-teardown() {
-	: >"$STATE/release"
-	# Our own background jobs and the runners they started, by pid.
-	for p in $(jobs -p) $(cat "$STATE/runners" 2>/dev/null); do
-		kill -9 "$p" 2>/dev/null || true
-	done
-	for p in $(heartbeats); do kill -9 "$p" 2>/dev/null || true; done
-}
-
-
-one_running() {
-	[ "$(records running)" = 1 ]
-}
-
-# beats_seen SCORE: the reservation of a was refreshed since SCORE.
-beats_seen() {
-	[ "$(rcli ZSCORE "$(key running)" a)" != "$1" ]
-}
-
-# loop: the worker loop of $W, with the runner that hangs.
-loop() {
-	local t rc
-	while :; do
-		rc=0
-		t=$(ciq-pop --worker "$W") || rc=$?
-		[ "$rc" -eq 1 ] && break
-		[ "$rc" -eq 0 ] || return "$rc"
-		"$BATS_TEST_TMPDIR/run" "$t" && ciq-ack --worker "$W" -- "$t"
-	done
-}
+teardown() { hb_teardown; }
 
 # server_ms: the server's clock, in ms.
 server_ms() {

@@ -238,3 +238,49 @@ no_heartbeat() {
 has_heartbeat() {
 	[ -n "$(heartbeats)" ]
 }
+
+# --- tests of a live worker loop (heartbeat.bats, report-running.bats) ----
+#
+# hb_setup PREFIX: the loop's heartbeat on, a short timeout, worker
+# PREFIX<test number> in $W, the loops' logs in the test's own directory
+# (not the machine's /tmp/ciq-UID), $STATE for the runner's notes. The
+# caller writes the runner, $BATS_TEST_TMPDIR/run, which notes its pid in
+# $STATE/runners and stops once $STATE/release exists.
+hb_setup() {
+	export CIQ_HEARTBEAT=1 CIQ_TIMEOUT=0.6
+	export W="$1$BATS_TEST_NUMBER"
+	export XDG_RUNTIME_DIR=$BATS_TEST_TMPDIR/xdg
+	mkdir -m 700 "$XDG_RUNTIME_DIR"
+	export STATE=$BATS_TEST_TMPDIR
+}
+
+# hb_teardown: release the runners, then kill, by pid, our own background
+# jobs, the runners they started and the heartbeats of $W.
+hb_teardown() {
+	: >"$STATE/release"
+	for p in $(jobs -p) $(cat "$STATE/runners" 2>/dev/null); do
+		kill -9 "$p" 2>/dev/null || true
+	done
+	for p in $(heartbeats); do kill -9 "$p" 2>/dev/null || true; done
+}
+
+# loop: the worker loop of $W, with the runner $BATS_TEST_TMPDIR/run.
+loop() {
+	local t rc
+	while :; do
+		rc=0
+		t=$(ciq-pop --worker "$W") || rc=$?
+		[ "$rc" -eq 1 ] && break
+		[ "$rc" -eq 0 ] || return "$rc"
+		"$BATS_TEST_TMPDIR/run" "$t" && ciq-ack --worker "$W" -- "$t"
+	done
+}
+
+one_running() {
+	[ "$(records running)" = 1 ]
+}
+
+# beats_seen SCORE [ID]: the reservation of ID (a) was refreshed since SCORE.
+beats_seen() {
+	[ "$(rcli ZSCORE "$(key running)" "${2:-a}")" != "$1" ]
+}

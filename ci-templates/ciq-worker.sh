@@ -177,10 +177,13 @@ END {
 # show: print the block of the test just recorded ($res, $t, $attempt,
 # $origin, $ms, its output in $out).
 show() {
-	busy=$((busy + ms))
+	busy=$((busy + ${ms:-0}))
 	[ "$res" = PASS ] && [ "$quiet" = 1 ] && return
-	c=$(((ms + 5) / 10))
-	dur=$((c / 100)).$((c % 100 / 10))$((c % 10))s
+	dur=-
+	if [ -n "$ms" ]; then
+		c=$(((ms + 5) / 10))
+		dur=$((c / 100)).$((c % 100 / 10))$((c % 10))s
+	fi
 	while [ ${#dur} -lt 7 ]; do dur=" $dur"; done
 	case $res in
 	PASS) title="PASS    $dur  $t" ;;
@@ -215,7 +218,7 @@ show() {
 # render: the block of the test, by awk.
 render() {
 	ciqw_title=$title LC_ALL=C awk -v mode="$mode" -v tok="$tok" -v wrap="$wrap" -v fold="$fold" \
-		-v name="ciq-$tok-$k-$runs" -v t0=$((t1 - ms / 1000)) -v t1="$t1" \
+		-v name="ciq-$tok-$k-$runs" -v t0=$((t1 - ${ms:-0} / 1000)) -v t1="$t1" \
 		"$awkprog" "$input"
 }
 
@@ -288,9 +291,11 @@ loop() {
 			held=$(ciq-ack --long --failed --output "$out" -- "$t") || { status=$?; break; }
 			res=FAIL failed=$((failed + 1))
 		fi
+		# No time when another worker took the test meanwhile: its
+		# line says "-", and busy does not count it.
 		ms=${held%% *}
 		case $ms in
-		'' | *[!0-9]*) ms=0 ;;
+		'' | *[!0-9]*) ms='' ;;
 		esac
 		runs=$((runs + 1))
 		[ "$origin" != reclaim ] || reclaimed=$((reclaimed + 1))

@@ -285,6 +285,27 @@ ciq-worker 0: 2 tests, 0 failed, 0 requeued, 1 reclaimed, busy N.Ns"
 	[[ ${lines[2]} == "ciq-worker 0: "* ]]
 }
 
+@test "a test taken from this worker while it ran shows no time, and busy leaves it out" {
+	cat >"$BATS_TEST_TMPDIR/slow" <<'SH'
+#!/bin/sh
+# Runs until the test has reclaimed it for worker 9.
+while [ ! -e "${0%/*}/taken" ]; do sleep 0.05; done
+SH
+	chmod +x "$BATS_TEST_TMPDIR/slow"
+	populate a
+	CIQ_TIMEOUT=0.3 sh "$W" "$BATS_TEST_TMPDIR/slow" >"$BATS_TEST_TMPDIR/log" 2>"$BATS_TEST_TMPDIR/err" &
+	local pid=$!
+	# No heartbeat here: a's reservation goes stale, and worker 9 takes it.
+	wait_for 100 sh -c '[ "$(ciq-pop --worker 9 --timeout 0.3 2>/dev/null)" = a ]'
+	: >"$BATS_TEST_TMPDIR/taken"
+	local rc=0
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 0
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/log")" "PASS          -  a
+ciq-worker 0: 1 test, 0 failed, 0 requeued, 0 reclaimed, busy 0.0s"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" "ciq-ack: 'a' was reclaimed by another worker: this first result is recorded"
+}
+
 # --- -j N ----------------------------------------------------------------------
 
 @test "-j 3: three workers 0 0.2 0.3, every test run once, exit 1 when one failed a test" {

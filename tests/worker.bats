@@ -285,6 +285,11 @@ ciq-worker 0: 2 tests, 0 failed, 0 requeued, 1 reclaimed, busy N.Ns"
 	[[ ${lines[2]} == "ciq-worker 0: "* ]]
 }
 
+# held_by_0 ID: worker 0 holds ID.
+held_by_0() {
+	[ "$(rcli HGET "$(key owner)" "$1")" = 0 ]
+}
+
 @test "a test taken from this worker while it ran shows no time, and busy leaves it out" {
 	cat >"$BATS_TEST_TMPDIR/slow" <<'SH'
 #!/bin/sh
@@ -295,8 +300,9 @@ SH
 	populate a
 	CIQ_TIMEOUT=0.3 sh "$W" "$BATS_TEST_TMPDIR/slow" >"$BATS_TEST_TMPDIR/log" 2>"$BATS_TEST_TMPDIR/err" &
 	local pid=$!
+	wait_for 100 held_by_0 a
 	# No heartbeat here: a's reservation goes stale, and worker 9 takes it.
-	wait_for 100 sh -c '[ "$(ciq-pop --worker 9 --timeout 0.3 2>/dev/null)" = a ]'
+	assert_equal "$(ciq-pop --worker 9 --timeout 0.3 2>/dev/null)" a
 	: >"$BATS_TEST_TMPDIR/taken"
 	local rc=0
 	wait "$pid" || rc=$?

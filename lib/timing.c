@@ -44,6 +44,22 @@ failed(struct ciq_session *s, redisReply *r, char err[CIQ_ERRLEN])
 	return rc;
 }
 
+/* Run the history script sc, which answers an integer (into *out, when
+ * not NULL). Returns CIQ_EX_OK or the failure's status. */
+static int
+run_int(struct ciq_session *s, enum ciq_script sc, int nkeys, const char **keys, int argc,
+    const char **argv, const size_t *lens, long long *out, char err[CIQ_ERRLEN])
+{
+	redisReply *r = ciq_script_run_keys(&s->conn, sc, nkeys, keys, argc, argv, lens);
+
+	if (r == NULL || r->type != REDIS_REPLY_INTEGER)
+		return failed(s, r, err);
+	if (out != NULL)
+		*out = r->integer;
+	freeReplyObject(r);
+	return CIQ_EX_OK;
+}
+
 /* Fold n (id, ms) pairs into the history: one script, one step
  * (lua/timing.lua), so concurrent merges lose no update. */
 int
@@ -54,19 +70,14 @@ ciq_timing_fold(struct ciq_session *s, size_t n, const char **ids, const long lo
 	const char *keys[1] = { key };
 	const char **argv = ciq_calloc(2 * n + 1, sizeof *argv);
 	char (*vals)[24] = ciq_calloc(n + 1, sizeof *vals);
-	redisReply *r;
-	int rc = CIQ_EX_OK;
+	int rc;
 
 	for (size_t i = 0; i < n; i++) {
 		snprintf(vals[i], sizeof vals[i], "%lld", ms[i]);
 		argv[2 * i] = ids[i];
 		argv[2 * i + 1] = vals[i];
 	}
-	r = ciq_script_run_keys(&s->conn, CIQ_S_TIMING, 1, keys, 2 * (int)n, argv, NULL);
-	if (r == NULL || r->type != REDIS_REPLY_INTEGER)
-		rc = failed(s, r, err);
-	else
-		freeReplyObject(r);
+	rc = run_int(s, CIQ_S_TIMING, 1, keys, 2 * (int)n, argv, NULL, NULL, err);
 	free(key);
 	free(argv);
 	free(vals);
@@ -269,7 +280,6 @@ ciq_timing_seen(struct ciq_session *s, const struct ciq_idlist *l, long long *ge
 
 	for (size_t i = 0; i < l->n && rc == CIQ_EX_OK; i += BATCH) {
 		size_t n = l->n - i < BATCH ? l->n - i : BATCH;
-		redisReply *r;
 
 		*num = '\0';
 		if (*gen > 0)
@@ -282,13 +292,7 @@ ciq_timing_seen(struct ciq_session *s, const struct ciq_idlist *l, long long *ge
 			argv[2 + j] = l->ids[i + j].s;
 			lens[2 + j] = l->ids[i + j].len;
 		}
-		r = ciq_script_run_keys(&s->conn, CIQ_S_SEEN, 1, keys, (int)n + 2, argv, lens);
-		if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
-			rc = failed(s, r, err);
-			break;
-		}
-		*gen = r->integer;
-		freeReplyObject(r);
+		rc = run_int(s, CIQ_S_SEEN, 1, keys, (int)n + 2, argv, lens, gen, err);
 	}
 	free(key);
 	free(argv);
@@ -313,18 +317,13 @@ prune_batch(struct ciq_session *s, size_t n, const char **ids, const long long *
 	const char *keys[2] = { history, seen };
 	const char **argv = ciq_calloc(n + 1, sizeof *argv);
 	char keep[16];
-	redisReply *r;
-	int rc = CIQ_EX_OK;
+	int rc;
 
 	snprintf(keep, sizeof keep, "%d", CIQ_TIMING_KEEP);
 	argv[0] = keep;
 	memcpy(argv + 1, ids, n * sizeof *ids);
 	(void)ms;
-	r = ciq_script_run_keys(&s->conn, CIQ_S_PRUNE, 2, keys, (int)n + 1, argv, NULL);
-	if (r == NULL || r->type != REDIS_REPLY_INTEGER)
-		rc = failed(s, r, err);
-	else
-		freeReplyObject(r);
+	rc = run_int(s, CIQ_S_PRUNE, 2, keys, (int)n + 1, argv, NULL, NULL, err);
 	free(history);
 	free(seen);
 	free(argv);

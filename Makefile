@@ -62,7 +62,7 @@ endif
 TOOLS    = ciq-populate ciq-pop ciq-ack ciq-requeue ciq-release ciq-report ciq-env ciq-bisect
 # The tools written in sh, copied into bin/ (and bin-san/) beside the others.
 SHTOOLS  = ciq-run ciq-worker.sh
-SCRIPTS  = elect publish join pop ack requeue release status retry heartbeat timing seen prune
+SCRIPTS  = elect publish join pop ack next requeue release status retry heartbeat timing seen prune
 LIBSRC   = $(wildcard lib/*.c)
 LIBOBJ   = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o)
 LUAHDR   = $(SCRIPTS:%=$(OUT)/lua/%.h)
@@ -85,7 +85,10 @@ $(shell mkdir -p $(OUT) && [ "$$(cat $(LINKED) 2>/dev/null)" = "$(LINK)" ] || ec
 
 $(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/libciq.a $(LINKED)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
+
+# The tools that hand out tests share take.c.
+$(BIN)/ciq-pop $(BIN)/ciq-ack: $(OUT)/cmd/take.o
 
 $(BIN)/ciq-report: LDLIBS += $(CURLLIBS)
 
@@ -99,7 +102,7 @@ STATIC_LD_QUIET = awk '/: in function / { held = $$0; next } \
 	{ if (held != "") print held; held = ""; print } END { if (held != "") print held }'
 $(STATIC:%=$(BIN)/%): $(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/libciq.a $(LINKED)
 	@mkdir -p $(@D)
-	$(CC) -static-pie $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -lhiredis -lssl -lcrypto 2>$@.ld; s=$$?; \
+	$(CC) -static-pie $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) -lhiredis -lssl -lcrypto 2>$@.ld; s=$$?; \
 	  $(STATIC_LD_QUIET) $@.ld >&2; rm -f $@.ld; exit $$s
 
 $(BIN)/ciq-run: cmd/ciq-run.sh
@@ -120,6 +123,10 @@ $(OUT)/lib/script.o: $(LUAHDR)
 $(OUT)/lua/%.h: lua/%.lua lua/prelude.lua lua/embed.sh
 	@mkdir -p $(@D)
 	sh lua/embed.sh $* lua/prelude.lua $< > $@.tmp && mv $@.tmp $@
+# next.lua is ack.lua, then pop.lua, in one call.
+$(OUT)/lua/next.h: lua/next.lua lua/ack.lua lua/pop.lua lua/prelude.lua lua/embed.sh
+	@mkdir -p $(@D)
+	sh lua/embed.sh next lua/prelude.lua lua/next.lua lua/ack.lua lua/pop.lua > $@.tmp && mv $@.tmp $@
 
 # The tests name exit codes; their names come from the one header.
 tests/exit_codes.bash: lib/exit.h
@@ -188,4 +195,4 @@ clean:
 
 .PHONY: all man check fuzz stress bench demo deps install uninstall clean
 
--include $(LIBOBJ:.o=.d) $(TOOLS:%=$(OUT)/cmd/%.d) $(OUT)/cmd/tool.d
+-include $(LIBOBJ:.o=.d) $(TOOLS:%=$(OUT)/cmd/%.d) $(OUT)/cmd/tool.d $(OUT)/cmd/take.d

@@ -10,6 +10,10 @@
  * With --junit, the runner's own JUnit report goes with the result, for
  * a test that is a file of many testcases: it is read before anything is
  * sent, and one that cannot be read as JUnit records nothing.
+ *
+ * With --next, the same call reserves the worker's next test and the
+ * tool goes on as ciq-pop does (take.h): a worker loop then makes one
+ * call per test. An id that was not this worker's reserves nothing.
  */
 #include <err.h>
 #include <getopt.h>
@@ -17,15 +21,16 @@
 
 #include "exit.h"
 #include "results.h"
-#include "tool.h"
+#include "take.h"
 
 /* Options without a short form. */
-enum { OPT_JUNIT = 0x80 };
+enum { OPT_JUNIT = 0x80, OPT_NEXT };
 
 static const struct ciq_tool tool = {
 	"ciq-ack",
-	"usage: ciq-ack [--failed | --skipped] [--output FILE] [-l] [options] [--] TEST...\n"
-	    "       ciq-ack [--failed | --skipped] [--output FILE] --junit FILE [-l] [options] [--] TEST\n"
+	"usage: ciq-ack [--failed | --skipped] [--output FILE] [--next] [-l] [options] [--] TEST...\n"
+	    "       ciq-ack [--failed | --skipped] [--output FILE] --junit FILE [--next] [-l] [options]\n"
+	    "               [--] TEST\n"
 	    "See ciq-ack(1).\n",
 	"the durations"
 };
@@ -39,6 +44,7 @@ main(int argc, char **argv)
 		{ "output", 1, NULL, 'o' },
 		{ "junit", 1, NULL, OPT_JUNIT },
 		{ "long", 0, NULL, 'l' },
+		{ "next", 0, NULL, OPT_NEXT },
 		CIQ_TOOL_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -48,7 +54,7 @@ main(int argc, char **argv)
 	struct ciq_results res;
 	const char *status = "pass", *output_path = NULL, *junit_path = NULL;
 	char msg[CIQ_ERRLEN];
-	int c, rc, exit_status = CIQ_EX_OK, longfmt = 0;
+	int c, rc, exit_status = CIQ_EX_OK, longfmt = 0, next = 0;
 
 	ciq_tool_start(argv);
 	ciq_conf_init(&conf);
@@ -74,6 +80,9 @@ main(int argc, char **argv)
 		case OPT_JUNIT:
 			junit_path = optarg;
 			break;
+		case OPT_NEXT:
+			next = 1;
+			break;
 		default:
 			ciq_tool_option(&tool, &conf, c, optarg);
 		}
@@ -83,8 +92,20 @@ main(int argc, char **argv)
 	    "recorded", &att);
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
-	if ((rc = ciq_results_send(&s, CIQ_S_ACK, 1, &status, &att, argc - optind, argv + optind,
-	    &res, msg)) != CIQ_EX_OK)
+	if (next) {
+		/* pop.lua's arguments (take.c), for one test, then the status. */
+		char timeout[32], max_duration[32];
+		const char *head[6] = { timeout, "1", ciq_conf_get(&conf, CIQ_K_MAX_CONSECUTIVE_FAILURES),
+			"0", max_duration, status };
+
+		snprintf(timeout, sizeof timeout, "%lld", ciq_conf_ms(&conf, CIQ_K_TIMEOUT));
+		snprintf(max_duration, sizeof max_duration, "%lld", ciq_conf_ms(&conf, CIQ_K_MAX_DURATION));
+		rc = ciq_results_send(&s, CIQ_S_NEXT, 6, head, &att, argc - optind, argv + optind, &res, msg);
+	} else {
+		rc = ciq_results_send(&s, CIQ_S_ACK, 1, &status, &att, argc - optind, argv + optind,
+		    &res, msg);
+	}
+	if (rc != CIQ_EX_OK)
 		errx(rc, "%s", msg);
 	if (longfmt)
 		ciq_tool_print_held(&res);
@@ -112,6 +133,9 @@ main(int argc, char **argv)
 			break;
 		}
 	}
+	/* The next test, unless an id was not this worker's. */
+	if (next && exit_status == CIQ_EX_OK)
+		exit_status = ciq_take(&tool, &s, 1, longfmt, res.next);
 	ciq_results_free(&res);
 	ciq_attach_free(&att);
 	ciq_session_close(&s);

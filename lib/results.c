@@ -52,10 +52,21 @@ parse(enum ciq_script sc, redisReply *r, struct ciq_results *out, const char **b
 		one->answer = (enum ciq_answer)a;
 		one->detail = ciq_reply_str(r, i + 2);
 		/* ack: detail "1" says the worker's own reservation ended. */
-		one->ended = sc == CIQ_S_ACK ? strcmp(one->detail, "1") == 0 :
+		one->ended = sc != CIQ_S_REQUEUE ? strcmp(one->detail, "1") == 0 :
 		    a == CIQ_ANS_REQUEUED;
 		one->ms = ciq_reply_str(r, i + 3);
 		out->n++;
+	}
+	if (sc == CIQ_S_NEXT) {
+		/* pop.lua's reply comes last, a list that starts with its word. */
+		const redisReply *last = r->elements > 1 ? r->element[r->elements - 1] : NULL;
+
+		if (last == NULL || last->type != REDIS_REPLY_ARRAY || last->elements == 0 ||
+		    last->element[0]->type != REDIS_REPLY_STRING) {
+			*bad = "(no reservation)";
+			return -1;
+		}
+		out->next = last;
 	}
 	return 0;
 }

@@ -36,11 +36,15 @@ struct ciq_results {
 	struct ciq_answer_one *v;  /* one per test, in the order sent */
 	size_t n;
 	redisReply *reply;         /* the strings above point into it */
+	const redisReply *next;    /* CIQ_S_NEXT: pop.lua's reply (pop.h), within
+	                              reply; {"skip"} when an id was not this
+	                              worker's; NULL otherwise */
 };
 
 /*
- * Run sc (CIQ_S_ACK or CIQ_S_REQUEUE) for ids[0..n) with head[0..nhead)
- * (ack: the status; requeue: max requeues and tolerance) and the
+ * Run sc (CIQ_S_ACK, CIQ_S_NEXT or CIQ_S_REQUEUE) for ids[0..n) with
+ * head[0..nhead) (ack: the status; next: pop.lua's five arguments, then
+ * the status; requeue: max requeues and tolerance) and the
  * attachments a, read the answers into out, and tell the loop's
  * heartbeat (hblog.h) which tests ended. Returns CIQ_EX_OK, or an exit
  * status with err filled (as ciq_session_run, or CIQ_EX_SOFTWARE for an

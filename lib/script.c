@@ -15,6 +15,7 @@
 #include "lua/join.h"
 #include "lua/pop.h"
 #include "lua/ack.h"
+#include "lua/next.h"
 #include "lua/requeue.h"
 #include "lua/release.h"
 #include "lua/status.h"
@@ -38,6 +39,7 @@ static const struct script scripts[CIQ_S_COUNT] = {
 	[CIQ_S_JOIN] = SCRIPT(join),
 	[CIQ_S_POP] = SCRIPT(pop),
 	[CIQ_S_ACK] = SCRIPT(ack),
+	[CIQ_S_NEXT] = SCRIPT(next),
 	[CIQ_S_REQUEUE] = SCRIPT(requeue),
 	[CIQ_S_RELEASE] = SCRIPT(release),
 	[CIQ_S_STATUS] = SCRIPT(status),

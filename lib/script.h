@@ -27,6 +27,7 @@ enum ciq_script {
 	CIQ_S_JOIN,     /* a worker registers and reads the build's state */
 	CIQ_S_POP,      /* reserve tests: lost ones first, then the queue */
 	CIQ_S_ACK,      /* record results */
+	CIQ_S_NEXT,     /* record results, then reserve the next test (ack, pop) */
 	CIQ_S_REQUEUE,  /* put a failed test back for another worker */
 	CIQ_S_RELEASE,  /* give reservations back */
 	CIQ_S_STATUS,   /* progress, for the report's wait */

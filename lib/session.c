@@ -102,6 +102,39 @@ ciq_reply_str(const redisReply *r, size_t i)
 	return r->str;
 }
 
+int
+ciq_session_check(struct ciq_session *s, const redisReply *r, int nested, int *rc,
+    char err[CIQ_ERRLEN])
+{
+	size_t strings = r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
+
+	/* A reply within the last element is checked by its reader. */
+	if (nested && strings > 1 && r->element[strings - 1]->type == REDIS_REPLY_ARRAY)
+		strings--;
+	for (size_t i = 0; i < strings; i++)
+		if (r->element[i]->type != REDIS_REPLY_STRING)
+			strings = 0;
+	if (strings == 0) {
+		snprintf(err, CIQ_ERRLEN, "unexpected reply from the server");
+		*rc = CIQ_EX_SOFTWARE;
+		return -1;
+	}
+	if (strcmp(r->element[0]->str, "stale") == 0) {
+		snprintf(err, CIQ_ERRLEN, "a newer call of worker '%s' already ran on build '%s': "
+		    "is another job running with the same worker id, or did this machine's clock "
+		    "go back?", s->worker, s->build);
+		*rc = CIQ_EX_SOFTWARE;
+		return -1;
+	}
+	if (strcmp(r->element[0]->str, "gone") == 0) {
+		snprintf(err, CIQ_ERRLEN, "no queue for build '%s': never populated, or its keys "
+		    "expired, were evicted or flushed", s->build);
+		*rc = CIQ_EX_VANISHED;
+		return -1;
+	}
+	return 0;
+}
+
 redisReply *
 ciq_session_run(struct ciq_session *s, enum ciq_script sc, int argc,
     const char **argv, const size_t *lens, int *rc, char err[CIQ_ERRLEN])
@@ -116,32 +149,9 @@ ciq_session_run(struct ciq_session *s, enum ciq_script sc, int argc,
 		*rc = ciq_session_refused(s, r, "a script", err);
 		goto fail;
 	}
-	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
-	    r->element[0]->type != REDIS_REPLY_STRING) {
-		snprintf(err, CIQ_ERRLEN, "unexpected reply from the server");
-		*rc = CIQ_EX_SOFTWARE;
+	/* next.lua's last element is pop.lua's reply. */
+	if (ciq_session_check(s, r, sc == CIQ_S_NEXT, rc, err) == -1)
 		goto fail;
-	}
-	for (size_t i = 0; i < r->elements; i++) {
-		if (r->element[i]->type != REDIS_REPLY_STRING) {
-			snprintf(err, CIQ_ERRLEN, "unexpected reply from the server");
-			*rc = CIQ_EX_SOFTWARE;
-			goto fail;
-		}
-	}
-	if (strcmp(r->element[0]->str, "stale") == 0) {
-		snprintf(err, CIQ_ERRLEN, "a newer call of worker '%s' already ran on build '%s': "
-		    "is another job running with the same worker id, or did this machine's clock "
-		    "go back?", s->worker, s->build);
-		*rc = CIQ_EX_SOFTWARE;
-		goto fail;
-	}
-	if (strcmp(r->element[0]->str, "gone") == 0) {
-		snprintf(err, CIQ_ERRLEN, "no queue for build '%s': never populated, or its keys "
-		    "expired, were evicted or flushed", s->build);
-		*rc = CIQ_EX_VANISHED;
-		goto fail;
-	}
 	return r;
 fail:
 	freeReplyObject(r);

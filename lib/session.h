@@ -44,6 +44,15 @@ void ciq_session_close(struct ciq_session *s);
 redisReply *ciq_session_run(struct ciq_session *s, enum ciq_script sc, int argc,
     const char **argv, const size_t *lens, int *rc, char err[CIQ_ERRLEN]);
 
+/*
+ * Check a script's reply r: an array of strings, the first not "stale"
+ * or "gone" (see ciq_session_run); with nested, the last element may be
+ * a reply of its own, which its reader checks (next.lua's pop.lua
+ * part). Returns 0, or -1 with *rc and err set.
+ */
+int ciq_session_check(struct ciq_session *s, const redisReply *r, int nested, int *rc,
+    char err[CIQ_ERRLEN]);
+
 /* Exit status and message for a failed connection call. */
 int ciq_session_fail(struct ciq_session *s, char err[CIQ_ERRLEN]);
 

@@ -18,9 +18,14 @@ local function call(cmd, ...)
 end
 
 -- Milliseconds on the server's clock: worker clocks never decide anything.
+-- Read once a call: a script runs at one instant (next.lua runs two).
+local now_cached
 local function now_ms()
-  local t = call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if not now_cached then
+    local t = call('TIME')
+    now_cached = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return now_cached
 end
 
 -- Every key of a build dies at the build's deadline, fixed at publish.
@@ -42,6 +47,7 @@ local function wrote(key) written[key] = true end
 local function touch_written(expire_at)
   for key in pairs(written) do
     call('EXPIREAT', key, expire_at)
+    written[key] = nil
   end
 end
 

@@ -47,44 +47,87 @@ local function set_output(id)
   wrote(output)
 end
 
+-- The owners and reservation times of the tests named, read at once (in
+-- a grind, what is looked up is a run: one at a time). The loop keeps
+-- them current, as its own writes wait for flush().
+local owners, starts = {}, {}
+local function fetch(hash, into, ids)
+  for i = 1, #ids, 1000 do
+    local vals = call('HMGET', hash, unpack(ids, i, math.min(i + 999, #ids)))
+    for j = 1, #vals do into[ids[i + j - 1]] = vals[j] end
+  end
+end
+local function lookup(hash, from, id)
+  if from[id] == nil then from[id] = call('HGET', hash, id) end
+  return from[id]
+end
+-- The results too, when there are several: one is set with HSETNX,
+-- which reads and writes in one call.
+local prevs = {}
+if not grind then
+  local ids = {}
+  for i = 8, #ARGV do ids[#ids + 1] = ARGV[i] end
+  fetch(owner, owners, ids)
+  fetch(started_at, starts, ids)
+  if #ids > 1 then fetch(results, prevs, ids) end
+end
+-- Record v as id's result unless it has one; returns the one it had.
+local function record_first(id, v)
+  if prevs[id] == nil then
+    if call('HSETNX', results, id, v) == 1 then
+      prevs[id] = v
+    else
+      prevs[id] = call('HGET', results, id)
+      return prevs[id]
+    end
+  elseif prevs[id] then
+    return prevs[id]
+  else
+    later('HSET', results, id, v)
+    prevs[id] = v
+  end
+  return nil
+end
+
+-- A run of failures on one worker points at the worker: a pass or a
+-- skip ends it. It is written once, at the end: the failures since the
+-- last pass of this call, added to it or, after a pass, in its place.
+local streak, streak_reset = nil, false
+local busy_ms, counter = worker .. ':busy_ms', worker .. ':' .. (field or '')
 for i = 8, #ARGV do
-  local id = runs_of(held, worker, ARGV[i], grind)[1]
+  local id = ARGV[i]
+  if grind then id = runs_of(held, worker, id, grind)[1] end
   local outcome, ended_here, recorded, ms = 'recorded', '0', false, ''
   -- owner and running change together: an owner means a reservation, and
   -- this worker's reservation means the test is its own.
-  local mine_now = id and call('HGET', owner, id) == worker
+  local mine_now = id and lookup(owner, owners, id) == worker
   if not id or (not mine_now and call('SISMEMBER', mine, id) == 0) then
     outcome = 'notmine'
   else
     if mine_now then
       -- From the reservation, not the last heartbeat.
-      local started = tonumber(call('HGET', started_at, id) or now)
-      call('ZREM', running, id)
-      call('HDEL', owner, id)
-      call('HDEL', started_at, id)
+      local started = tonumber(lookup(started_at, starts, id) or now)
+      later('ZREM', running, id)
+      later('HDEL', owner, id)
+      later('HDEL', started_at, id)
+      owners[id], starts[id] = false, false
       if grind then unhold(held, worker, id) end
       ms = tostring(now - started)
-      call('HINCRBY', wstats, worker .. ':busy_ms', now - started)
+      add(wstats, busy_ms, now - started)
       ended_here = '1'
       ended = true
-    end
-    -- A run of failures on one worker points at the worker.
-    if ended_here == '1' then
       if code == 'f' then
-        call('HINCRBY', wstats, worker .. ':streak', 1)
+        streak = (streak or 0) + 1
       else
-        call('HSET', wstats, worker .. ':streak', 0)
+        streak, streak_reset = 0, true
       end
     end
-    local prev = nil
-    if call('HSETNX', results, id, code .. ' ' .. ms .. ' ' .. worker) == 0 then
-      prev = call('HGET', results, id)
-    end
+    local prev = record_first(id, code .. ' ' .. ms .. ' ' .. worker)
     if not prev then
       recorded = true
       wrote(results)
-      call('HINCRBY', stats, field, 1)
-      call('HINCRBY', wstats, worker .. ':' .. field, 1)
+      add(stats, field, 1)
+      add(wstats, counter, 1)
       if code == 'f' and has_output then set_output(id) end
       if code == 'p' and m[3] and call('HEXISTS', requeues, id) == 1 then mark_flaky(id) end
     else
@@ -93,7 +136,10 @@ for i = 8, #ARGV do
         outcome = 'flaky'
         mark_flaky(id)
         if code == 'p' then
-          call('HSET', results, id, code .. ' ' .. ms .. ' ' .. worker)
+          -- (After the writes that wait: one of them may be this test's.)
+          flush()
+          prevs[id] = code .. ' ' .. ms .. ' ' .. worker
+          call('HSET', results, id, prevs[id])
           recorded = true
           decrease(stats, 'failed', 1)
           call('HINCRBY', stats, 'passed', 1)
@@ -120,6 +166,12 @@ for i = 8, #ARGV do
   out[#out + 1] = ended_here
   out[#out + 1] = ms
 end
+if streak_reset then
+  call('HSET', wstats, worker .. ':streak', streak)
+elseif streak then
+  add(wstats, worker .. ':streak', streak)
+end
+flush()
 -- Workers wait in ciq-pop while tests run elsewhere: the last one to end
 -- wakes them all, to find the build done. (running keeps its marker.)
 if tonumber(m[2] or '0') > 0 and ended and call('ZCARD', running) <= 1 and

@@ -93,18 +93,20 @@ local out, taken, handed = {'ok'}, 0, {}
 -- The attempt a run is: its requeues and reclaims so far are read only
 -- once the build has had one (meta's flags), so a plain pop pays nothing.
 local function attempt_of(run, extra)
+  if extra == 0 and not m[5] and not m[7] then return '1' end
   local n = 1 + extra
   if m[5] then n = n + tonumber(call('HGET', requeues, run) or '0') end
   if m[7] then n = n + tonumber(call('HGET', reclaims, run) or '0') end
   return tostring(n)
 end
 
+local now_s = tostring(now)
 local function claim(run, origin, from, attempt)
   local id = run
-  call('ZADD', running, now, run)
-  call('HSET', started, run, now)
-  call('HSET', owner, run, worker)
-  call('SADD', mine, run)
+  later('ZADD', running, now_s, run)
+  later('HSET', started, run, now_s)
+  later('HSET', owner, run, worker)
+  later('SADD', mine, run)
   wrote(running)
   wrote(started)
   wrote(owner)
@@ -146,6 +148,8 @@ for _ = 1, 100 do
     call('HINCRBY', stats, 'reclaimed', 1)
     call('HINCRBY', wstats, worker .. ':reclaimed', 1)
     claim(id, 'reclaim', from == '' and '?' or from, attempt_of(id, 0))
+    -- Now, so that the next look at running sees it taken.
+    flush()
   end
 end
 
@@ -162,6 +166,15 @@ end
 -- own requeue and another worker is alive; then it goes back, a few more
 -- are looked at, and the requeue stays for someone else.
 local others, queued = nil, false
+-- A build without requeues has no test to pass over: several tests are
+-- taken from the head of the queue in one LPOP (with a count: Redis 6.2
+-- on; before, the loop below takes them one at a time).
+if not retried and not m[5] and count - taken > 1 then
+  local block = redis.pcall('LPOP', queue, count - taken)
+  if type(block) == 'table' and not block.err then
+    for _, id in ipairs(block) do claim(id, 'queue', '', attempt_of(id, 0)) end
+  end
+end
 while not retried and taken < count do
   local head = call('LPOP', queue)
   if not head then break end

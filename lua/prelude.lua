@@ -42,9 +42,60 @@ end
 -- give them the deadline once, at the end, with touch_written(): one
 -- EXPIREAT per key written, which also gives the deadline back to a key
 -- that was evicted and then made again by a write.
+-- Writes that many tests of one call share wait in a list and go out
+-- once, at flush(): one ZREM, HDEL, HSET ... per key for all the tests
+-- of the call, and one HINCRBY per counter, rather than one per test. A
+-- script reads nothing that a waiting write changes before flushing.
+local pending, counts = {}, {}
+local function later(cmd, key, a, b)
+  local by_cmd = pending[cmd]
+  if not by_cmd then
+    by_cmd = {}
+    pending[cmd] = by_cmd
+    pending[#pending + 1] = cmd
+  end
+  local args = by_cmd[key]
+  if not args then
+    args = {}
+    by_cmd[key] = args
+    by_cmd[#by_cmd + 1] = key
+  end
+  args[#args + 1] = a
+  if b ~= nil then args[#args + 1] = b end
+end
+local function add(hash, field, n)
+  local by_hash = counts[hash]
+  if not by_hash then
+    by_hash = {}
+    counts[hash] = by_hash
+    counts[#counts + 1] = hash
+  end
+  if not by_hash[field] then by_hash[#by_hash + 1] = field end
+  by_hash[field] = (by_hash[field] or 0) + n
+end
+local function flush()
+  for _, cmd in ipairs(pending) do
+    for _, key in ipairs(pending[cmd]) do
+      local args = pending[cmd][key]
+      -- (1000 at a time: an even number, for the pairs of ZADD and HSET.)
+      for i = 1, #args, 1000 do
+        call(cmd, key, unpack(args, i, math.min(i + 999, #args)))
+      end
+    end
+  end
+  for _, hash in ipairs(counts) do
+    for _, field in ipairs(counts[hash]) do
+      local n = counts[hash][field]
+      if n ~= 0 then call('HINCRBY', hash, field, n) end
+    end
+  end
+  pending, counts = {}, {}
+end
+
 local written = {}
 local function wrote(key) written[key] = true end
 local function touch_written(expire_at)
+  flush()
   for key in pairs(written) do
     call('EXPIREAT', key, expire_at)
     written[key] = nil
@@ -133,6 +184,7 @@ end
 -- Lower a counter by n, never below 0: a counter whose key was lost and
 -- made again by a later write must not go negative.
 local function decrease(hash, field, n)
+  flush()
   local v = tonumber(call('HGET', hash, field) or '0')
   call('HSET', hash, field, math.max(0, v - n))
 end
@@ -154,23 +206,21 @@ local function wake(list, waiting, n)
   end
 end
 
--- Replies are flat lists of strings; stored as "len:bytes" runs so that
--- any byte, NUL included, survives.
+-- Replies are flat lists of strings, none holding a NUL byte (ids cannot:
+-- ciq-populate refuses them, and an argument cannot hold one), stored
+-- joined by NULs. A reply has at least its first word, so "" is never one.
 local function encode(list)
-  local parts = {}
-  for i, v in ipairs(list) do parts[i] = #v .. ':' .. v end
-  return table.concat(parts)
+  return table.concat(list, '\0')
 end
 
 local function decode(s)
   local out, pos = {}, 1
-  while pos <= #s do
-    local colon = string.find(s, ':', pos, true)
-    local n = tonumber(string.sub(s, pos, colon - 1))
-    out[#out + 1] = string.sub(s, colon + 1, colon + n)
-    pos = colon + n + 1
+  while true do
+    local nul = string.find(s, '\0', pos, true)
+    out[#out + 1] = string.sub(s, pos, (nul or 0) - 1)
+    if not nul then return out end
+    pos = nul + 1
   end
-  return out
 end
 
 -- The reply a worker got for this nonce, if the call already ran: a

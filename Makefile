@@ -43,7 +43,7 @@ CFLAGS  += -std=c11 $(WARN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libraries: what a distribution package wants.
 LINK    ?= static
 LDFLAGS += -Wl,--as-needed
-LDLIBS   = $(shell pkg-config --libs hiredis openssl 2>/dev/null || echo -lhiredis -lssl -lcrypto)
+LDLIBS   = $(shell pkg-config --libs hiredis openssl 2>/dev/null || echo -lhiredis -lssl -lcrypto) -lz
 CURLLIBS = $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 # SAN=1 builds a sanitized copy into build-san/ and bin-san/.
@@ -102,7 +102,7 @@ STATIC_LD_QUIET = awk '/: in function / { held = $$0; next } \
 	{ if (held != "") print held; held = ""; print } END { if (held != "") print held }'
 $(STATIC:%=$(BIN)/%): $(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/libciq.a $(LINKED)
 	@mkdir -p $(@D)
-	$(CC) -static-pie $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) -lhiredis -lssl -lcrypto 2>$@.ld; s=$$?; \
+	$(CC) -static-pie $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) -lhiredis -lssl -lcrypto -lz 2>$@.ld; s=$$?; \
 	  $(STATIC_LD_QUIET) $@.ld >&2; rm -f $@.ld; exit $$s
 
 $(BIN)/ciq-run: cmd/ciq-run.sh

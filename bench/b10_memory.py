@@ -157,13 +157,70 @@ class Lab:
         os.unlink(out)
 
 
-def output_file(dirname, size, name):
-    """A test's output of size bytes, lines of 64."""
+def output_file(dirname, size, name, kind='log'):
+    """A test's output of size bytes: kind 'log' is a runner's log
+    (log_text), 'prose' English text (the licenses every Debian system
+    has: deflate's hardest text here), 'random' random bytes, which
+    nothing compresses."""
     path = os.path.join(dirname, name)
-    line = b'x' * 63 + b'\n'
+    if kind == 'log':
+        data = log_text(size)
+    elif kind == 'prose':
+        data = prose_text(size)
+    else:
+        data = random.Random(size).randbytes(size)
     with open(path, 'wb') as f:
-        f.write((line * (size // 64 + 1))[:size])
+        f.write(data)
     return path
+
+
+def log_text(size, seed=16):
+    """size bytes of a failing spec's log, the same for the same size: a
+    run of examples, each with timestamps, SQL with bound values, object
+    ids, a failure with expected and got values and a backtrace of made-up
+    files; no two lines alike, as in a real log."""
+    rng = random.Random(seed)
+
+    def word():
+        return ''.join(rng.choice(SYLLABLES) for _ in range(rng.randint(1, 3)))
+    lines, n, t = [], 0, 0
+    while n < size:
+        t += rng.randint(1, 900)
+        model = word().capitalize()
+        spec = 'spec/%s/%s_%s_spec.rb' % (rng.choice(DIRS), word(), word())
+        block = ['2026-12-05T02:%02d:%02d.%03dZ INFO  %s[1:%d:%d] started (seed %d)'
+                 % (t // 60000 % 60, t // 1000 % 60, t % 1000, spec, rng.randint(1, 9),
+                    rng.randint(1, 9), rng.randint(1, 65535))]
+        for _ in range(rng.randint(1, 6)):
+            block.append('  %s Load (%.1fms)  SELECT "%ss".* FROM "%ss" WHERE "%ss"."id" = $1 '
+                         'LIMIT $2  [["id", %d], ["LIMIT", 1]]'
+                         % (model, rng.random() * 3, model.lower(), model.lower(),
+                            model.lower(), rng.randint(1, 10 ** 6)))
+        if rng.random() < 0.3:
+            want = rng.randint(1, 10 ** 5)
+            block += ['  Failure/Error: expect(%s.%s).to eq(%d)' % (model.lower(), word(), want),
+                      '    expected: %d' % want,
+                      '         got: %d' % (want + rng.randint(-500, 500)),
+                      '    #<%s:0x%016x id: %d, %s: "%s">'
+                      % (model, rng.getrandbits(48), rng.randint(1, 10 ** 6), word(), word())]
+            for _ in range(rng.randint(3, 9)):
+                block.append("  # ./app/%s/%s.rb:%d:in `%s_%s'"
+                             % (rng.choice(DIRS), word(), rng.randint(1, 900), word(), word()))
+        text = ('\n'.join(block) + '\n').encode()
+        lines.append(text)
+        n += len(text)
+    return b''.join(lines)[:size]
+
+
+def prose_text(size):
+    """size bytes of the licenses of /usr/share/common-licenses, in turn."""
+    d = '/usr/share/common-licenses'
+    parts = []
+    for name in ('GPL-3', 'Apache-2.0', 'GFDL-1.3', 'LGPL-2.1', 'MPL-2.0', 'Artistic'):
+        with open(os.path.join(d, name), 'rb') as f:
+            parts.append(f.read())
+    data = b''.join(parts)
+    return (data * (size // len(data) + 1))[:size]
 
 
 def queued(ctx, lab):
@@ -219,11 +276,12 @@ def passed(lab, ids):
     return got
 
 
-def failed(ctx, lab, ids, size, what):
-    """A build of ids that all fail, each with an output of size bytes
-    (ciq-ack --failed --output). Returns the bytes per test by kind."""
+def failed(ctx, lab, ids, size, what, kind='log'):
+    """A build of ids that all fail, each with an output of size bytes of
+    kind (output_file; ciq-ack --failed --output). Returns the bytes per
+    test by kind of key, and the bytes stored per output."""
     n = len(ids)
-    out = output_file(lab.srv.dir, size, 'out-%d' % size)
+    out = output_file(lab.srv.dir, size, 'out-%s-%d' % (kind, size), kind)
     build, ns, m0, _ = lab.new_build(ids)
     lab.run(build, ns, n, ['w%d' % w for w in range(WORKERS)], ['--failed', '--output', out])
     m3 = lab.mem()
@@ -236,6 +294,43 @@ def failed(ctx, lab, ids, size, what):
             '%.0f bytes (the output key %.0f; %d bytes stored per output; %d tests)'
             % ((m3 - m0) / n, kinds.get('output', 0) / n, stored, n))
     return kinds, stored
+
+
+def junit_units(ctx, lab, ids):
+    """A build of units that all fail, each with the same JUnit report of
+    300 testcases, 30 of them failed with a backtrace (ciq-ack --failed
+    --junit): the cases key."""
+    n = len(ids)
+    rng = random.Random(7)
+    path = os.path.join(lab.srv.dir, 'junit.xml')
+    with open(path, 'w') as f:
+        f.write('<testsuite name="rspec" tests="300">\n')
+        for i in range(300):
+            cls = 'spec.models.%s_spec' % rng.choice(SYLLABLES)
+            f.write('<testcase classname="%s" name="example %d" file="./spec/models/x_spec.rb" '
+                    'time="%.4f">' % (cls, i, rng.random()))
+            if i % 10 == 0:
+                body = log_text(1000, seed=i).decode()
+                f.write('<failure message="expected %d" type="RSpec::Expectations">%s</failure>'
+                        % (rng.randint(1, 9999), body.replace('&', '&amp;').replace('<', '&lt;')))
+            f.write('</testcase>\n')
+        f.write('</testsuite>\n')
+    build, ns, m0, _ = lab.new_build(ids)
+    for w_ids in (ids[i:i + BATCH] for i in range(0, n, BATCH)):
+        got = lab.pop(build, ns, 'w0', len(w_ids))
+        for t in got:
+            lab.record(build, ns, 'w0', 'ciq-ack', ['--failed', '--junit', path], [t])
+    m3 = lab.mem()
+    kinds = lab.kinds(build, ns)
+    stored = lab.call('HSTRLEN', key(build, 'cases', ns), ids[0])
+    lab.drop(build, ns)
+    size = os.path.getsize(path)
+    os.unlink(path)
+    ctx.row('B10', 'memory per finished unit: failed with a JUnit report of 300 testcases, 30 '
+            'failed with 1,000 bytes of text each (%d bytes of XML; ciq-ack --failed --junit)'
+            % size,
+            '%.0f bytes (the cases key %.0f; %d bytes stored per unit; %d units)'
+            % ((m3 - m0) / n, kinds.get('cases', 0) / n, stored, n))
 
 
 def value_cost(lab, size):
@@ -358,17 +453,24 @@ def b10(ctx):
         ctx.note('B10', 'passed build, bytes per test by key kind (MEMORY USAGE, SAMPLES 0): %s; '
                  'encodings: %s' % (per_kind(base['kinds'], N),
                                     ', '.join('%s %s' % kv for kv in sorted(base['enc'].items()))))
-        k1, _ = failed(ctx, lab, ids, 1024, 'each with 1 KiB of output')
-        ctx.note('B10', 'failed with 1 KiB of output, bytes per test by key kind: '
+        k1, _ = failed(ctx, lab, ids, 1024, 'each with 1 KiB of a log')
+        ctx.note('B10', 'failed with 1 KiB of a log, bytes per test by key kind: '
                  + per_kind(k1, N, 6))
-        k2, stored = failed(ctx, lab, ids[:CAPPED], 100 * 1024,
-                            'each with 100 KiB of output (over the %d-byte cap)' % CAP)
-        ctx.note('B10', 'failed with 100 KiB of output, bytes per test by key kind: '
-                 + per_kind(k2, CAPPED, 4))
+        stored = []
+        for kind, what in (('log', 'a log'), ('prose', 'English prose (licenses)'),
+                           ('random', 'random bytes')):
+            k2, got = failed(ctx, lab, ids[:CAPPED], 100 * 1024,
+                             'each with 100 KiB of %s (over the %d-byte cap)' % (what, CAP),
+                             kind)
+            ctx.note('B10', 'failed with 100 KiB of %s, bytes per test by key kind: %s'
+                     % (what, per_kind(k2, CAPPED, 4)))
+            stored.append(got)
+        junit_units(ctx, lab, ids[:CAPPED])
         # What the cap costs in the allocator: an output of exactly the
         # cap, against one a few bytes shorter (Redis adds a header of 5
         # or 9 bytes and a NUL; jemalloc rounds up to its size classes).
-        costs = [(size, value_cost(lab, size)) for size in (stored, CAP - 6, CAP - 1024)]
+        costs = [(size, value_cost(lab, size))
+                 for size in sorted(set(stored + [CAP, CAP - 6, CAP - 1024]), reverse=True)]
         ctx.row('B10', 'one stored output as a hash field (MEMORY USAGE of a hash of 64 such '
                 'fields / 64), by its size',
                 '; '.join('%d bytes: %.0f' % c for c in costs))

@@ -11,10 +11,11 @@
 #include "errlen.h"
 
 struct ciq_attach {
-	char *output;     /* the output's tail (readfile.h), or NULL without --output */
+	char *output;     /* the output's tail (readfile.h) in its stored form
+	                     (compress.h), or NULL without --output */
 	size_t outlen;
 	char *cases;      /* the report's testcases encoded for the server (cases.h),
-	                     or NULL without --junit */
+	                     in their stored form (compress.h), or NULL without --junit */
 	size_t caseslen;
 };
 

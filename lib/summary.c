@@ -5,11 +5,14 @@
  * finished (or the report gave up waiting), so nothing here needs the
  * atomicity of a script.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "compress.h"
 #include "exit.h"
+#include "readfile.h"
 #include "summary.h"
 
 struct reader {
@@ -309,12 +312,18 @@ store_cases(void *arg, const redisReply *k, const redisReply *v)
 {
 	struct ciq_test *rec = find(arg, k);
 	struct ciq_cases c;
+	char err[CIQ_ERRLEN], *s;
+	size_t n;
+	int bad;
 
 	memset(&c, 0, sizeof c);
 	if (rec == NULL || rec->cases != NULL || v->type != REDIS_REPLY_STRING ||
-	    ciq_cases_decode(v->str, v->len, &c) == -1)
+	    ciq_compress_decode(v->str, v->len, CIQ_CASES_MAX, &s, &n, err) == -1)
 		return;
-	rec->cases = ciq_memdup(&c, sizeof c);
+	bad = ciq_cases_decode(s, n, &c) == -1;
+	free(s);
+	if (!bad)
+		rec->cases = ciq_memdup(&c, sizeof c);
 }
 
 /* Workers in a natural order: 2 before 10. */
@@ -562,16 +571,30 @@ mark_records(struct ciq_summary *sum, const redisReply *queue, const redisReply 
 	}
 }
 
-/* A stored output (of the last failure). */
+/*
+ * A stored output (of the last failure), decoded (compress.h). One that
+ * does not decode (corrupt, cut short, written by no version of ciq) is
+ * shown as a line that says so: a failure must never look as if it had
+ * printed nothing.
+ */
 static void
 store_output(void *arg, const redisReply *k, const redisReply *v)
 {
 	struct ciq_test *rec = find(arg, k);
+	char err[CIQ_ERRLEN], line[CIQ_ERRLEN + 128];
+	int n;
 
 	if (rec == NULL || v->type != REDIS_REPLY_STRING || rec->output != NULL)
 		return;
-	rec->output = ciq_memdup(v->str, v->len + 1);
-	rec->outlen = v->len;
+	if (ciq_compress_decode(v->str, v->len, CIQ_OUTPUT_MAX, &rec->output, &rec->outlen,
+	    err) == 0)
+		return;
+	n = snprintf(line, sizeof line, "[ciq: the stored output (%zu bytes) could not be read: %s]\n",
+	    v->len, err);
+	if (n < 0 || (size_t)n >= sizeof line)
+		n = (int)strlen(line);
+	rec->output = ciq_memdup(line, (size_t)n + 1);
+	rec->outlen = (size_t)n;
 }
 
 /* An id of the results hash, kept to make its record. */
@@ -792,8 +815,9 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 	mark_started(sum, started);
 
 	/* Outputs and testcases can be large: a few at a time. A value of
-	 * cases that does not decode (written by another version) is passed
-	 * over: they are detail, and the unit's result stands without them. */
+	 * cases that does not decode (written by another version, or
+	 * corrupt) is passed over: they are detail, and the unit's result
+	 * stands without them. An output that does not decode says so. */
 	if (scan(&rd, "output", "100", store_output, sum, NULL) == -1 ||
 	    scan(&rd, "cases", "10", store_cases, sum, NULL) == -1)
 		goto out;

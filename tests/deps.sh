@@ -6,7 +6,7 @@
 # registry, it warns and goes on: those tests skip and say why.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-pkgs="gcc make pkg-config libhiredis-dev libcurl4-openssl-dev libssl-dev
+pkgs="gcc make pkg-config libhiredis-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
 redis-server redis-tools jq scdoc bats bats-support bats-assert
 shellcheck python3-yaml python3-jsonschema clang libclang-rt-14-dev
 libxml2-utils git rsync strace"

@@ -44,6 +44,10 @@ replay() {
 	replay junitxml
 }
 
+@test "fuzz_compress passes on its corpus: stored outputs cut short, changed, of an unknown kind" {
+	replay compress
+}
+
 @test "an empty id list gets a digest and a shuffle (fuzz_idlist found a crash)" {
 	run "$CIQ_ROOT/build-fuzz/fuzz_idlist" "$CIQ_ROOT/tests/fuzz/corpus/idlist/empty-list-crash.txt" \
 		"$CIQ_ROOT/tests/fuzz/corpus/idlist/only-blanks.txt"

@@ -10,7 +10,7 @@
 #
 # Targets: idlist (lib/idlist.c), url (lib/url.c), provider (lib/conf.c and
 # lib/provider.c), json (lib/json.c), junitxml (lib/junitxml.c and
-# lib/cases.c); the seed corpus of each is
+# lib/cases.c), compress (lib/compress.c); the seed corpus of each is
 # tests/fuzz/corpus/TARGET/. Fuzzing never writes into tests/: new inputs
 # go to a temporary directory, and a crashing input is saved as
 # build-fuzz/crashes/TARGET-crash-SHA1. To keep it, copy it into the
@@ -24,9 +24,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 1
 out=build-fuzz
 cc=${FUZZ_CC:-clang}
-targets="idlist url provider json junitxml"
+targets="idlist url provider json junitxml compress"
 # Every target links the same few modules: none of them needs Redis.
-libsrc="alloc readfile cases conf idlist json junitxml number prng provider sha256 url utf8"
+libsrc="alloc readfile cases compress conf idlist json junitxml number prng provider sha256 url utf8"
 
 die() {
 	echo "fuzz: $*" >&2
@@ -80,7 +80,7 @@ build() {
 	touch "$tmp/.stamp"
 	san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 	flags="-std=c11 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -D_GNU_SOURCE -Ilib -I build"
-	libs="-lm"
+	libs="-lm -lz"
 	pids=""
 	for m in $libsrc; do
 		# shellcheck disable=SC2086
@@ -121,6 +121,7 @@ options() {
 	junitxml) echo "-dict=tests/fuzz/junitxml.dict -max_len=65536" ;;
 	provider) echo "-dict=$out/provider.dict" ;;
 	json) echo "" ;;
+	compress) echo "-max_len=70000" ;;
 	esac
 }
 

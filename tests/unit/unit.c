@@ -272,6 +272,7 @@ main(void)
 	test_number();
 	test_idlist();
 	test_cases();
+	test_compress();
 	test_keys();
 	test_sha256();
 	test_grind();

@@ -25,6 +25,7 @@ void test_url(void);
 void test_number(void);
 void test_idlist(void);
 void test_cases(void);
+void test_compress(void);
 void test_keys(void);
 void test_sha256(void);
 void test_grind(void);

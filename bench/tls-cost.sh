@@ -1,6 +1,6 @@
 #!/bin/sh
-# tls-cost.sh [BINDIR] [N] [REPEAT] - what TLS costs the worker loop, with
-# and without resumed sessions, against plain TCP, side by side.
+# tls-cost.sh [BINDIR] [N] [REPEAT] [LOOP] - what TLS costs the worker
+# loop, with and without resumed sessions, against plain TCP, side by side.
 #
 # One private redis-server (a password, a TLS port with a certificate from
 # a CA made here, RSA 2048, and a plain TCP port) serves three modes in
@@ -11,15 +11,16 @@
 #   plain    redis:// on 127.0.0.1
 #
 # In each, one worker pops and acks N no-op tests (default 2000), a tool at
-# a time, as `while t=$(ciq-pop); do ciq-ack -- "$t"; done` does. Printed
-# per mode and round:
+# a time. LOOP says how: "pair" (the default) as `while t=$(ciq-pop); do
+# ciq-ack -- "$t"; done` does, two tools a test; "next" with one tool a
+# test, `ciq-ack --next`, after one ciq-pop. Printed per mode and round:
 #
 #   server us/test  the redis-server's CPU time (utime + stime of
 #                   /proc/PID/stat, every thread, handshakes included)
 #                   over the loop, divided by N
 #   client us/tool  the CPU time of the loop's children (the tools, and
 #                   the subshells of $(...)), divided by the tools run:
-#                   2N + 1
+#                   2N + 1 (pair), N + 1 (next)
 #   ms/test         the loop's wall time, divided by N
 #   rtt/test        round trips per test, counted on a shorter loop
 #                   (N/10 tests) under strace: a TCP connect is one, and
@@ -31,6 +32,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:-$here/../bin}
 n=${2:-2000}
 rounds=${3:-2}
+how=${4:-pair}
+case $how in
+pair)
+	# shellcheck disable=SC2016 # expanded by sh -c
+	script='while t=$(ciq-pop); do ciq-ack -- "$t"; done'
+	tools=$((2 * n + 1))
+	;;
+next)
+	# shellcheck disable=SC2016 # expanded by sh -c
+	script='t=$(ciq-pop) && while t=$(ciq-ack --next -- "$t"); do :; done'
+	tools=$((n + 1))
+	;;
+*) echo "usage: tls-cost.sh [BINDIR] [N] [REPEAT] [pair|next]" >&2; exit 64 ;;
+esac
 bin=$(cd "$bin" && pwd)
 dir=$(mktemp -d /tmp/ciq-tls-cost.XXXXXX)
 # stop: the server, by its pidfile, waited for (it writes its log as it
@@ -120,8 +135,7 @@ publish() {
 # loop: the worker loop, then the CPU time of its children in seconds (the
 # second line of the `times` builtin: "0m1.23s 0m0.45s").
 loop() {
-	# shellcheck disable=SC2016 # expanded by that sh
-	sh -c 'while t=$(ciq-pop); do ciq-ack -- "$t"; done; times' | awk '
+	sh -c "$script; times" | awk '
 		NR == 2 {
 			split($1, u, /[ms]/); split($2, s, /[ms]/)
 			printf "%.6f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2]
@@ -154,20 +168,19 @@ measure() {
 	if command -v strace >/dev/null; then
 		publish "$1-$2-rtt" "$m"
 		mkdir "$dir/trace"
-		# shellcheck disable=SC2016 # expanded by that sh
 		strace -f -qq -ff -o "$dir/trace/trace" -e trace=connect,sendto,recvfrom \
-			sh -c 'while t=$(ciq-pop); do ciq-ack -- "$t"; done'
+			sh -c "$script || :"
 		rtt=$(awk -v r="$(round_trips "$dir/trace")" -v m="$m" 'BEGIN { printf "%.2f", r / m }')
 		rm -rf "$dir/trace"
 	fi
 	awk -v mode="$1" -v r="$2" -v ticks=$((after - before)) -v tck="$tck" -v n="$n" \
-		-v cpu="$cpu" -v ns=$((end - start)) -v rtt="$rtt" 'BEGIN {
+		-v cpu="$cpu" -v ns=$((end - start)) -v rtt="$rtt" -v tools="$tools" 'BEGIN {
 		printf "%-8s %5d %14.1f %14.1f %9.2f %9s\n", mode, r, ticks * 1e6 / tck / n,
-		    cpu * 1e6 / (2 * n + 1), ns / 1e6 / n, rtt
+		    cpu * 1e6 / tools, ns / 1e6 / n, rtt
 	}'
 }
 
-echo "tls-cost: $n tests a loop, $rounds rounds; $(redis-server --version | cut -d' ' -f3);" \
+echo "tls-cost: $n tests a loop ($how), $rounds rounds; $(redis-server --version | cut -d' ' -f3);" \
 	"$(openssl version | cut -d' ' -f1,2)"
 printf '%-8s %5s %14s %14s %9s %9s\n' mode round "server us/test" "client us/tool" ms/test rtt/test
 r=1

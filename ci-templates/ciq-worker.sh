@@ -206,12 +206,15 @@ show() {
 	# GitLab shows a section's time from its two marks, in seconds.
 	t1=0
 	[ "$mode" != gitlab ] || t1=$(date +%s)
-	# With several loops, each block is written at once (one write, up to
-	# cat's buffer), so that the blocks of the loops do not mix.
+	# With several loops, each block is written at once (one write of up
+	# to 128 KiB), so that the blocks of the loops do not mix. By dd, not
+	# cat: GNU cat copies a file into a file with copy_file_range(2),
+	# which does not share the file's offset safely with the other loops'
+	# writes, so that one block could overwrite another in a log file.
 	if [ "$jobs" -eq 1 ]; then
 		render
 	else
-		render >"$blk" && cat "$blk"
+		render >"$blk" && dd if="$blk" bs=131072 2>/dev/null
 	fi
 }
 
@@ -222,8 +225,62 @@ render() {
 		"$awkprog" "$input"
 }
 
+# record: count the test just recorded ($res, $t, $attempt, $origin), its
+# held line "MS ID" in $held, and print its block.
+record() {
+	# The duration is the server's, from the reservation to the result:
+	# what the report shows, and no clock to read here. No time when
+	# another worker took the test meanwhile: its line says "-", and busy
+	# does not count it.
+	ms=${held%% *}
+	case $ms in
+	'' | *[!0-9]*) ms='' ;;
+	esac
+	runs=$((runs + 1))
+	case $res in
+	FAIL) failed=$((failed + 1)) ;;
+	REQUEUE) requeued=$((requeued + 1)) ;;
+	esac
+	[ "$origin" != reclaim ] || reclaimed=$((reclaimed + 1))
+	show
+}
+
+# take TOOL ARG...: run a ciq tool that hands this loop its next test,
+# "ATTEMPT ORIGIN ID" into $next: ciq-pop --long, or ciq-ack --long --next,
+# which prints first the held line of the test it recorded (that test's
+# block is printed as soon as it is read). Returns 1 when no test is left
+# for this loop, or on the tool's error (its status then in $status).
+#
+# The tool runs in the background and is waited for, so that a signal is
+# handled at once, not when the tool ends (it may wait for tests running
+# elsewhere). It writes to a fifo, as t=$(ciq-pop) to a pipe: if this
+# loop dies while the tool waits, its write fails and it starts no
+# heartbeat for a test nobody runs (a file would take the write). Both
+# lines are read through one opening of the fifo: a second opening would
+# wait for a writer that never comes.
+take() {
+	rc=0 held='' next=''
+	"$@" >"$pop" &
+	child=$!
+	{
+		# IFS= and -r keep a line byte for byte (an id has no newline and
+		# no NUL); expansions split it.
+		if [ "$1" = ciq-ack ]; then
+			IFS= read -r held <&3 && record
+		fi
+		IFS= read -r next <&3
+	} 3<"$pop"
+	wait "$child" || rc=$?
+	child=''
+	[ "$rc" -eq 0 ] && return 0
+	# 1: none left (the queue is exhausted, or a circuit breaker stopped
+	# this worker); else an error, and an ack may not have happened.
+	[ "$rc" -eq 1 ] || status=$rc
+	return 1
+}
+
 # stop STATUS: on TERM or INT, stop the running child (the runner's whole
-# session, or ciq-pop), give this worker's tests back, exit STATUS.
+# session, or a ciq tool), give this worker's tests back, exit STATUS.
 # shellcheck disable=SC2317 # called from the traps
 stop() {
 	trap '' TERM INT
@@ -241,7 +298,7 @@ loop() {
 	k=$1 who=$2
 	shift 2
 	out=$tmp/$k.out pop=$tmp/$k.pop blk=$tmp/$k.blk
-	child='' runs=0 failed=0 requeued=0 reclaimed=0 busy=0 status=0
+	child='' runs=0 failed=0 requeued=0 reclaimed=0 busy=0 status=0 next=''
 	trap 'stop 143' TERM
 	trap 'stop 130' INT
 	mkfifo "$pop" || exit 70
@@ -255,23 +312,14 @@ loop() {
 		child=''
 	fi
 	while [ "$status" -eq 0 ]; do
-		# Commands run in the background and are waited for, so that a
-		# signal is handled at once, not when the command ends. ciq-pop
-		# writes to a pipe, as in t=$(ciq-pop): if this loop dies while
-		# ciq-pop waits, its write fails and it starts no heartbeat for a
-		# test nobody runs (a file would take the write).
-		rc=0 line=''
-		ciq-pop --long >"$pop" &
-		child=$!
-		# "ATTEMPT ORIGIN ID": IFS= and -r keep the line byte for byte
-		# (an id has no newline and no NUL); expansions split it.
-		IFS= read -r line <"$pop"
-		wait "$child" || rc=$?
-		child=''
-		[ "$rc" -eq 1 ] && break
-		[ "$rc" -eq 0 ] || { status=$rc; break; }
-		attempt=${line%% *} line=${line#* }
-		origin=${line%% *} t=${line#* }
+		# The next test: the one the last ack reserved, else ciq-pop's
+		# (the first of the loop, and the one after a requeue).
+		if [ -z "$next" ]; then
+			take ciq-pop --long || break
+		fi
+		attempt=${next%% *} next=${next#* }
+		origin=${next%% *} t=${next#* }
+		next=''
 
 		"$@" "$t" >"$out" 2>&1 &
 		child=$!
@@ -279,27 +327,19 @@ loop() {
 		wait "$child" 2>/dev/null || rc=$?
 		child=''
 
-		# The duration is the server's, from the reservation to this
-		# call ("MS ID", or "- ID" when another worker took the test
-		# meanwhile): what the report shows, and no clock to read here.
+		# A pass or a failure is recorded by ciq-ack --next, which in the
+		# same call reserves this loop's next test: one tool and one
+		# server call per test. A requeue reserves none.
 		if [ "$rc" -eq 0 ]; then
-			held=$(ciq-ack --long -- "$t") || { status=$?; break; }
 			res=PASS
+			take ciq-ack --long --next -- "$t" || break
 		elif held=$(ciq-requeue --long --output "$out" -- "$t"); then
-			res=REQUEUE requeued=$((requeued + 1))
+			res=REQUEUE
+			record
 		else
-			held=$(ciq-ack --long --failed --output "$out" -- "$t") || { status=$?; break; }
-			res=FAIL failed=$((failed + 1))
+			res=FAIL
+			take ciq-ack --long --failed --output "$out" --next -- "$t" || break
 		fi
-		# No time when another worker took the test meanwhile: its
-		# line says "-", and busy does not count it.
-		ms=${held%% *}
-		case $ms in
-		'' | *[!0-9]*) ms='' ;;
-		esac
-		runs=$((runs + 1))
-		[ "$origin" != reclaim ] || reclaimed=$((reclaimed + 1))
-		show
 	done
 	c=$(((busy + 50) / 100))
 	busy=$((c / 10)).$((c % 10))s

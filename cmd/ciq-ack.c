@@ -17,6 +17,7 @@
  */
 #include <err.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "exit.h"
@@ -109,6 +110,10 @@ main(int argc, char **argv)
 		errx(rc, "%s", msg);
 	if (longfmt)
 		ciq_tool_print_held(&res);
+	/* With --next, the held lines now: the loop shows the test while
+	 * the next one is waited for. */
+	if (next)
+		fflush(stdout);
 	for (size_t i = 0; i < res.n; i++) {
 		const char *id = res.v[i].id;
 		int held = res.v[i].ended;

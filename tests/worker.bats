@@ -2,8 +2,9 @@
 #
 # ci-templates/ciq-worker.sh: its log (a line per test, the output of each
 # failure, a closing line) in each CI provider's form, against hostile ids
-# and output; -q; attempts and reclaims; -j N loops (worker ids, blocks
-# that do not mix, exit status, retry mode, signals); options.
+# and output; -q; attempts and reclaims; one tool call per test (ciq-ack
+# --next); -j N loops (worker ids, blocks that do not mix, exit status,
+# retry mode, signals); options.
 
 load test_helper
 
@@ -277,7 +278,9 @@ ciq-worker 0: 2 tests, 0 failed, 1 requeued, 0 reclaimed, busy N.Ns"
 	assert_equal "$(ciq-pop --worker 9)" a
 	CIQ_TIMEOUT=0.5 run --separate-stderr sh "$W" "$RUN"
 	assert_success
-	assert_equal "$stderr" "ciq-pop: reclaimed 'a' from worker 9, silent for over 0.5 s"
+	# Said by the tool that reclaimed it: the ack of b, which waited for a,
+	# or ciq-pop when a was already lost when the loop began.
+	assert_regex "$stderr" "^ciq-(ack|pop): reclaimed 'a' from worker 9, silent for over 0\\.5 s\$"
 	# b first, unless a was already lost when the loop began.
 	assert_equal "$(log | sort)" "PASS      N.NNs  a  (attempt 2, reclaimed)
 PASS      N.NNs  b
@@ -310,6 +313,190 @@ SH
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/log")" "PASS          -  a
 ciq-worker 0: 1 test, 0 failed, 0 requeued, 0 reclaimed, busy 0.0s"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" "ciq-ack: 'a' was reclaimed by another worker: this first result is recorded"
+}
+
+# --- one call per test: ciq-ack --next ------------------------------------------
+
+# counted: wrappers on PATH that log each start of ciq-pop, ciq-ack and
+# ciq-requeue, a line "TOOL WORKER", to $BATS_TEST_TMPDIR/starts, then exec
+# the tool (the same process: its parent is still the loop).
+counted() {
+	local tool
+	mkdir "$BATS_TEST_TMPDIR/wrap"
+	for tool in ciq-pop ciq-ack ciq-requeue; do
+		printf '#!/bin/sh\necho "%s $CIQ_WORKER" >>"%s/starts"\nexec "%s/%s" "$@"\n' \
+			"$tool" "$BATS_TEST_TMPDIR" "$CIQ_BIN" "$tool" >"$BATS_TEST_TMPDIR/wrap/$tool"
+		chmod +x "$BATS_TEST_TMPDIR/wrap/$tool"
+	done
+	PATH=$BATS_TEST_TMPDIR/wrap:$PATH
+}
+
+# starts: how many times each tool started, "N TOOL", by tool.
+starts() {
+	cut -d' ' -f1 "$BATS_TEST_TMPDIR/starts" | sort | uniq -c | sed 's/^ *//'
+}
+
+@test "one tool start per test: ciq-pop once per loop, then each pass and failure acked with --next" {
+	counted
+	populate t1 t2 t3-fail t4 t5
+	run --separate-stderr sh "$W" "$RUN"
+	assert_failure 1
+	assert_equal "$stderr" ''
+	assert_equal "$(log)" "PASS      N.NNs  t1
+PASS      N.NNs  t2
+FAIL      N.NNs  t3-fail
+expected 42, got 41 in t3-fail
+second line
+PASS      N.NNs  t4
+PASS      N.NNs  t5
+ciq-worker 0: 5 tests, 1 failed, 0 requeued, 0 reclaimed, busy N.Ns"
+	# The failure asked for a requeue first (none is allowed here).
+	assert_equal "$(starts)" "5 ciq-ack
+1 ciq-pop
+1 ciq-requeue"
+	assert_equal "$(counter failed)" 1
+	assert_equal "$(records results)" 5
+	# -j 2: one ciq-pop per loop, one ciq-ack per test.
+	CIQ_BUILD=two populate t1 t2 t3 t4 t5 t6
+	: >"$BATS_TEST_TMPDIR/starts"
+	CIQ_BUILD=two run --separate-stderr sh "$W" -j 2 "$RUN"
+	assert_success
+	assert_equal "$stderr" ''
+	assert_equal "$(starts)" "6 ciq-ack
+2 ciq-pop"
+	assert_equal "$(grep -c '^ciq-pop 0$' "$BATS_TEST_TMPDIR/starts")" 1
+	assert_equal "$(grep -c '^ciq-pop 0\.2$' "$BATS_TEST_TMPDIR/starts")" 1
+	assert_equal "$(log | grep -c '^PASS ')" 6
+}
+
+@test "after a requeue the next test comes from ciq-pop (ciq-requeue reserves none)" {
+	cat >"$BATS_TEST_TMPDIR/once" <<'SH'
+#!/bin/sh
+# f fails the first time only.
+[ "$1" = f ] && [ ! -e "${0%/*}/failed-once" ] && { : >"${0%/*}/failed-once"; echo "failed once"; exit 1; }
+exit 0
+SH
+	chmod +x "$BATS_TEST_TMPDIR/once"
+	counted
+	populate f g
+	CIQ_MAX_REQUEUES=1 CIQ_REQUEUE_TOLERANCE=1 run --separate-stderr sh "$W" "$BATS_TEST_TMPDIR/once"
+	assert_success
+	assert_equal "$stderr" ''
+	assert_equal "$(log)" "REQUEUE   N.NNs  f
+failed once
+PASS      N.NNs  f  (attempt 2)
+PASS      N.NNs  g
+ciq-worker 0: 3 tests, 0 failed, 1 requeued, 0 reclaimed, busy N.Ns"
+	assert_equal "$(cut -d' ' -f1 "$BATS_TEST_TMPDIR/starts")" "ciq-pop
+ciq-requeue
+ciq-pop
+ciq-ack
+ciq-ack"
+}
+
+@test "the last test: its line and output, then the closing line (ciq-ack --next finds none left)" {
+	populate a z-fail
+	run --separate-stderr sh "$W" "$RUN"
+	assert_failure 1
+	assert_equal "$stderr" ''
+	assert_equal "$(log)" "PASS      N.NNs  a
+FAIL      N.NNs  z-fail
+expected 42, got 41 in z-fail
+second line
+ciq-worker 0: 2 tests, 1 failed, 0 requeued, 0 reclaimed, busy N.Ns"
+	assert_equal "$(records results)" 2
+	assert_equal "$(records running)" 0
+	# A single test, passing, quiet: the closing line alone.
+	CIQ_BUILD=one populate only
+	CIQ_BUILD=one run --separate-stderr sh "$W" -q "$RUN"
+	assert_success
+	assert_equal "$stderr" ''
+	assert_equal "$(log)" "ciq-worker 0: 1 test, 0 failed, 0 requeued, 0 reclaimed, busy N.Ns"
+}
+
+@test "a circuit breaker in the ack's reservation ends the loop after the failure's line" {
+	populate f1-fail f2-fail t3
+	CIQ_MAX_CONSECUTIVE_FAILURES=2 run --separate-stderr sh "$W" "$RUN"
+	assert_failure 1
+	assert_equal "$stderr" "ciq-ack: worker '0' stops: 2 tests failed in a row on it (--max-consecutive-failures 2); other workers take the rest"
+	assert_equal "$(log | grep -v '^expected\|^second')" "FAIL      N.NNs  f1-fail
+FAIL      N.NNs  f2-fail
+ciq-worker 0: 2 tests, 2 failed, 0 requeued, 0 reclaimed, busy N.Ns"
+	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" t3
+}
+
+@test "a failing test whose requeue and ack both fail mid-loop: no line for it, the tool's status" {
+	# t2-fail wipes the build, then fails: its requeue and its ack find no
+	# build (82); t3 is never run.
+	cat >"$BATS_TEST_TMPDIR/wipe" <<SH
+#!/bin/sh
+printf '%s\n' "\$1" >>"$BATS_TEST_TMPDIR/ran"
+case \$1 in
+t2-fail) redis-cli -s "$REDIS_SOCK" flushall >/dev/null; exit 1 ;;
+esac
+SH
+	chmod +x "$BATS_TEST_TMPDIR/wipe"
+	populate t1 t2-fail t3
+	run --separate-stderr sh "$W" "$BATS_TEST_TMPDIR/wipe"
+	assert_failure "$CIQ_EX_VANISHED"
+	assert_equal "$(log)" "PASS      N.NNs  t1
+ciq-worker 0: 1 test, 0 failed, 0 requeued, 0 reclaimed, busy N.Ns"
+	assert_equal "$(cut -d: -f1 <<<"$stderr")" "ciq-requeue
+ciq-ack"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/ran")" "t1
+t2-fail"
+}
+
+@test "the heartbeat keeps the tests that ciq-ack --next reserved: two busy workers reclaim nothing" {
+	cat >"$BATS_TEST_TMPDIR/slow" <<'SH'
+#!/bin/sh
+printf '%s %s\n' "$CIQ_WORKER" "$1" >>"${0%/*}/ran"
+sleep 0.7
+SH
+	chmod +x "$BATS_TEST_TMPDIR/slow"
+	populate t1 t2 t3 t4 t5 t6
+	# Each test runs longer than --timeout: only the heartbeats keep the
+	# tests from being reclaimed by the other worker, which waits.
+	export CIQ_TIMEOUT=0.4 CIQ_HEARTBEAT=0.1 XDG_RUNTIME_DIR=$BATS_TEST_TMPDIR/xdg
+	mkdir -m 700 "$XDG_RUNTIME_DIR"
+	CIQ_WORKER=9 sh "$W" "$BATS_TEST_TMPDIR/slow" >"$BATS_TEST_TMPDIR/log9" 2>"$BATS_TEST_TMPDIR/err9" &
+	BG=$!
+	run --separate-stderr sh "$W" "$BATS_TEST_TMPDIR/slow"
+	local rc=0
+	wait "$BG" || rc=$?
+	BG=
+	assert_success
+	assert_equal "$rc" 0
+	assert_equal "$stderr" ''
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/err9")" ''
+	# Every test ran once, a first attempt, and each worker ran more than one.
+	assert_equal "$(cut -d' ' -f2 "$BATS_TEST_TMPDIR/ran" | sort)" "$(printf 't%s\n' 1 2 3 4 5 6)"
+	assert_equal "$(cat - "$BATS_TEST_TMPDIR/log9" <<<"$output" | norm | grep -v '^ciq-worker ' | sort)" \
+		"$(printf 'PASS      N.NNs  t%s\n' 1 2 3 4 5 6)"
+	[ "$(grep -c '^0 ' "$BATS_TEST_TMPDIR/ran")" -ge 2 ]
+	[ "$(grep -c '^9 ' "$BATS_TEST_TMPDIR/ran")" -ge 2 ]
+}
+
+# waiting_0: worker 0 waits for a test to come back.
+waiting_0() {
+	[ "$(rcli SISMEMBER "$(key waiting)" 0)" = 1 ]
+}
+
+@test "the build vanishes while ciq-ack --next waits: the acked test's line, then the error" {
+	populate a b
+	# Worker 9 holds a: after b, the loop's ack waits for it.
+	ciq-pop --worker 9 >/dev/null
+	CIQ_TIMEOUT=0.5 sh "$W" "$RUN" >"$BATS_TEST_TMPDIR/log" 2>"$BATS_TEST_TMPDIR/err" &
+	BG=$!
+	wait_for 100 waiting_0
+	rcli FLUSHALL >/dev/null
+	local rc=0
+	wait "$BG" || rc=$?
+	BG=
+	assert_equal "$rc" "$CIQ_EX_VANISHED"
+	assert_equal "$(norm <"$BATS_TEST_TMPDIR/log")" "PASS      N.NNs  b
+ciq-worker 0: 1 test, 0 failed, 0 requeued, 0 reclaimed, busy N.Ns"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" "ciq-ack: no queue for build '$CIQ_BUILD': never populated, or its keys expired, were evicted or flushed"
 }
 
 # --- -j N ----------------------------------------------------------------------
@@ -557,7 +744,7 @@ signal_test() {
 	ciq-pop --worker 9 >/dev/null
 	CIQW_MARK=$BATS_TEST_TMPDIR sh "$W" "$RUN" >"$BATS_TEST_TMPDIR/log" 2>&1 &
 	BG=$!
-	wait_for 100 eval '[ "$(rcli SISMEMBER "$(key waiting)" 0)" = 1 ]'
+	wait_for 100 waiting_0
 	local rc=0
 	kill -TERM "$BG"
 	wait "$BG" || rc=$?
@@ -567,18 +754,39 @@ signal_test() {
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/log")" ''
 }
 
-@test "a loop killed while ciq-pop waits: the test ciq-pop takes later gets no heartbeat, and is lost" {
+@test "TERM while ciq-ack --next waits: the acked test's line, exit 143 at once, the test held elsewhere untouched" {
+	populate a b
+	ciq-pop --worker 9 >/dev/null
+	CIQW_MARK=$BATS_TEST_TMPDIR sh "$W" "$RUN" >"$BATS_TEST_TMPDIR/log" 2>"$BATS_TEST_TMPDIR/err" &
+	BG=$!
+	# It ran b, and its ack waits for a, held by worker 9.
+	wait_for 100 waiting_0
+	local rc=0
+	kill -TERM "$BG"
+	wait "$BG" || rc=$?
+	BG=
+	assert_equal "$rc" 143
+	wait_for 40 none_left
+	# b's line was printed when b was recorded, before the wait.
+	assert_equal "$(norm <"$BATS_TEST_TMPDIR/log")" "PASS      N.NNs  b"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" ''
+	assert_equal "$(result b | cut -d' ' -f1,3)" "p 0"
+	assert_equal "$(rcli HGET "$(key owner)" a)" 9
+	assert_equal "$(records running)" 1
+}
+
+@test "a loop killed while ciq-ack --next waits: the test it takes later gets no heartbeat, and is lost" {
 	populate a b
 	ciq-pop --worker 9 >/dev/null
 	export CIQ_HEARTBEAT=0.2 TMPDIR=$BATS_TEST_TMPDIR
 	CIQW_MARK=$BATS_TEST_TMPDIR sh "$W" "$RUN" >"$BATS_TEST_TMPDIR/log" 2>&1 &
 	BG=$!
-	# It ran b and waits for a, held by worker 9.
-	wait_for 100 eval '[ "$(rcli SISMEMBER "$(key waiting)" 0)" = 1 ]'
+	# It ran b and its ack waits for a, held by worker 9.
+	wait_for 100 waiting_0
 	kill -9 "$BG"
 	wait "$BG" || true
 	BG=
-	# a comes back: the waiting ciq-pop, whose loop is gone, takes it,
+	# a comes back: the waiting ciq-ack, whose loop is gone, takes it,
 	# cannot hand it to anyone (its pipe has no reader) and ends.
 	ciq-release --worker 9 -- a
 	wait_for 40 eval '[ "$(rcli HGET "$(key owner)" a)" = 0 ]'

@@ -15,6 +15,7 @@
 #include "alloc.h"
 #include "hblog.h"
 #include "privdir.h"
+#include "proc.h"
 
 /* The log of this worker's loop with pid loop, in a new string; NULL
  * (errno set, and a message in err when not NULL) when its directory is
@@ -172,7 +173,10 @@ fail:
 void
 ciq_hblog_done(const struct ciq_conf *c, int n, const char **ids)
 {
-	char *path = log_path(c, getppid(), 0, NULL);
+	/* The loop, found as ciq-pop finds it (proc.h): in t=$(ciq-ack
+	 * --next ...) the parent may be a subshell of the loop. */
+	pid_t loop = ciq_proc_loop();
+	char *path = log_path(c, loop > 0 ? loop : getppid(), 0, NULL);
 	int fd;
 
 	if (path == NULL)

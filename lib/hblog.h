@@ -37,8 +37,9 @@ int ciq_hblog_hold(const struct ciq_conf *c, pid_t loop, int n, const char **ids
 /*
  * ciq-ack, ciq-requeue, ciq-release: ids[0..n) left this worker's hands
  * (n < 0: every test it held). Tells the heartbeat of the loop that runs
- * this process (its parent), if there is one. Can't fail: a heartbeat
- * that is not told finds out at its next beat.
+ * this process (its parent, or grandparent past a $(...) subshell:
+ * proc.h), if there is one. Can't fail: a heartbeat that is not told
+ * finds out at its next beat.
  */
 void ciq_hblog_done(const struct ciq_conf *c, int n, const char **ids);
 

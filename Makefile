@@ -59,7 +59,8 @@ OUT      = build
 BIN      = bin
 endif
 
-TOOLS    = ciq-populate ciq-pop ciq-ack ciq-requeue ciq-release ciq-report ciq-env ciq-bisect
+TOOLS    = ciq-populate ciq-pop ciq-ack ciq-requeue ciq-release ciq-report ciq-env ciq-bisect \
+           ciq-loop
 # The tools written in sh, copied into bin/ (and bin-san/) beside the others.
 SHTOOLS  = ciq-run ciq-worker.sh
 SCRIPTS  = elect publish join pop ack next requeue release status retry heartbeat timing seen prune
@@ -87,8 +88,10 @@ $(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/tool.o $(OUT)/libciq.a $(LINKED)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
 
-# The tools that hand out tests share take.c.
-$(BIN)/ciq-pop $(BIN)/ciq-ack: $(OUT)/cmd/take.o
+# The tools that hand out tests share take.c; those that record results,
+# record.c.
+$(BIN)/ciq-pop $(BIN)/ciq-ack $(BIN)/ciq-loop: $(OUT)/cmd/take.o
+$(BIN)/ciq-ack $(BIN)/ciq-requeue $(BIN)/ciq-loop: $(OUT)/cmd/record.o
 
 $(BIN)/ciq-report: LDLIBS += $(CURLLIBS)
 
@@ -195,4 +198,4 @@ clean:
 
 .PHONY: all man check fuzz stress bench demo deps install uninstall clean
 
--include $(LIBOBJ:.o=.d) $(TOOLS:%=$(OUT)/cmd/%.d) $(OUT)/cmd/tool.d $(OUT)/cmd/take.d
+-include $(LIBOBJ:.o=.d) $(TOOLS:%=$(OUT)/cmd/%.d) $(OUT)/cmd/tool.d $(OUT)/cmd/take.d $(OUT)/cmd/record.d

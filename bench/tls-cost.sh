@@ -13,14 +13,17 @@
 # In each, one worker pops and acks N no-op tests (default 2000), a tool at
 # a time. LOOP says how: "pair" (the default) as `while t=$(ciq-pop); do
 # ciq-ack -- "$t"; done` does, two tools a test; "next" with one tool a
-# test, `ciq-ack --next`, after one ciq-pop. Printed per mode and round:
+# test, `ciq-ack --next`, after one ciq-pop; "loop" with one ciq-loop for
+# the whole loop, over one connection (bench/loop-driver.sh). Printed per
+# mode and round:
 #
 #   server us/test  the redis-server's CPU time (utime + stime of
 #                   /proc/PID/stat, every thread, handshakes included)
 #                   over the loop, divided by N
 #   client us/tool  the CPU time of the loop's children (the tools, and
 #                   the subshells of $(...)), divided by the tools run:
-#                   2N + 1 (pair), N + 1 (next)
+#                   2N + 1 (pair), N + 1 (next); for loop, one
+#                   tool: divided by N, the tests
 #   ms/test         the loop's wall time, divided by N
 #   rtt/test        round trips per test, counted on a shorter loop
 #                   (N/10 tests) under strace: a TCP connect is one, and
@@ -44,7 +47,12 @@ next)
 	script='t=$(ciq-pop) && while t=$(ciq-ack --next -- "$t"); do :; done'
 	tools=$((n + 1))
 	;;
-*) echo "usage: tls-cost.sh [BINDIR] [N] [REPEAT] [pair|next]" >&2; exit 64 ;;
+loop)
+	# shellcheck disable=SC2016 # expanded by sh -c
+	script='. "'"$here"'/loop-driver.sh"'
+	tools=$n
+	;;
+*) echo "usage: tls-cost.sh [BINDIR] [N] [REPEAT] [pair|next|loop]" >&2; exit 64 ;;
 esac
 bin=$(cd "$bin" && pwd)
 dir=$(mktemp -d /tmp/ciq-tls-cost.XXXXXX)

@@ -22,6 +22,7 @@
 
 #include "exit.h"
 #include "results.h"
+#include "record.h"
 #include "take.h"
 
 /* Options without a short form. */
@@ -114,30 +115,7 @@ main(int argc, char **argv)
 	 * the next one is waited for. */
 	if (next)
 		fflush(stdout);
-	for (size_t i = 0; i < res.n; i++) {
-		const char *id = res.v[i].id;
-		int held = res.v[i].ended;
-
-		switch (res.v[i].answer) {
-		case CIQ_ANS_NOTMINE:
-			warnx("'%s' was never reserved by worker '%s': not recorded", id, s.worker);
-			exit_status = CIQ_EX_DATAERR;
-			break;
-		case CIQ_ANS_DUPLICATE:
-			if (!held)
-				warnx("'%s' already has a result: this one is ignored", id);
-			break;
-		case CIQ_ANS_FLAKY:
-			warnx("'%s' both passed and failed: recorded as flaky", id);
-			break;
-		case CIQ_ANS_RECORDED:
-			if (!held)
-				warnx("'%s' was reclaimed by another worker: this first result is recorded", id);
-			break;
-		default:
-			break;
-		}
-	}
+	exit_status = ciq_record_acked(&s, &res);
 	/* The next test, unless an id was not this worker's. */
 	if (next && exit_status == CIQ_EX_OK)
 		exit_status = ciq_take(&tool, &s, 1, longfmt, res.next);

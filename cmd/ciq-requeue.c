@@ -19,6 +19,7 @@
 
 #include "exit.h"
 #include "results.h"
+#include "record.h"
 #include "tool.h"
 
 /* Options without a short form. */
@@ -82,37 +83,7 @@ main(int argc, char **argv)
 		errx(rc, "%s", msg);
 	if (longfmt)
 		ciq_tool_print_held(&res);
-	for (size_t i = 0; i < res.n; i++) {
-		const char *id = res.v[i].id, *detail = res.v[i].detail;
-
-		if (res.v[i].answer == CIQ_ANS_REQUEUED)
-			continue;
-		if (res.v[i].answer == CIQ_ANS_NOTMINE) {
-			warnx("'%s' was never reserved by worker '%s': not requeued", id, s.worker);
-			rc = CIQ_EX_DATAERR;
-			continue;
-		}
-		/* A refusal: the failure stands. 65 above wins over 1. */
-		if (rc == CIQ_EX_OK)
-			rc = CIQ_EX_NO;
-		if (res.v[i].answer == CIQ_ANS_RECLAIMED && *detail != '\0')
-			warnx("'%s' is no longer reserved by this worker (now: '%s'): not requeued", id, detail);
-		else if (res.v[i].answer == CIQ_ANS_RECLAIMED)
-			warnx("'%s' is no longer reserved by this worker: not requeued", id);
-		else if (res.v[i].answer == CIQ_ANS_RECORDED)
-			warnx("'%s' already has a result: not requeued", id);
-		else if ((res.v[i].answer == CIQ_ANS_MAX_REQUEUES && strcmp(max, "0") == 0) ||
-		    res.v[i].answer == CIQ_ANS_REPEAT)
-			; /* Requeues are off, or the build is a grind (ciq-populate
-			   --repeat), which counts every run: refusing is the
-			   expected answer, say nothing. */
-		else if (res.v[i].answer == CIQ_ANS_MAX_REQUEUES)
-			warnx("'%s' was requeued %s times already (--max-requeues %s): not requeued",
-			    id, detail, max);
-		else
-			warnx("the build used its requeues (%s, --requeue-tolerance %s): '%s' not requeued",
-			    detail, ciq_conf_get(&conf, CIQ_K_REQUEUE_TOLERANCE), id);
-	}
+	rc = ciq_record_requeued(&s, &res);
 	ciq_results_free(&res);
 	ciq_attach_free(&att);
 	ciq_session_close(&s);

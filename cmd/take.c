@@ -51,23 +51,27 @@ print_ids(const redisReply *r, const char *timeout, int longfmt, char **ids)
 	return n;
 }
 
-int
-ciq_take(const struct ciq_tool *t, struct ciq_session *s, long long n, int longfmt,
-    const redisReply *first)
+/*
+ * Reserve up to n tests, as ciq_take says, and print them. Returns how
+ * many (*ids: a new array of their ids), or 0 when there are none for
+ * this worker; exits on an error.
+ */
+static int
+reserve(struct ciq_session *s, long long n, int longfmt, const redisReply *first, char ***ids)
 {
 	struct ciq_conf *conf = s->conf;
 	struct ciq_backoff wait;
-	char msg[CIQ_ERRLEN], timeout[32], count[16], max_duration[32], **ids = NULL;
+	char msg[CIQ_ERRLEN], timeout[32], count[16], max_duration[32];
 	const char *max_streak = ciq_conf_get(conf, CIQ_K_MAX_CONSECUTIVE_FAILURES);
 	long long deadline = ciq_now_ms() + ciq_conf_ms(conf, CIQ_K_INIT_TIMEOUT);
 	int nids = 0, waited = 0, exhausted = 0, rc;
-	pid_t loop = 0;
 
+	*ids = NULL;
 	snprintf(timeout, sizeof timeout, "%lld", ciq_conf_ms(conf, CIQ_K_TIMEOUT));
 	snprintf(count, sizeof count, "%lld", n);
 	snprintf(max_duration, sizeof max_duration, "%lld", ciq_conf_ms(conf, CIQ_K_MAX_DURATION));
 	ciq_backoff_init(&wait, 50, 1500);
-	while (ids == NULL && !exhausted) {
+	while (*ids == NULL && !exhausted) {
 		const char *args[5] = { timeout, count, max_streak, waited ? "1" : "0", max_duration };
 		redisReply *got = NULL;
 		const redisReply *r = first;
@@ -79,8 +83,8 @@ ciq_take(const struct ciq_tool *t, struct ciq_session *s, long long n, int longf
 		first = NULL;
 		switch (ciq_pop_status(r)) {
 		case CIQ_POP_OK:
-			ids = ciq_calloc(r->elements / CIQ_POP_FIELDS + 1, sizeof *ids);
-			nids = print_ids(r, ciq_conf_get(conf, CIQ_K_TIMEOUT), longfmt, ids);
+			*ids = ciq_calloc(r->elements / CIQ_POP_FIELDS + 1, sizeof **ids);
+			nids = print_ids(r, ciq_conf_get(conf, CIQ_K_TIMEOUT), longfmt, *ids);
 			break;
 		case CIQ_POP_WAIT:
 			waited = 1;
@@ -116,19 +120,64 @@ ciq_take(const struct ciq_tool *t, struct ciq_session *s, long long n, int longf
 		if (got != NULL)
 			freeReplyObject(got);
 	}
-	ciq_session_close(s);
-	if (exhausted)
-		return CIQ_EX_NO;
-	/* The loop is found by our standard output, so before it is closed;
-	 * without /proc, the parent is taken for it. */
-	if (ciq_conf_ms(conf, CIQ_K_HEARTBEAT) > 0 && (loop = ciq_proc_loop()) <= 0)
-		loop = getppid();
-	ciq_tool_close_stdout(t);
-	if (loop > 0 && (rc = ciq_heartbeat_start(conf, loop, nids, (const char **)ids, msg)) != 0)
+	return nids;
+}
+
+/* Start the loop's heartbeat, or tell it ids[0..n); then free them. */
+static void
+beat(struct ciq_conf *conf, pid_t loop, int n, char **ids)
+{
+	char msg[CIQ_ERRLEN];
+	int rc;
+
+	if (loop > 0 && (rc = ciq_heartbeat_start(conf, loop, n, (const char **)ids, msg)) != 0)
 		warnx("cannot %s the heartbeat: the tests may be reclaimed after --timeout: %s",
 		    rc == CIQ_HEARTBEAT_UNTOLD ? "tell" : "start", msg);
-	for (int i = 0; i < nids; i++)
+	for (int i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
+}
+
+/* The loop that runs this process, for its heartbeat (0: none). It is
+ * found by our standard output, so before that is closed; without /proc,
+ * the parent is taken for it. */
+static pid_t
+loop_of(const struct ciq_conf *conf)
+{
+	pid_t loop = 0;
+
+	if (ciq_conf_ms(conf, CIQ_K_HEARTBEAT) > 0 && (loop = ciq_proc_loop()) <= 0)
+		loop = getppid();
+	return loop;
+}
+
+int
+ciq_take(const struct ciq_tool *t, struct ciq_session *s, long long n, int longfmt,
+    const redisReply *first)
+{
+	char **ids;
+	int nids = reserve(s, n, longfmt, first, &ids);
+	pid_t loop;
+
+	ciq_session_close(s);
+	if (nids == 0)
+		return CIQ_EX_NO;
+	loop = loop_of(s->conf);
+	ciq_tool_close_stdout(t);
+	beat(s->conf, loop, nids, ids);
+	return CIQ_EX_OK;
+}
+
+int
+ciq_take_keep(const struct ciq_tool *t, struct ciq_session *s, const redisReply *first)
+{
+	char **ids;
+	int nids = reserve(s, 1, 1, first, &ids);
+
+	if (nids == 0)
+		return CIQ_EX_NO;
+	if (fflush(stdout) == EOF)
+		err(CIQ_EX_SOFTWARE, "cannot write %s", t->output);
+	beat(s->conf, loop_of(s->conf), nids, ids);
 	return CIQ_EX_OK;
 }

@@ -22,4 +22,11 @@
 int ciq_take(const struct ciq_tool *t, struct ciq_session *s, long long n, int longfmt,
     const redisReply *first);
 
+/*
+ * As ciq_take, for one test, printed with --long's "ATTEMPT ORIGIN ID",
+ * but the session and the standard output stay open (flushed): ciq-loop
+ * takes one test after another over one connection.
+ */
+int ciq_take_keep(const struct ciq_tool *t, struct ciq_session *s, const redisReply *first);
+
 #endif

@@ -1,0 +1,16 @@
+# loop-driver.sh - sourced by sh: a worker loop that runs no-op tests,
+# passing each, through one ciq-loop (a coprocess on two fifos).
+d=$(mktemp -d)
+mkfifo "$d/in" "$d/out"
+ciq-loop <"$d/in" >"$d/out" &
+exec 3>"$d/in" 4<"$d/out"
+echo next >&3
+# "ATTEMPT ORIGIN ID", then after each result its held line and the next.
+while IFS= read -r line <&4; do
+	t=${line#* } t=${t#* }
+	printf 'pass\t\t%s\n' "$t" >&3
+	IFS= read -r _ <&4 || break
+done
+exec 3>&- 4<&-
+wait $! || [ $? -eq 1 ]
+rm -rf "$d"

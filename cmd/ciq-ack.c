@@ -94,19 +94,11 @@ main(int argc, char **argv)
 	    "recorded", &att);
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
-	if (next) {
-		/* pop.lua's arguments (take.c), for one test, then the status. */
-		char timeout[32], max_duration[32];
-		const char *head[6] = { timeout, "1", ciq_conf_get(&conf, CIQ_K_MAX_CONSECUTIVE_FAILURES),
-			"0", max_duration, status };
-
-		snprintf(timeout, sizeof timeout, "%lld", ciq_conf_ms(&conf, CIQ_K_TIMEOUT));
-		snprintf(max_duration, sizeof max_duration, "%lld", ciq_conf_ms(&conf, CIQ_K_MAX_DURATION));
-		rc = ciq_results_send(&s, CIQ_S_NEXT, 6, head, &att, argc - optind, argv + optind, &res, msg);
-	} else {
+	if (next)
+		rc = ciq_record_next(&s, status, &att, argc - optind, argv + optind, &res, msg);
+	else
 		rc = ciq_results_send(&s, CIQ_S_ACK, 1, &status, &att, argc - optind, argv + optind,
 		    &res, msg);
-	}
 	if (rc != CIQ_EX_OK)
 		errx(rc, "%s", msg);
 	if (longfmt)

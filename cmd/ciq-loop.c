@@ -75,24 +75,10 @@ request(struct ciq_session *s, char *line, size_t lineno)
 	if (rc != 0)
 		errx(CIQ_EX_DATAERR, "line %zu: %s: nothing was %s", lineno, msg,
 		    status != NULL ? "recorded" : "requeued");
-	if (status == NULL) {
-		char max[32], tol[32];
-		const char *head[2] = { max, tol };
-
-		snprintf(max, sizeof max, "%lld", ciq_conf_int(s->conf, CIQ_K_MAX_REQUEUES));
-		snprintf(tol, sizeof tol, "%.17g", ciq_conf_double(s->conf, CIQ_K_REQUEUE_TOLERANCE));
-		rc = ciq_results_send(s, CIQ_S_REQUEUE, 2, head, &att, 1, &id, &res, msg);
-	} else {
-		/* pop.lua's arguments (take.c), for one test, then the status. */
-		char timeout[32], max_duration[32];
-		const char *head[6] = { timeout, "1",
-			ciq_conf_get(s->conf, CIQ_K_MAX_CONSECUTIVE_FAILURES), "0", max_duration, status };
-
-		snprintf(timeout, sizeof timeout, "%lld", ciq_conf_ms(s->conf, CIQ_K_TIMEOUT));
-		snprintf(max_duration, sizeof max_duration, "%lld",
-		    ciq_conf_ms(s->conf, CIQ_K_MAX_DURATION));
-		rc = ciq_results_send(s, CIQ_S_NEXT, 6, head, &att, 1, &id, &res, msg);
-	}
+	if (status == NULL)
+		rc = ciq_record_requeue(s, &att, 1, &id, &res, msg);
+	else
+		rc = ciq_record_next(s, status, &att, 1, &id, &res, msg);
 	ciq_attach_free(&att);
 	if (rc != CIQ_EX_OK)
 		errx(rc, "%s", msg);

@@ -15,7 +15,6 @@
 #include <err.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "exit.h"
 #include "results.h"
@@ -49,8 +48,8 @@ main(int argc, char **argv)
 	struct ciq_session s;
 	struct ciq_attach att;
 	struct ciq_results res;
-	const char *output_path = NULL, *junit_path = NULL, *head[2];
-	char msg[CIQ_ERRLEN], max[32], tol[32];
+	const char *output_path = NULL, *junit_path = NULL;
+	char msg[CIQ_ERRLEN];
 	int c, rc, longfmt = 0;
 
 	ciq_tool_start(argv);
@@ -74,12 +73,7 @@ main(int argc, char **argv)
 	ciq_tool_attach(&tool, &conf, argc - optind, output_path, junit_path, 'r', "requeued", &att);
 	if ((rc = ciq_session_open(&s, &conf, CIQ_NEED_WORKER, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
-	snprintf(max, sizeof max, "%lld", ciq_conf_int(&conf, CIQ_K_MAX_REQUEUES));
-	snprintf(tol, sizeof tol, "%.17g", ciq_conf_double(&conf, CIQ_K_REQUEUE_TOLERANCE));
-	head[0] = max;
-	head[1] = tol;
-	if ((rc = ciq_results_send(&s, CIQ_S_REQUEUE, 2, head, &att, argc - optind, argv + optind,
-	    &res, msg)) != CIQ_EX_OK)
+	if ((rc = ciq_record_requeue(&s, &att, argc - optind, argv + optind, &res, msg)) != CIQ_EX_OK)
 		errx(rc, "%s", msg);
 	if (longfmt)
 		ciq_tool_print_held(&res);

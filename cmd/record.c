@@ -9,6 +9,31 @@
 #include "record.h"
 
 int
+ciq_record_next(struct ciq_session *s, const char *status, const struct ciq_attach *a,
+    int n, char *const *ids, struct ciq_results *res, char err[CIQ_ERRLEN])
+{
+	char timeout[32], max_duration[32];
+	const char *head[6] = { timeout, "1", ciq_conf_get(s->conf, CIQ_K_MAX_CONSECUTIVE_FAILURES),
+		"0", max_duration, status };
+
+	snprintf(timeout, sizeof timeout, "%lld", ciq_conf_ms(s->conf, CIQ_K_TIMEOUT));
+	snprintf(max_duration, sizeof max_duration, "%lld", ciq_conf_ms(s->conf, CIQ_K_MAX_DURATION));
+	return ciq_results_send(s, CIQ_S_NEXT, 6, head, a, n, ids, res, err);
+}
+
+int
+ciq_record_requeue(struct ciq_session *s, const struct ciq_attach *a, int n,
+    char *const *ids, struct ciq_results *res, char err[CIQ_ERRLEN])
+{
+	char max[32], tol[32];
+	const char *head[2] = { max, tol };
+
+	snprintf(max, sizeof max, "%lld", ciq_conf_int(s->conf, CIQ_K_MAX_REQUEUES));
+	snprintf(tol, sizeof tol, "%.17g", ciq_conf_double(s->conf, CIQ_K_REQUEUE_TOLERANCE));
+	return ciq_results_send(s, CIQ_S_REQUEUE, 2, head, a, n, ids, res, err);
+}
+
+int
 ciq_record_acked(const struct ciq_session *s, const struct ciq_results *res)
 {
 	int rc = CIQ_EX_OK;

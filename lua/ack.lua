@@ -24,7 +24,7 @@ local meta, running, owner, results, output, flaky, requeues, stats, wstats,
 local nonce, worker, status, text, has_output, testcases, has_cases =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6], ARGV[7] == '1'
 
-local m = call('HMGET', meta, 'expire_at', 'waiting', 'requeued', 'repeat')
+local m = meta_get(meta, 'expire_at', 'waiting', 'requeued', 'repeat')
 local expire_at, grind = m[1], m[4] ~= false
 if not expire_at then return {'gone'} end
 local again = replayed(replies, worker .. '\n', nonce, false)

@@ -3,8 +3,8 @@
 -- pays one script call and one round trip per test instead of two.
 -- lua/embed.sh puts ack.lua and pop.lua before this file as the
 -- functions ack_part and pop_part; the keys are ack.lua's, then
--- pop.lua's. Each part keeps its own field in the replies hash
--- (prelude), so a repeated call repeats neither.
+-- pop.lua's. The call keeps its one reply itself (prelude: composed),
+-- so a repeated call repeats neither part.
 -- ARGV: nonce worker timeout_ms count max_consecutive_failures waited
 --   max_duration_ms (pop.lua's), then status output has_output cases
 --   has_cases id... (ack.lua's)
@@ -12,6 +12,7 @@
 -- with pop.lua's appended as one more element, a list; that list is
 -- {"skip"} when an id was not this worker's ("notmine"): the call was
 -- a mistake, and reserves nothing.
+local meta, replies, nonce, worker = KEYS[1], KEYS[10], ARGV[1], ARGV[2]
 local ack_keys, pop_keys = {}, {}
 for i = 1, #KEYS do
   if i <= ack_nkeys then ack_keys[i] = KEYS[i] else pop_keys[i - ack_nkeys] = KEYS[i] end
@@ -20,13 +21,35 @@ local pop_argv, ack_argv = {}, {ARGV[1], ARGV[2]}
 for i = 1, 7 do pop_argv[i] = ARGV[i] end
 for i = 8, #ARGV do ack_argv[i - 5] = ARGV[i] end
 
+-- One reply for the call, kept in pop.lua's field of the replies hash
+-- (calls that take tests come one after another), flat: the length of
+-- ack.lua's reply, ack.lua's reply, then pop.lua's.
+local expire_at = meta_get(meta, 'expire_at')[1]
+if not expire_at then return {'gone'} end
+local kept = replayed(replies, worker, nonce, true)
+if kept then
+  if kept[1] == 'stale' then return kept end
+  local n, out, pop = tonumber(kept[1]), {}, {}
+  for i = 2, #kept do
+    if i <= n + 1 then out[#out + 1] = kept[i] else pop[#pop + 1] = kept[i] end
+  end
+  out[#out + 1] = pop
+  return out
+end
+composed = true
+
 local out = ack_part(ack_keys, ack_argv)
 if out[1] ~= 'ok' then return out end
+local pop = {'skip'}
+local notmine = false
 for i = 3, #out, 4 do
-  if out[i] == 'notmine' then
-    out[#out + 1] = {'skip'}
-    return out
-  end
+  if out[i] == 'notmine' then notmine = true end
 end
-out[#out + 1] = pop_part(pop_keys, pop_argv)
+if not notmine then pop = pop_part(pop_keys, pop_argv) end
+composed = false
+local flat = {tostring(#out)}
+for _, v in ipairs(out) do flat[#flat + 1] = v end
+for _, v in ipairs(pop) do flat[#flat + 1] = v end
+remember(replies, worker, nonce, expire_at, flat)
+out[#out + 1] = pop
 return out

@@ -30,7 +30,7 @@ local nonce, worker, timeout, count, max_streak, waited, max_duration =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5] or '0'),
   ARGV[6] == '1', tonumber(ARGV[7] or '0')
 
-local m = call('HMGET', meta, 'status', 'expire_at', 'max_failures', 'retrying', 'requeued',
+local m = meta_get(meta, 'status', 'expire_at', 'max_failures', 'retrying', 'requeued',
   'repeat', 'reclaimed')
 if not m[2] then
   -- A leader that won the election but has not published yet: wait. A

@@ -28,6 +28,24 @@ local function now_ms()
   return now_cached
 end
 
+-- The fields of meta that ack.lua and pop.lua read, read once a call
+-- (next.lua runs both): meta_get(meta, name...) answers them in the
+-- order asked, false for a field that is not set. A script that changes
+-- one of them keeps its own copy current (pop.lua: reclaimed).
+local meta_names = {'status', 'expire_at', 'max_failures', 'retrying', 'requeued', 'repeat',
+  'reclaimed', 'waiting'}
+local meta_cache
+local function meta_get(meta, ...)
+  if not meta_cache then
+    meta_cache = {}
+    local v = call('HMGET', meta, unpack(meta_names))
+    for i, name in ipairs(meta_names) do meta_cache[name] = v[i] end
+  end
+  local out = {}
+  for i = 1, select('#', ...) do out[i] = meta_cache[(select(i, ...))] end
+  return out
+end
+
 -- Every key of a build dies at the build's deadline, fixed at publish.
 local function touch(expire_at, ...)
   for _, key in ipairs({...}) do
@@ -234,7 +252,12 @@ end
 -- of an ordered call that arrives after a newer one of the same worker,
 -- delivered late by the network, is refused as "stale" instead of taking
 -- or giving back tests then.
+-- next.lua runs ack.lua and pop.lua as parts of one call, and keeps the
+-- call's one reply itself: it sets composed, and the parts neither look
+-- for an earlier reply nor keep theirs.
+local composed = false
 local function replayed(replies, field, nonce, ordered)
+  if composed then return nil end
   local v = call('HGET', replies, field)
   if not v then return nil end
   if string.sub(v, 1, #nonce + 1) == nonce .. ' ' then
@@ -247,6 +270,7 @@ local function replayed(replies, field, nonce, ordered)
 end
 
 local function remember(replies, field, nonce, expire_at, reply)
+  if composed then return reply end
   -- A new field may be a new key; an overwritten one is not.
   if call('HSET', replies, field, nonce .. ' ' .. encode(reply)) == 1 then
     call('EXPIREAT', replies, expire_at)

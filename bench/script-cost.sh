@@ -1,21 +1,38 @@
 #!/bin/sh
-# script-cost.sh BINDIR [N] - server time per test of the worker loop:
-# N tests (default 2000) popped and acked one at a time by one worker,
-# against a private redis-server; prints the time the server spent (INFO
+# script-cost.sh BINDIR [N] [LOOP] - server time per test of the worker
+# loop: N tests (default 2000) taken and recorded by one worker against
+# a private redis-server; prints the time the server spent (INFO
 # commandstats) divided by N: the scripts' (EVALSHA), and the sum over
 # every command, the scripts' and the commands they call (issue 16's
-# measure). Run it for two builds' tools,
-# alternated, to compare them side by side (bench/RESULTS.md).
+# measure). LOOP says how the worker goes:
+#
+#   pair    while t=$(ciq-pop); do ciq-ack -- "$t"; done (the default)
+#   next    ciq-pop once, then ciq-ack --next: one tool and call a test
+#   loop    one ciq-loop for the whole loop (bench/loop-driver.sh)
+#   nK      ciq-pop -n K, then one ciq-ack of the K (batched)
+#
+# Run it for two builds' tools, alternated, to compare them side by side
+# (bench/RESULTS.md).
 set -eu
-bin=$1 n=${2:-2000}
+bin=$1 n=${2:-2000} how=${3:-pair}
+here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/private-redis.sh
-. "$(dirname "$0")/private-redis.sh"
+. "$here/private-redis.sh"
 export CIQ_QUEUE="unix://$dir/sock" CIQ_BUILD=cost CIQ_WORKER=0 CIQ_HEARTBEAT=0
 PATH=$bin:$PATH
 seq "$n" | sed 's/^/t/' | ciq-populate --order given
 redis-cli -s "$dir/sock" CONFIG RESETSTAT >/dev/null
-while t=$(ciq-pop); do ciq-ack -- "$t"; done
+case $how in
+pair) while t=$(ciq-pop); do ciq-ack -- "$t"; done ;;
+next) t=$(ciq-pop) && while t=$(ciq-ack --next -- "$t"); do :; done ;;
+loop)
+	# shellcheck source=bench/loop-driver.sh
+	. "$here/loop-driver.sh"
+	;;
+n[0-9]*) while ciq-pop -n "${how#n}" >"$dir/ids"; do xargs ciq-ack -- <"$dir/ids"; done ;;
+*) echo "script-cost.sh: unknown loop '$how': pair, next, loop or nK" >&2; exit 64 ;;
+esac
 redis-cli -s "$dir/sock" INFO commandstats | tr -d '\r' | grep -v '^cmdstat_config' |
 	sed -n 's/^cmdstat_\([a-z|]*\):calls=[0-9]*,usec=\([0-9]*\),.*/\1 \2/p' |
-	awk -v n="$n" '$1 == "evalsha" { e = $2 } { all += $2 }
-		END { printf "%.1f us of server time per test (pop + ack, every command); the scripts alone %.1f\n", all / n, e / n }'
+	awk -v n="$n" -v how="$how" '$1 == "evalsha" { e = $2 } { all += $2 }
+		END { printf "%s: %.1f us of server time per test (every command); the scripts alone %.1f\n", how, all / n, e / n }'

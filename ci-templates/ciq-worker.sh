@@ -5,6 +5,8 @@
 #
 # A passing test is acknowledged; a failing one is requeued for another
 # worker when the limits allow, else recorded as failed with its output.
+# Each loop does this through one ciq-loop, a coprocess kept for the whole
+# loop: one connection to the server, no tool started per test.
 # Once the queue is exhausted: exit 0, or 1 when a loop recorded a failed
 # test, so that a CI "re-run failed jobs" re-runs just the jobs with
 # failures (their retry re-runs those tests). The build's verdict is still
@@ -115,6 +117,13 @@ if command -v setsid >/dev/null 2>&1; then
 	set -- setsid "$@"
 fi
 
+# The runner's output file is named in the requests to ciq-loop, a line
+# each with tabs between the fields: a tab or a newline would cut it.
+tab=$(printf '\t')
+case ${TMPDIR:-} in
+*"$tab"* | *'
+'*) die 78 "TMPDIR holds a tab or a newline: set it to a path without" ;;
+esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ciq-worker.XXXXXX") || exit 70
 trap 'rm -rf "$tmp"' EXIT
 
@@ -245,42 +254,45 @@ record() {
 	show
 }
 
-# take TOOL ARG...: run a ciq tool that hands this loop its next test,
-# "ATTEMPT ORIGIN ID" into $next: ciq-pop --long, or ciq-ack --long --next,
-# which prints first the held line of the test it recorded (that test's
-# block is printed as soon as it is read). Returns 1 when no test is left
-# for this loop, or on the tool's error (its status then in $status).
-#
-# The tool runs in the background and is waited for, so that a signal is
-# handled at once, not when the tool ends (it may wait for tests running
-# elsewhere). It writes to a fifo, as t=$(ciq-pop) to a pipe: if this
-# loop dies while the tool waits, its write fails and it starts no
-# heartbeat for a test nobody runs (a file would take the write). Both
-# lines are read through one opening of the fifo: a second opening would
-# wait for a writer that never comes.
-take() {
-	rc=0 held='' next=''
-	"$@" >"$pop" &
-	child=$!
-	{
-		# IFS= and -r keep a line byte for byte (an id has no newline and
-		# no NUL); expansions split it.
-		if [ "$1" = ciq-ack ]; then
-			IFS= read -r held <&3 && record
-		fi
-		IFS= read -r next <&3
-	} 3<"$pop"
-	wait "$child" || rc=$?
-	child=''
-	[ "$rc" -eq 0 ] && return 0
+# The loop talks to one ciq-loop, its coprocess, for the whole loop: one
+# connection to the server, no tool started per test (see ciq-loop(1) for
+# the protocol). It writes requests on fd 3, the fifo ciq-loop reads, and
+# reads the answers, a line each, on fd 4. A read on fd 4 is a blocking
+# builtin that a trapped signal interrupts (in dash and bash alike), so
+# TERM and INT are handled at once even while ciq-loop waits for a test
+# held elsewhere.
+
+# ask VERB OUTPUT ID: one request to ciq-loop (VERB next: the other two
+# empty).
+ask() {
+	if [ "$1" = next ]; then
+		echo next >&3
+	else
+		printf '%s\t%s\t%s\n' "$1" "$2" "$3" >&3
+	fi
+}
+
+# answer: ciq-loop's next line into $ans. At the end of its output (no
+# test is left for this loop, or it failed) its input is closed, it is
+# waited for, its error is this loop's $status, and answer returns 1.
+answer() {
+	# IFS= and -r keep a line byte for byte (an id has no newline and
+	# no NUL); expansions split it.
+	IFS= read -r ans <&4 && return 0
+	exec 3>&-
+	rc=0
+	wait "$lpid" 2>/dev/null || rc=$?
+	lpid=''
 	# 1: none left (the queue is exhausted, or a circuit breaker stopped
-	# this worker); else an error, and an ack may not have happened.
+	# this worker); 0 cannot come before the end of its input.
 	[ "$rc" -eq 1 ] || status=$rc
 	return 1
 }
 
 # stop STATUS: on TERM or INT, stop the running child (the runner's whole
-# session, or a ciq tool), give this worker's tests back, exit STATUS.
+# session, or ciq-populate) and ciq-loop, give this worker's tests back,
+# exit STATUS. ciq-loop is stopped first, so that it reserves nothing
+# after the release.
 # shellcheck disable=SC2317 # called from the traps
 stop() {
 	trap '' TERM INT
@@ -288,7 +300,11 @@ stop() {
 		kill -TERM "-$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null
 		wait "$child" 2>/dev/null
 	fi
-	ciq-release
+	if [ -n "$lpid" ]; then
+		kill -TERM "$lpid" 2>/dev/null
+		wait "$lpid" 2>/dev/null
+	fi
+	ciq-release 3>&- 4<&-
 	exit "$1"
 }
 
@@ -297,11 +313,11 @@ stop() {
 loop() {
 	k=$1 who=$2
 	shift 2
-	out=$tmp/$k.out pop=$tmp/$k.pop blk=$tmp/$k.blk
-	child='' runs=0 failed=0 requeued=0 reclaimed=0 busy=0 status=0 next=''
+	out=$tmp/$k.out req=$tmp/$k.req rep=$tmp/$k.rep blk=$tmp/$k.blk
+	child='' lpid='' runs=0 failed=0 requeued=0 reclaimed=0 busy=0 status=0
 	trap 'stop 143' TERM
 	trap 'stop 130' INT
-	mkfifo "$pop" || exit 70
+	mkfifo "$req" "$rep" || exit 70
 	# Loops 2..N are workers of their own, which must join the build (in
 	# retry mode, this sets up each one's list of failures); loop 1 is
 	# the job's worker, which the job's own ciq-populate joined.
@@ -311,35 +327,56 @@ loop() {
 		wait "$child" || status=$?
 		child=''
 	fi
-	while [ "$status" -eq 0 ]; do
-		# The next test: the one the last ack reserved, else ciq-pop's
-		# (the first of the loop, and the one after a requeue).
-		if [ -z "$next" ]; then
-			take ciq-pop --long || break
+	if [ "$status" -eq 0 ]; then
+		# Opened read-write, the request fifo opens at once, and a write
+		# to it cannot raise SIGPIPE when ciq-loop is gone; it is closed
+		# for ciq-loop itself, which would else never see its input end.
+		exec 3<>"$req"
+		ciq-loop <"$req" >"$rep" 3>&- &
+		lpid=$!
+		# Read-only, so that ciq-loop's exit is the end of fd 4. This open
+		# waits for ciq-loop's: a signal interrupts it (dash then says
+		# so, hence the 2>/dev/null) and its trap runs at once.
+		if ! { command exec 4<"$rep"; } 2>/dev/null; then
+			echo "ciq-worker.sh: cannot open $rep" >&2
+			stop 70
 		fi
-		attempt=${next%% *} next=${next#* }
-		origin=${next%% *} t=${next#* }
-		next=''
+		ask next
+	fi
+	while [ "$status" -eq 0 ] && answer; do
+		attempt=${ans%% *} ans=${ans#* }
+		origin=${ans%% *} t=${ans#* }
 
-		"$@" "$t" >"$out" 2>&1 &
+		# The runner does not get the fifos: a process it leaves behind
+		# must not keep ciq-loop's input open, or read its answers.
+		"$@" "$t" >"$out" 2>&1 3>&- 4<&- &
 		child=$!
 		rc=0
 		wait "$child" 2>/dev/null || rc=$?
 		child=''
 
-		# A pass or a failure is recorded by ciq-ack --next, which in the
-		# same call reserves this loop's next test: one tool and one
-		# server call per test. A requeue reserves none.
+		# A pass or a failure is recorded with this loop's next test
+		# reserved in the same call: the answer is the recorded test's
+		# held line, then the next test. A failure is offered for a
+		# requeue first; a refused one ("- ID") is recorded as failed.
 		if [ "$rc" -eq 0 ]; then
 			res=PASS
-			take ciq-ack --long --next -- "$t" || break
-		elif held=$(ciq-requeue --long --output "$out" -- "$t"); then
-			res=REQUEUE
-			record
+			ask pass '' "$t"
 		else
+			ask requeue "$out" "$t"
+			answer || break
+			held=$ans
+			if [ "${held%% *}" != - ]; then
+				res=REQUEUE
+				record
+				continue
+			fi
 			res=FAIL
-			take ciq-ack --long --failed --output "$out" --next -- "$t" || break
+			ask fail "$out" "$t"
 		fi
+		answer || break
+		held=$ans
+		record
 	done
 	c=$(((busy + 50) / 100))
 	busy=$((c / 10)).$((c % 10))s

@@ -85,10 +85,11 @@ request(struct ciq_session *s, char *line, size_t lineno)
 	rc = status == NULL ? ciq_record_requeued(s, &res) : ciq_record_acked(s, &res);
 	if (rc == CIQ_EX_DATAERR)
 		exit(rc);
+	/* Now: the loop shows the test while the next one is waited for. */
 	ciq_tool_print_held(&res);
+	fflush(stdout);
 	if (status == NULL && rc == CIQ_EX_NO) {
 		/* Refused: the loop records the failure next. */
-		fflush(stdout);
 		rc = CIQ_EX_OK;
 	} else {
 		rc = ciq_take_keep(&tool, s, res.next);

@@ -31,8 +31,8 @@ worker() {
 	ciq-populate --order given --max-failures 2 "$BATS_TEST_TMPDIR/list"
 	ALWAYS_FAIL=1 run --separate-stderr worker 0
 	assert_equal "$status" 1
-	# (ciq-ack --next records the second failure and takes the next test.)
-	assert_equal "$stderr" "ciq-ack: the build stopped: 2 tests failed (--max-failures 2)"
+	# (The loop's ciq-loop records the second failure and takes the next test.)
+	assert_equal "$stderr" "ciq-loop: the build stopped: 2 tests failed (--max-failures 2)"
 	assert_equal "$(counter failed)" 2
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1 | tr '\n' ' ')" "t3 t4 t5 t6 "
 	# Another worker takes nothing either.
@@ -65,7 +65,7 @@ worker() {
 	ciq-populate --worker bad "$BATS_TEST_TMPDIR/list"
 	run --separate-stderr worker bad
 	assert_success
-	assert_equal "$stderr" "ciq-pop: worker 'bad' stops: 3 tests failed in a row on it (--max-consecutive-failures 3); other workers take the rest"
+	assert_equal "$stderr" "ciq-loop: worker 'bad' stops: 3 tests failed in a row on it (--max-consecutive-failures 3); other workers take the rest"
 	assert_equal "$(counter requeued)" 3
 	run worker good
 	assert_success

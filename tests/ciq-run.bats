@@ -363,8 +363,8 @@ interrupt() {
 @test "every loop stopped by a circuit breaker: the report at once, UNFINISHED (75)" {
 	CIQ_ORDER=given CIQ_MAX_CONSECUTIVE_FAILURES=1 FAIL=t01 run ciq-run -j 1 "$D/list" -- "$D/runner"
 	assert_failure "$CIQ_EX_TEMPFAIL"
-	# (The loop's ciq-ack --next takes the next test, and so is the one that stops.)
-	assert_line "ciq-ack: worker 'local' stops: 1 tests failed in a row on it (--max-consecutive-failures 1); other workers take the rest"
+	# (The loop's ciq-loop takes the next test, and so is the one that stops.)
+	assert_line "ciq-loop: worker 'local' stops: 1 tests failed in a row on it (--max-consecutive-failures 1); other workers take the rest"
 	assert_line "  QUEUED t12"
 	assert_line --index -1 "UNFINISHED: 11 tests not run yet"
 }

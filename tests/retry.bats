@@ -54,7 +54,7 @@ first_attempt() {
 	run --separate-stderr attempt 0 CIQ_RETRY=true
 	assert_success
 	assert_equal "$stderr" "ciq-populate: retry of build '$CIQ_BUILD': worker '0' runs 1 failed tests again
-ciq-ack: 't2' both passed and failed: recorded as flaky"
+ciq-loop: 't2' both passed and failed: recorded as flaky"
 	assert_equal "$(result t2 | cut -c1)" p
 	assert_equal "$(result t5 | cut -c1)" f
 	run ciq-report
@@ -85,8 +85,8 @@ ciq-ack: 't2' both passed and failed: recorded as flaky"
 	run --separate-stderr attempt 7 CIQ_RETRY=true
 	assert_success
 	assert_equal "$stderr" "ciq-populate: retry of build '$CIQ_BUILD': worker '7' runs 2 failed tests again
-ciq-ack: 't2' both passed and failed: recorded as flaky
-ciq-ack: 't5' both passed and failed: recorded as flaky"
+ciq-loop: 't2' both passed and failed: recorded as flaky
+ciq-loop: 't5' both passed and failed: recorded as flaky"
 	run ciq-report
 	assert_success
 }
@@ -174,7 +174,7 @@ ciq-ack: 't5' both passed and failed: recorded as flaky"
 	run --separate-stderr attempt 0 BUILDKITE=true BUILDKITE_RETRY_COUNT=1 BUILDKITE_PARALLEL_JOB=0
 	assert_success
 	assert_equal "$stderr" "ciq-populate: retry of build '$CIQ_BUILD': worker '0' runs 1 failed tests again
-ciq-ack: 't2' both passed and failed: recorded as flaky"
+ciq-loop: 't2' both passed and failed: recorded as flaky"
 }
 
 @test "--retry false overrides the provider" {

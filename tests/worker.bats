@@ -2,9 +2,9 @@
 #
 # ci-templates/ciq-worker.sh: its log (a line per test, the output of each
 # failure, a closing line) in each CI provider's form, against hostile ids
-# and output; -q; attempts and reclaims; one tool call per test (ciq-ack
-# --next); -j N loops (worker ids, blocks that do not mix, exit status,
-# retry mode, signals); options.
+# and output; -q; attempts and reclaims; one ciq-loop and one server
+# connection per loop, no tool started per test; -j N loops (worker ids,
+# blocks that do not mix, exit status, retry mode, signals); options.
 
 load test_helper
 
@@ -278,9 +278,9 @@ ciq-worker 0: 2 tests, 0 failed, 1 requeued, 0 reclaimed, busy N.Ns"
 	assert_equal "$(ciq-pop --worker 9)" a
 	CIQ_TIMEOUT=0.5 run --separate-stderr sh "$W" "$RUN"
 	assert_success
-	# Said by the tool that reclaimed it: the ack of b, which waited for a,
-	# or ciq-pop when a was already lost when the loop began.
-	assert_regex "$stderr" "^ciq-(ack|pop): reclaimed 'a' from worker 9, silent for over 0\\.5 s\$"
+	# Said by ciq-loop, which reclaimed it after b, or first when a was
+	# already lost when the loop began.
+	assert_equal "$stderr" "ciq-loop: reclaimed 'a' from worker 9, silent for over 0.5 s"
 	# b first, unless a was already lost when the loop began.
 	assert_equal "$(log | sort)" "PASS      N.NNs  a  (attempt 2, reclaimed)
 PASS      N.NNs  b
@@ -312,18 +312,19 @@ SH
 	assert_equal "$rc" 0
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/log")" "PASS          -  a
 ciq-worker 0: 1 test, 0 failed, 0 requeued, 0 reclaimed, busy 0.0s"
-	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" "ciq-ack: 'a' was reclaimed by another worker: this first result is recorded"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" "ciq-loop: 'a' was reclaimed by another worker: this first result is recorded"
 }
 
-# --- one call per test: ciq-ack --next ------------------------------------------
+# --- one ciq-loop per loop, one connection ------------------------------------
 
-# counted: wrappers on PATH that log each start of ciq-pop, ciq-ack and
-# ciq-requeue, a line "TOOL WORKER", to $BATS_TEST_TMPDIR/starts, then exec
-# the tool (the same process: its parent is still the loop).
+# counted: wrappers on PATH that log each start of ciq-loop, ciq-pop,
+# ciq-ack and ciq-requeue, a line "TOOL WORKER", to
+# $BATS_TEST_TMPDIR/starts, then exec the tool (the same process: its
+# parent is still the loop).
 counted() {
 	local tool
 	mkdir "$BATS_TEST_TMPDIR/wrap"
-	for tool in ciq-pop ciq-ack ciq-requeue; do
+	for tool in ciq-loop ciq-pop ciq-ack ciq-requeue; do
 		printf '#!/bin/sh\necho "%s $CIQ_WORKER" >>"%s/starts"\nexec "%s/%s" "$@"\n' \
 			"$tool" "$BATS_TEST_TMPDIR" "$CIQ_BIN" "$tool" >"$BATS_TEST_TMPDIR/wrap/$tool"
 		chmod +x "$BATS_TEST_TMPDIR/wrap/$tool"
@@ -331,70 +332,83 @@ counted() {
 	PATH=$BATS_TEST_TMPDIR/wrap:$PATH
 }
 
-# starts: how many times each tool started, "N TOOL", by tool.
+# starts: the tools started, a line "TOOL WORKER" each, sorted.
 starts() {
-	cut -d' ' -f1 "$BATS_TEST_TMPDIR/starts" | sort | uniq -c | sed 's/^ *//'
+	sort "$BATS_TEST_TMPDIR/starts"
 }
 
-@test "one tool start per test: ciq-pop once per loop, then each pass and failure acked with --next" {
+@test "one ciq-loop per loop and no tool per test: passes, failures, a requeue" {
+	cat >"$BATS_TEST_TMPDIR/once" <<'SH'
+#!/bin/sh
+# f fails the first time only; t3-fail always.
+printf '%s %s\n' "$CIQ_WORKER" "$1" >>"${0%/*}/ran"
+[ "$1" = f ] && [ ! -e "${0%/*}/failed-once" ] && { : >"${0%/*}/failed-once"; echo "failed once"; exit 1; }
+case $1 in *fail) echo "$1 failed"; exit 1 ;; esac
+exit 0
+SH
+	chmod +x "$BATS_TEST_TMPDIR/once"
 	counted
-	populate t1 t2 t3-fail t4 t5
-	run --separate-stderr sh "$W" "$RUN"
+	populate t1 f t3-fail t4
+	# One requeue allowed in the build: f's (t3-fail's is then refused).
+	CIQ_MAX_REQUEUES=1 CIQ_REQUEUE_TOLERANCE=0.25 run --separate-stderr sh "$W" "$BATS_TEST_TMPDIR/once"
 	assert_failure 1
-	assert_equal "$stderr" ''
+	assert_equal "$stderr" "ciq-loop: the build used its requeues (1/1, --requeue-tolerance 0.25): 't3-fail' not requeued"
 	assert_equal "$(log)" "PASS      N.NNs  t1
-PASS      N.NNs  t2
+REQUEUE   N.NNs  f
+failed once
+PASS      N.NNs  f  (attempt 2)
 FAIL      N.NNs  t3-fail
-expected 42, got 41 in t3-fail
-second line
+t3-fail failed
 PASS      N.NNs  t4
-PASS      N.NNs  t5
-ciq-worker 0: 5 tests, 1 failed, 0 requeued, 0 reclaimed, busy N.Ns"
-	# The failure asked for a requeue first (none is allowed here).
-	assert_equal "$(starts)" "5 ciq-ack
-1 ciq-pop
-1 ciq-requeue"
+ciq-worker 0: 5 tests, 1 failed, 1 requeued, 0 reclaimed, busy N.Ns"
+	assert_equal "$(starts)" "ciq-loop 0"
 	assert_equal "$(counter failed)" 1
-	assert_equal "$(records results)" 5
-	# -j 2: one ciq-pop per loop, one ciq-ack per test.
+	assert_equal "$(counter requeued)" 1
+	assert_equal "$(rcli HGET "$(key output)" t3-fail)" "t3-fail failed"
+	assert_equal "$(records running)" 0
+	# -j 2: one ciq-loop per loop, each as its worker.
 	CIQ_BUILD=two populate t1 t2 t3 t4 t5 t6
 	: >"$BATS_TEST_TMPDIR/starts"
 	CIQ_BUILD=two run --separate-stderr sh "$W" -j 2 "$RUN"
 	assert_success
 	assert_equal "$stderr" ''
-	assert_equal "$(starts)" "6 ciq-ack
-2 ciq-pop"
-	assert_equal "$(grep -c '^ciq-pop 0$' "$BATS_TEST_TMPDIR/starts")" 1
-	assert_equal "$(grep -c '^ciq-pop 0\.2$' "$BATS_TEST_TMPDIR/starts")" 1
+	assert_equal "$(starts)" "ciq-loop 0
+ciq-loop 0.2"
 	assert_equal "$(log | grep -c '^PASS ')" 6
 }
 
-@test "after a requeue the next test comes from ciq-pop (ciq-requeue reserves none)" {
-	cat >"$BATS_TEST_TMPDIR/once" <<'SH'
-#!/bin/sh
-# f fails the first time only.
-[ "$1" = f ] && [ ! -e "${0%/*}/failed-once" ] && { : >"${0%/*}/failed-once"; echo "failed once"; exit 1; }
-exit 0
-SH
-	chmod +x "$BATS_TEST_TMPDIR/once"
-	counted
-	populate f g
-	CIQ_MAX_REQUEUES=1 CIQ_REQUEUE_TOLERANCE=1 run --separate-stderr sh "$W" "$BATS_TEST_TMPDIR/once"
-	assert_success
-	assert_equal "$stderr" ''
-	assert_equal "$(log)" "REQUEUE   N.NNs  f
-failed once
-PASS      N.NNs  f  (attempt 2)
-PASS      N.NNs  g
-ciq-worker 0: 3 tests, 0 failed, 1 requeued, 0 reclaimed, busy N.Ns"
-	assert_equal "$(cut -d' ' -f1 "$BATS_TEST_TMPDIR/starts")" "ciq-pop
-ciq-requeue
-ciq-pop
-ciq-ack
-ciq-ack"
+# connections: the connections the server has accepted so far, this
+# redis-cli's own included.
+connections() {
+	rcli INFO stats | sed -n 's/^total_connections_received:\([0-9]*\).*/\1/p'
 }
 
-@test "the last test: its line and output, then the closing line (ciq-ack --next finds none left)" {
+@test "one server connection per loop for all its tests" {
+	local i before
+	for i in $(seq 1 40); do echo "t$i"; done >"$BATS_TEST_TMPDIR/list"
+	echo t41-fail >>"$BATS_TEST_TMPDIR/list"
+	ciq-populate --order given "$BATS_TEST_TMPDIR/list"
+	# (No heartbeat here: it would open a connection of its own while a
+	# test is held longer than a beat.)
+	before=$(connections)
+	CIQ_MAX_REQUEUES=1 CIQ_REQUEUE_TOLERANCE=1 run --separate-stderr sh "$W" -q "$RUN"
+	# ciq-loop's connection, then the one of connections itself.
+	assert_equal "$(connections)" $((before + 1 + 1))
+	assert_failure 1
+	assert_equal "$stderr" "ciq-loop: 't41-fail' was requeued 1 times already (--max-requeues 1): not requeued"
+	assert_equal "$(records results)" 41
+	assert_equal "$(counter requeued)" 1
+	# -j 3: a ciq-loop each, and loops 2 and 3 join with ciq-populate.
+	CIQ_BUILD=three ciq-populate --order given "$BATS_TEST_TMPDIR/list"
+	before=$(connections)
+	CIQ_BUILD=three CIQ_MAX_REQUEUES=1 CIQ_REQUEUE_TOLERANCE=1 run --separate-stderr sh "$W" -q -j 3 "$RUN"
+	assert_equal "$(connections)" $((before + 3 + 2 + 1))
+	assert_failure 1
+	assert_equal "$stderr" "ciq-loop: 't41-fail' was requeued 1 times already (--max-requeues 1): not requeued"
+	assert_equal "$(CIQ_BUILD=three records results)" 41
+}
+
+@test "the last test: its line and output, then the closing line (ciq-loop finds none left)" {
 	populate a z-fail
 	run --separate-stderr sh "$W" "$RUN"
 	assert_failure 1
@@ -414,20 +428,20 @@ ciq-worker 0: 2 tests, 1 failed, 0 requeued, 0 reclaimed, busy N.Ns"
 	assert_equal "$(log)" "ciq-worker 0: 1 test, 0 failed, 0 requeued, 0 reclaimed, busy N.Ns"
 }
 
-@test "a circuit breaker in the ack's reservation ends the loop after the failure's line" {
+@test "a circuit breaker met when taking the next test ends the loop after the failure's line" {
 	populate f1-fail f2-fail t3
 	CIQ_MAX_CONSECUTIVE_FAILURES=2 run --separate-stderr sh "$W" "$RUN"
 	assert_failure 1
-	assert_equal "$stderr" "ciq-ack: worker '0' stops: 2 tests failed in a row on it (--max-consecutive-failures 2); other workers take the rest"
+	assert_equal "$stderr" "ciq-loop: worker '0' stops: 2 tests failed in a row on it (--max-consecutive-failures 2); other workers take the rest"
 	assert_equal "$(log | grep -v '^expected\|^second')" "FAIL      N.NNs  f1-fail
 FAIL      N.NNs  f2-fail
 ciq-worker 0: 2 tests, 2 failed, 0 requeued, 0 reclaimed, busy N.Ns"
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" t3
 }
 
-@test "a failing test whose requeue and ack both fail mid-loop: no line for it, the tool's status" {
-	# t2-fail wipes the build, then fails: its requeue and its ack find no
-	# build (82); t3 is never run.
+@test "a failing test whose requeue fails mid-loop: no line for it, ciq-loop's status" {
+	# t2-fail wipes the build, then fails: its requeue finds no build (82),
+	# and ciq-loop ends; t3 is never run.
 	cat >"$BATS_TEST_TMPDIR/wipe" <<SH
 #!/bin/sh
 printf '%s\n' "\$1" >>"$BATS_TEST_TMPDIR/ran"
@@ -441,13 +455,12 @@ SH
 	assert_failure "$CIQ_EX_VANISHED"
 	assert_equal "$(log)" "PASS      N.NNs  t1
 ciq-worker 0: 1 test, 0 failed, 0 requeued, 0 reclaimed, busy N.Ns"
-	assert_equal "$(cut -d: -f1 <<<"$stderr")" "ciq-requeue
-ciq-ack"
+	assert_equal "$stderr" "ciq-loop: no queue for build '$CIQ_BUILD': never populated, or its keys expired, were evicted or flushed"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/ran")" "t1
 t2-fail"
 }
 
-@test "the heartbeat keeps the tests that ciq-ack --next reserved: two busy workers reclaim nothing" {
+@test "the heartbeat keeps the tests that ciq-loop reserved: two busy workers reclaim nothing" {
 	cat >"$BATS_TEST_TMPDIR/slow" <<'SH'
 #!/bin/sh
 printf '%s %s\n' "$CIQ_WORKER" "$1" >>"${0%/*}/ran"
@@ -482,9 +495,9 @@ waiting_0() {
 	[ "$(rcli SISMEMBER "$(key waiting)" 0)" = 1 ]
 }
 
-@test "the build vanishes while ciq-ack --next waits: the acked test's line, then the error" {
+@test "the build vanishes while ciq-loop waits: the acked test's line, then the error" {
 	populate a b
-	# Worker 9 holds a: after b, the loop's ack waits for it.
+	# Worker 9 holds a: after b's ack, ciq-loop waits for it.
 	ciq-pop --worker 9 >/dev/null
 	CIQ_TIMEOUT=0.5 sh "$W" "$RUN" >"$BATS_TEST_TMPDIR/log" 2>"$BATS_TEST_TMPDIR/err" &
 	BG=$!
@@ -496,7 +509,96 @@ waiting_0() {
 	assert_equal "$rc" "$CIQ_EX_VANISHED"
 	assert_equal "$(norm <"$BATS_TEST_TMPDIR/log")" "PASS      N.NNs  b
 ciq-worker 0: 1 test, 0 failed, 0 requeued, 0 reclaimed, busy N.Ns"
-	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" "ciq-ack: no queue for build '$CIQ_BUILD': never populated, or its keys expired, were evicted or flushed"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" "ciq-loop: no queue for build '$CIQ_BUILD': never populated, or its keys expired, were evicted or flushed"
+}
+
+@test "a runner gets none of ciq-loop's fifos, and what it leaves running does not hold the loop" {
+	cat >"$BATS_TEST_TMPDIR/leaver" <<'SH'
+#!/bin/sh
+# Leaves a sleep behind with every descriptor the runner has, and notes
+# where the runner's descriptors 3 and 4 lead.
+sleep 30 &
+echo "$!" >>"${0%/*}/pids"
+for fd in 3 4; do
+	readlink "/proc/$$/fd/$fd" >>"${0%/*}/fds" 2>/dev/null || true
+done
+SH
+	chmod +x "$BATS_TEST_TMPDIR/leaver"
+	populate a b-fail c
+	local start rc=0
+	start=$(date +%s%N)
+	CIQW_MARK=$BATS_TEST_TMPDIR run --separate-stderr sh "$W" "$BATS_TEST_TMPDIR/leaver"
+	assert_success
+	assert_equal "$stderr" ''
+	# Done long before the sleeps.
+	[ $((($(date +%s%N) - start) / 1000000)) -lt 10000 ]
+	assert_equal "$(log)" "PASS      N.NNs  a
+PASS      N.NNs  b-fail
+PASS      N.NNs  c
+ciq-worker 0: 3 tests, 0 failed, 0 requeued, 0 reclaimed, busy N.Ns"
+	run grep -c 'ciq-worker' "$BATS_TEST_TMPDIR/fds"
+	assert_output 0
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/pids")" 3
+	# ciq-loop ended with the loop: only the sleeps are left.
+	assert_equal "$(ours | sed 's|.*|/proc/&/comm|' | xargs cat | sort -u)" sleep
+}
+
+@test "ciq-loop killed while the runner runs: the loop ends with its status, at once" {
+	cat >"$BATS_TEST_TMPDIR/killer" <<'SH'
+#!/bin/sh
+# Kills its loop's ciq-loop (the runner's parent is the loop).
+kill -9 "$(pgrep -x -P "$PPID" ciq-loop)"
+SH
+	chmod +x "$BATS_TEST_TMPDIR/killer"
+	populate a b
+	run --separate-stderr sh "$W" "$BATS_TEST_TMPDIR/killer"
+	assert_failure 137
+	assert_equal "$stderr" ''
+	# a was run, and could not be recorded: no line for it.
+	assert_equal "$(log)" "ciq-worker 0: 0 tests, 0 failed, 0 requeued, 0 reclaimed, busy N.Ns"
+	assert_equal "$(records results)" 0
+	assert_equal "$(rcli HGET "$(key owner)" a)" 0
+}
+
+@test "TMPDIR with a tab or a newline is refused (the output's name goes into ciq-loop's requests)" {
+	local d
+	populate a
+	for d in "$BATS_TEST_TMPDIR/a	b" "$BATS_TEST_TMPDIR/a
+b"; do
+		mkdir "$d"
+		TMPDIR=$d run --separate-stderr sh "$W" "$RUN"
+		assert_failure "$CIQ_EX_CONFIG"
+		assert_output ''
+		assert_equal "$stderr" "ciq-worker.sh: TMPDIR holds a tab or a newline: set it to a path without"
+	done
+	assert_equal "$(rcli LLEN "$(key queue)")" 1
+	# Spaces, quotes, a backslash and a $ are fine.
+	d="$BATS_TEST_TMPDIR/a b'\"\\\$x"
+	mkdir "$d"
+	TMPDIR=$d run --separate-stderr sh "$W" "$RUN"
+	assert_success
+	assert_equal "$stderr" ''
+}
+
+@test "ids with tabs, backslashes and leading dashes go through ciq-loop's requests whole" {
+	local t1=$'a\tb' t2=$'-x\t\tfail\\t \\' t3=$'\tlead'
+	populate "$t1" "$t2" "$t3"
+	CIQ_MAX_REQUEUES=1 CIQ_REQUEUE_TOLERANCE=1 run --separate-stderr sh "$W" "$RUN"
+	assert_failure 1
+	assert_equal "$stderr" "ciq-loop: '$t2' was requeued 1 times already (--max-requeues 1): not requeued"
+	assert_equal "$(log)" "PASS      N.NNs  $t1
+REQUEUE   N.NNs  $t2
+expected 42, got 41 in $t2
+second line
+FAIL      N.NNs  $t2  (attempt 2)
+expected 42, got 41 in $t2
+second line
+PASS      N.NNs  $t3
+ciq-worker 0: 4 tests, 1 failed, 1 requeued, 0 reclaimed, busy N.Ns"
+	assert_equal "$(result "$t1" | cut -d' ' -f1)" p
+	assert_equal "$(result "$t2" | cut -d' ' -f1)" f
+	assert_equal "$(rcli HGET "$(key output)" "$t2")" "expected 42, got 41 in $t2
+second line"
 }
 
 # --- -j N ----------------------------------------------------------------------
@@ -582,8 +684,8 @@ SH
 	assert_equal "$(sort <<<"$output")" "ciq-worker 0.2: 0 tests, 0 failed, 0 requeued, 0 reclaimed, busy 0.0s
 ciq-worker 0.3: 0 tests, 0 failed, 0 requeued, 0 reclaimed, busy 0.0s
 ciq-worker 0: 0 tests, 0 failed, 0 requeued, 0 reclaimed, busy 0.0s"
-	# The first loop pops at once; the others join first.
-	assert_equal "$(sort -u <<<"$stderr")" "ciq-pop: cannot connect to 'unix://$BATS_TEST_TMPDIR/nosock': No such file or directory
+	# The first loop's ciq-loop connects at once; the others join first.
+	assert_equal "$(sort -u <<<"$stderr")" "ciq-loop: cannot connect to 'unix://$BATS_TEST_TMPDIR/nosock': No such file or directory
 ciq-populate: cannot connect to 'unix://$BATS_TEST_TMPDIR/nosock': No such file or directory"
 }
 
@@ -602,7 +704,25 @@ SH
 	assert_failure "$CIQ_EX_VANISHED"
 	assert_equal "$(log)" "FAIL      N.NNs  t1-fail
 ciq-worker 0: 1 test, 1 failed, 0 requeued, 0 reclaimed, busy N.Ns"
-	assert_equal "${stderr%%:*}" ciq-ack
+	assert_equal "$stderr" "ciq-loop: no queue for build '$CIQ_BUILD': never populated, or its keys expired, were evicted or flushed"
+}
+
+@test "-j 2: the build vanishes mid-loop: each loop's closing line, the tool's status" {
+	# The runner of t3 wipes the build; the other loop finds it gone too.
+	cat >"$BATS_TEST_TMPDIR/wipe" <<SH
+#!/bin/sh
+[ "\$1" != t3 ] || redis-cli -s "$REDIS_SOCK" flushall >/dev/null
+SH
+	chmod +x "$BATS_TEST_TMPDIR/wipe"
+	populate t1 t2 t3 t4 t5 t6
+	run --separate-stderr sh "$W" -j 2 "$BATS_TEST_TMPDIR/wipe"
+	assert_failure "$CIQ_EX_VANISHED"
+	assert_equal "$(sort -u <<<"$stderr")" "ciq-loop: no queue for build '$CIQ_BUILD': never populated, or its keys expired, were evicted or flushed"
+	assert_equal "$(log | grep -c '^ciq-worker 0\(\.2\)\{0,1\}: ')" 2
+	# Passes only (the other loop's may come before the wipe), none for t3,
+	# whose ack found no build.
+	assert_equal "$(log | grep -v '^ciq-worker ' | grep -vc '^PASS      N.NNs  t[124-6]$')" 0
+	assert_equal "$(rcli DBSIZE)" 0
 }
 
 @test "-j 2 in retry mode: each sub-worker runs its own failures again" {
@@ -739,27 +859,64 @@ signal_test() {
 	signal_test INT 130
 }
 
-@test "TERM while the loop waits in ciq-pop: exit 143 at once" {
+# waiting W...: each worker W waits for a test to come back.
+waiting() {
+	local w
+	for w in "$@"; do
+		[ "$(rcli SISMEMBER "$(key waiting)" "$w")" = 1 ] || return 1
+	done
+}
+
+# The loop's shell is then blocked in a read of ciq-loop's fifo: the
+# signal must interrupt it.
+@test "TERM while ciq-loop waits for the first test: exit 143 at once" {
 	populate a
 	ciq-pop --worker 9 >/dev/null
 	CIQW_MARK=$BATS_TEST_TMPDIR sh "$W" "$RUN" >"$BATS_TEST_TMPDIR/log" 2>&1 &
 	BG=$!
-	wait_for 100 waiting_0
-	local rc=0
+	wait_for 100 waiting 0
+	local start rc=0
+	start=$(date +%s%N)
 	kill -TERM "$BG"
 	wait "$BG" || rc=$?
 	BG=
 	assert_equal "$rc" 143
+	[ $((($(date +%s%N) - start) / 1000000)) -lt 2000 ]
 	wait_for 40 none_left
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/log")" ''
+	assert_equal "$(rcli HGET "$(key owner)" a)" 9
 }
 
-@test "TERM while ciq-ack --next waits: the acked test's line, exit 143 at once, the test held elsewhere untouched" {
+@test "TERM and INT to -j 2 while both ciq-loops wait: 143 and 130 at once, no process left" {
+	local sig want start rc
+	for sig in TERM INT; do
+		want=143
+		[ "$sig" = TERM ] || want=130
+		CIQ_BUILD=$sig populate a
+		CIQ_BUILD=$sig ciq-pop --worker 9 >/dev/null
+		CIQ_BUILD=$sig CIQW_MARK=$BATS_TEST_TMPDIR env --default-signal=INT \
+			sh "$W" -j 2 "$RUN" >"$BATS_TEST_TMPDIR/log" 2>&1 &
+		BG=$!
+		CIQ_BUILD=$sig wait_for 100 waiting 0 0.2
+		rc=0
+		start=$(date +%s%N)
+		kill -"$sig" "$BG"
+		wait "$BG" || rc=$?
+		BG=
+		assert_equal "$rc" "$want"
+		[ $((($(date +%s%N) - start) / 1000000)) -lt 2000 ]
+		wait_for 40 none_left
+		assert_equal "$(cat "$BATS_TEST_TMPDIR/log")" ''
+		assert_equal "$(CIQ_BUILD=$sig rcli HGET "$(CIQ_BUILD=$sig key owner)" a)" 9
+	done
+}
+
+@test "TERM while ciq-loop waits after an ack: the acked test's line, exit 143 at once, the test held elsewhere untouched" {
 	populate a b
 	ciq-pop --worker 9 >/dev/null
 	CIQW_MARK=$BATS_TEST_TMPDIR sh "$W" "$RUN" >"$BATS_TEST_TMPDIR/log" 2>"$BATS_TEST_TMPDIR/err" &
 	BG=$!
-	# It ran b, and its ack waits for a, held by worker 9.
+	# It ran b, and ciq-loop, b acked, waits for a, held by worker 9.
 	wait_for 100 waiting_0
 	local rc=0
 	kill -TERM "$BG"
@@ -775,19 +932,19 @@ signal_test() {
 	assert_equal "$(records running)" 1
 }
 
-@test "a loop killed while ciq-ack --next waits: the test it takes later gets no heartbeat, and is lost" {
+@test "a loop killed while ciq-loop waits: the test it takes later gets no heartbeat, and is lost" {
 	populate a b
 	ciq-pop --worker 9 >/dev/null
 	export CIQ_HEARTBEAT=0.2 TMPDIR=$BATS_TEST_TMPDIR
 	CIQW_MARK=$BATS_TEST_TMPDIR sh "$W" "$RUN" >"$BATS_TEST_TMPDIR/log" 2>&1 &
 	BG=$!
-	# It ran b and its ack waits for a, held by worker 9.
+	# It ran b, and ciq-loop waits for a, held by worker 9.
 	wait_for 100 waiting_0
 	kill -9 "$BG"
 	wait "$BG" || true
 	BG=
-	# a comes back: the waiting ciq-ack, whose loop is gone, takes it,
-	# cannot hand it to anyone (its pipe has no reader) and ends.
+	# a comes back: the waiting ciq-loop, whose loop is gone, takes it,
+	# cannot hand it to anyone (its fifo has no reader) and ends.
 	ciq-release --worker 9 -- a
 	wait_for 40 eval '[ "$(rcli HGET "$(key owner)" a)" = 0 ]'
 	wait_for 40 none_left

@@ -6,7 +6,7 @@ import os
 import subprocess
 import time
 
-from harness import (LOOP_SH, PROCS, TRUE, BenchError, Server, drop_build, finish, free_port, key,
+from harness import (LOOP_DRIVER, LOOP_SH, PROCS, TRUE, BenchError, Server, drop_build, finish, free_port, key,
                      log, populate, script_calls, tool, tool_env, write_list)
 
 WORKERS = 8          # workers per build
@@ -149,7 +149,7 @@ class Sample:
         self.calls = script_calls(srv.c.cmdstats())
 
 
-def level(srv, timed, nbuilds, window, workdir):
+def level(srv, timed, nbuilds, window, workdir, how):
     """nbuilds builds of WORKERS workers each, over no-op tests, for the
     warm-up and a window of `window` seconds. Returns a dict of figures."""
     n = QUEUED // nbuilds
@@ -173,17 +173,22 @@ def level(srv, timed, nbuilds, window, workdir):
     mem = (srv.used_memory() - before) / (n * nbuilds)
 
     # Every worker: bench/loop.sh with /bin/true as the test, ciq-pop
-    # through the timer, default settings (heartbeat on).
+    # through the timer, default settings (heartbeat on); or, with loop,
+    # one ciq-loop per worker (bench/loop-driver.sh), /bin/true through
+    # the timer as the test.
     procs = []
     for b in builds:
         for w in range(WORKERS):
             times = os.path.join(workdir, 'times-%s-%d' % (b, w))
             env = tool_env(srv.url, b, 'w%d' % w, ns, B9_TIMES=times,
-                           POP='%s %s' % (timed, tool('ciq-pop')))
+                           POP='%s %s' % (timed, tool('ciq-pop')),
+                           LOOP_TEST='%s %s' % (timed, TRUE))
+            cmd = ['sh', LOOP_SH, '1000000000', timed, TRUE]
+            if how == 'loop':
+                cmd = ['sh', '-c', '. "$0"', LOOP_DRIVER]
             # Standard error to a file: 160 pipes nobody reads could fill.
             with open(times + '.err', 'w') as err:
-                p = PROCS.spawn(['sh', LOOP_SH, '1000000000', timed, TRUE], env,
-                                stdout=subprocess.DEVNULL, stderr=err)
+                p = PROCS.spawn(cmd, env, stdout=subprocess.DEVNULL, stderr=err)
             procs.append((p, times))
     try:
         time.sleep(WARMUP)
@@ -264,16 +269,22 @@ def b9(ctx):
         window = -1
     if not 0 < window <= 600:
         raise BenchError('BENCH_B9_SECONDS: expected seconds from 1 to 600')
+    # The workers: bench/loop.sh, two tools a test (tools), or one
+    # ciq-loop a worker (loop), as ciq-worker.sh runs it.
+    how = os.environ.get('BENCH_B9_LOOP', 'tools')
+    if how not in ('tools', 'loop'):
+        raise BenchError('BENCH_B9_LOOP: expected tools or loop')
     srv = Server(tcp=('127.0.0.1', free_port()))
     try:
         timed = build_timed(srv.dir)
         got = []
         for nb in LEVELS:
             log('B9: %d build(s) x %d workers, %.0f s window' % (nb, WORKERS, window))
-            got.append(level(srv, timed, nb, window, srv.dir))
+            got.append(level(srv, timed, nb, window, srv.dir, how))
         for r in got:
-            what = '%d build%s at once x %d workers, no-op tests, TCP' % (
-                r['builds'], '' if r['builds'] == 1 else 's', WORKERS)
+            what = '%d build%s at once x %d workers%s, no-op tests, TCP' % (
+                r['builds'], '' if r['builds'] == 1 else 's', WORKERS,
+                ' (one ciq-loop each)' if how == 'loop' else '')
             ctx.row('B9', what + ': tests/s; the server\'s CPU (utime+stime, /proc/PID/stat)',
                     '%.0f tests/s; server %.1f%% of a core, %.0f us CPU/test (machine %.0f%% '
                     'busy); one server core sustains ~%.0f tests/s'
@@ -302,9 +313,10 @@ def b9(ctx):
                         ', '.join('%s: %d' % kv for kv in sorted(r['statuses'].items())),
                         r['late']))
         ctx.note('B9', 'each level: %d tests queued in all, split over its builds (ids of %d '
-                 'bytes); %d workers per build, each bench/loop.sh with /bin/true as the test, '
+                 'bytes); %d workers per build, each %s with /bin/true as the test, '
                  'default settings (heartbeat on); a %.0f s warm-up, then the window; ciq-pop '
                  'and /bin/true each run under a wrapper that times posix_spawn() to waitpid()'
-                 % (QUEUED, IDLEN, WORKERS, WARMUP))
+                 % (QUEUED, IDLEN, WORKERS, 'bench/loop-driver.sh (one ciq-loop, no ciq-pop '
+                    'to time)' if how == 'loop' else 'bench/loop.sh', WARMUP))
     finally:
         finish(srv)

@@ -16,6 +16,8 @@ Standard library only. Environment:
   BENCH_B4_SECONDS target length of one B4 run (default 30)
   BENCH_B7_TESTS   tests per B7 build (default 1000)
   BENCH_B9_SECONDS the window of each B9 level (default 15)
+  BENCH_B9_LOOP    B9's workers: tools (ciq-pop and ciq-ack a test, the
+                   default) or loop (one ciq-loop a worker)
 """
 import datetime
 import os

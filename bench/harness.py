@@ -26,6 +26,7 @@ BIN = os.environ.get('CIQ_BIN') or os.path.join(ROOT, 'bin')
 WORKDIR = None
 WORKER_SH = os.path.join(ROOT, 'ci-templates', 'ciq-worker.sh')
 LOOP_SH = os.path.join(BENCH, 'loop.sh')
+LOOP_DRIVER = os.path.join(BENCH, 'loop-driver.sh')
 BATCH_SH = os.path.join(BENCH, 'batch.sh')
 SLEEP_SH = os.path.join(BENCH, 'sleep-test.sh')
 PROXY_PY = os.path.join(BENCH, 'delayproxy.py')

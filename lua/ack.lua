@@ -47,10 +47,12 @@ local function set_output(id)
   wrote(output)
 end
 
--- The owners and reservation times of the tests named, read at once (in
--- a grind, what is looked up is a run: one at a time). The loop keeps
--- them current, as its own writes wait for flush().
-local owners, starts = {}, {}
+-- With several tests, their owners, reservation times and results are
+-- read at once (in a grind, what is looked up is a run: one at a time),
+-- and the loop keeps them current, as its own writes wait for flush().
+-- One test's are read when needed; its result is set with HSETNX, which
+-- reads and writes in one call.
+local owners, starts, prevs = {}, {}, {}
 local function fetch(hash, into, ids)
   for i = 1, #ids, 1000 do
     local vals = call('HMGET', hash, unpack(ids, i, math.min(i + 999, #ids)))
@@ -61,15 +63,13 @@ local function lookup(hash, from, id)
   if from[id] == nil then from[id] = call('HGET', hash, id) end
   return from[id]
 end
--- The results too, when there are several: one is set with HSETNX,
--- which reads and writes in one call.
-local prevs = {}
-if not grind then
+batching = #ARGV > 8
+if batching and not grind then
   local ids = {}
   for i = 8, #ARGV do ids[#ids + 1] = ARGV[i] end
   fetch(owner, owners, ids)
   fetch(started_at, starts, ids)
-  if #ids > 1 then fetch(results, prevs, ids) end
+  fetch(results, prevs, ids)
 end
 -- Record v as id's result unless it has one; returns the one it had.
 local function record_first(id, v)

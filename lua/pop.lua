@@ -101,6 +101,7 @@ local function attempt_of(run, extra)
 end
 
 local now_s = tostring(now)
+batching = count > 1
 local function claim(run, origin, from, attempt)
   local id = run
   later('ZADD', running, now_s, run)

@@ -32,14 +32,13 @@ end
 -- (next.lua runs both): meta_get(meta, name...) answers them in the
 -- order asked, false for a field that is not set. A script that changes
 -- one of them keeps its own copy current (pop.lua: reclaimed).
-local meta_names = {'status', 'expire_at', 'max_failures', 'retrying', 'requeued', 'repeat',
-  'reclaimed', 'waiting'}
 local meta_cache
 local function meta_get(meta, ...)
   if not meta_cache then
-    meta_cache = {}
-    local v = call('HMGET', meta, unpack(meta_names))
-    for i, name in ipairs(meta_names) do meta_cache[name] = v[i] end
+    local v = call('HMGET', meta, 'status', 'expire_at', 'max_failures', 'retrying',
+      'requeued', 'repeat', 'reclaimed', 'waiting')
+    meta_cache = {status = v[1], expire_at = v[2], max_failures = v[3], retrying = v[4],
+      requeued = v[5], ['repeat'] = v[6], reclaimed = v[7], waiting = v[8]}
   end
   local out = {}
   for i = 1, select('#', ...) do out[i] = meta_cache[(select(i, ...))] end
@@ -64,8 +63,15 @@ end
 -- once, at flush(): one ZREM, HDEL, HSET ... per key for all the tests
 -- of the call, and one HINCRBY per counter, rather than one per test. A
 -- script reads nothing that a waiting write changes before flushing.
+-- Only a call about several tests sets batching: for one test the lists
+-- would cost more than they save, and the writes go out at once.
+local batching = false
 local pending, counts = {}, {}
 local function later(cmd, key, a, b)
+  if not batching then
+    if b == nil then call(cmd, key, a) else call(cmd, key, a, b) end
+    return
+  end
   local by_cmd = pending[cmd]
   if not by_cmd then
     by_cmd = {}
@@ -82,6 +88,10 @@ local function later(cmd, key, a, b)
   if b ~= nil then args[#args + 1] = b end
 end
 local function add(hash, field, n)
+  if not batching then
+    if n ~= 0 then call('HINCRBY', hash, field, n) end
+    return
+  end
   local by_hash = counts[hash]
   if not by_hash then
     by_hash = {}
@@ -126,17 +136,17 @@ end
 -- whole keys, so a key without its marker was lost, even when a later
 -- write made it again: the report treats that as doubt, never as green.
 -- Readers pass over the marker; counts of records subtract it.
-local marker_kind = {
-  stats = 'hash', results = 'hash', output = 'hash', cases = 'hash',
-  owner = 'hash', started = 'hash', requeues = 'hash', reclaims = 'hash',
-  requeued_by = 'hash', wstats = 'hash', replies = 'hash', held = 'hash',
-  flaky = 'set', retrying = 'set', w = 'set',
-  running = 'zset', workers = 'zset',
-  order = 'list',
-}
-
 -- The kind of key, from its name after the build's prefix ("w:3" is w).
+-- (The table is made when asked for: most calls mark nothing.)
 local function kind_of(key)
+  local marker_kind = {
+    stats = 'hash', results = 'hash', output = 'hash', cases = 'hash',
+    owner = 'hash', started = 'hash', requeues = 'hash', reclaims = 'hash',
+    requeued_by = 'hash', wstats = 'hash', replies = 'hash', held = 'hash',
+    flaky = 'set', retrying = 'set', w = 'set',
+    running = 'zset', workers = 'zset',
+    order = 'list',
+  }
   local name = string.match(key, '}:([^:]*)')
   return marker_kind[name]
 end

@@ -9,7 +9,7 @@ setup_file() { redis_start; }
 teardown_file() { redis_stop; }
 setup() { ciq_setup; }
 
-TOOLS=(populate pop ack requeue release report env bisect)
+TOOLS=(populate pop ack requeue release report env bisect loop)
 
 # The arguments each tool needs to get past its command line.
 args_for() {
@@ -56,7 +56,7 @@ args_for() {
 @test "every tool that talks to the queue exits 78 without a queue URL" {
 	unset CIQ_QUEUE
 	local t
-	for t in populate pop ack requeue release report; do
+	for t in populate pop ack requeue release report loop; do
 		# shellcheck disable=SC2046
 		run --separate-stderr "ciq-$t" $(args_for "$t") <<<'t'
 		assert_equal "$status" "$CIQ_EX_CONFIG"
@@ -68,7 +68,7 @@ args_for() {
 @test "every worker tool exits 78 without a worker id" {
 	unset CIQ_WORKER
 	local t
-	for t in populate pop ack requeue release; do
+	for t in populate pop ack requeue release loop; do
 		# shellcheck disable=SC2046
 		run --separate-stderr "ciq-$t" $(args_for "$t") <<<'t'
 		assert_equal "$status" "$CIQ_EX_CONFIG"
@@ -89,7 +89,7 @@ args_for() {
 @test "every tool exits 69 when the queue server is unreachable" {
 	export CIQ_QUEUE="unix://$BATS_TEST_TMPDIR/no-such.sock"
 	local t
-	for t in populate pop ack requeue release report; do
+	for t in populate pop ack requeue release report loop; do
 		# shellcheck disable=SC2046
 		run --separate-stderr timeout 10 "ciq-$t" --reconnect-timeout 0.2 $(args_for "$t") <<<'t'
 		assert_equal "$status" "$CIQ_EX_UNAVAILABLE"

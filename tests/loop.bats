@@ -161,33 +161,8 @@ held() {
 	assert_line "PASSED: 5 tests, 5 passed, 0 skipped"
 }
 
-# all_ended N: N loops wrote their status (a condition for wait_for).
-all_ended() {
-	[ "$(cat "$BATS_TEST_TMPDIR"/status.* 2>/dev/null | wc -l)" = "$1" ]
-}
-
 @test "four loops at once on one build: no id runs twice, every id has one result" {
-	seq -f 't%03g' 1 200 >"$BATS_TEST_TMPDIR/list"
-	ciq-populate "$BATS_TEST_TMPDIR/list"
-	local w
-	for w in 1 2 3 4; do
-		(
-			rc=0
-			drive "$w" 2>"$BATS_TEST_TMPDIR/err.$w" || rc=$?
-			echo "$rc" >"$BATS_TEST_TMPDIR/status.$w"
-		) 3>&- &
-	done
-	wait_for 600 all_ended 4
-	assert_equal "$(cat "$BATS_TEST_TMPDIR"/status.[1-4] | tr '\n' ' ')" "1 1 1 1 "
-	assert_equal "$(cat "$BATS_TEST_TMPDIR"/err.[1-4])" ''
-	assert_equal "$(cat "$BATS_TEST_TMPDIR"/ran.* | LC_ALL=C sort | uniq -d)" ''
-	assert_equal "$(cat "$BATS_TEST_TMPDIR"/ran.* | LC_ALL=C sort)" "$(cat "$BATS_TEST_TMPDIR/list")"
-	assert_equal "$(records results)" 200
-	assert_equal "$(counter passed)" 200
-	assert_equal "$(records running)" 0
-	run ciq-report
-	assert_success
-	assert_line "PASSED: 200 tests, 200 passed, 0 skipped"
+	four_loops_one_build drive
 }
 
 # --- the verbs ----------------------------------------------------------------

@@ -284,3 +284,36 @@ one_running() {
 beats_seen() {
 	[ "$(rcli ZSCORE "$(key running)" "${2:-a}")" != "$1" ]
 }
+
+# all_ended N: N loops wrote their status (a condition for wait_for).
+all_ended() {
+	[ "$(cat "$BATS_TEST_TMPDIR"/status.* 2>/dev/null | wc -l)" = "$1" ]
+}
+
+# four_loops_one_build LOOP: LOOP 1 ... LOOP 4 at once on a build of 200
+# ids (LOOP W runs worker W's whole loop, and writes each id it ran to
+# $BATS_TEST_TMPDIR/ran.W): each ends with 1 and says nothing, no id runs
+# twice, every id runs and has one result, and the build is green.
+four_loops_one_build() {
+	seq -f 't%03g' 1 200 >"$BATS_TEST_TMPDIR/list"
+	ciq-populate "$BATS_TEST_TMPDIR/list"
+	local w
+	for w in 1 2 3 4; do
+		(
+			rc=0
+			"$1" "$w" 2>"$BATS_TEST_TMPDIR/err.$w" || rc=$?
+			echo "$rc" >"$BATS_TEST_TMPDIR/status.$w"
+		) 3>&- &
+	done
+	wait_for 600 all_ended 4
+	assert_equal "$(cat "$BATS_TEST_TMPDIR"/status.[1-4] | tr '\n' ' ')" "1 1 1 1 "
+	assert_equal "$(cat "$BATS_TEST_TMPDIR"/err.[1-4])" ''
+	assert_equal "$(cat "$BATS_TEST_TMPDIR"/ran.* | LC_ALL=C sort | uniq -d)" ''
+	assert_equal "$(cat "$BATS_TEST_TMPDIR"/ran.* | LC_ALL=C sort)" "$(cat "$BATS_TEST_TMPDIR/list")"
+	assert_equal "$(records results)" 200
+	assert_equal "$(counter passed)" 200
+	assert_equal "$(records running)" 0
+	run ciq-report
+	assert_success
+	assert_line "PASSED: 200 tests, 200 passed, 0 skipped"
+}

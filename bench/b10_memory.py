@@ -270,7 +270,7 @@ def passed(lab, ids):
            'passed': (m3 - m0) / n, 'report': (m4 - m3) / n, 'timed': timed,
            'seen': seen / n, 'n': n, 'kinds': kinds, 'usec': usec / n,
            'enc': {'results': lab.encoding(key(build, 'results', ns)),
-                   'w:WORKER': lab.encoding(key(build, 'w:w0', ns)),
+                   'order:WORKER': lab.encoding(key(build, 'order:w0', ns)),
                    'history': lab.encoding(history)}}
     lab.drop(build, ns)
     return got

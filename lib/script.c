@@ -124,7 +124,7 @@ ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k, enum ciq_script s,
 	for (int i = 0; i < nkeys; i++) {
 		size_t kl = strlen(sc->keys[i]);
 
-		/* A name ending in ':' is per worker: "w:" becomes "w:3". */
+		/* A name ending in ':' is per worker: "order:" becomes "order:3". */
 		if (sc->keys[i][kl - 1] == ':') {
 			char *name = ciq_malloc(kl + strlen(worker) + 1);
 

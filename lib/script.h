@@ -43,8 +43,9 @@ enum ciq_script {
  * Run script s for worker (may be "" for the report) with extra arguments
  * argv[0..argc) (lens may be NULL for C strings). The keys come from the
  * script's KEYS line under the build prefix; a name ending in ':' gets the
- * worker id appended ("w:" is this worker's own set). Returns the reply (free with freeReplyObject), which may be an
- * error reply from the script; NULL when the connection failed.
+ * worker id appended ("order:" is this worker's own list). Returns the
+ * reply (free with freeReplyObject), which may be an error reply from the
+ * script; NULL when the connection failed.
  */
 redisReply *ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k,
     enum ciq_script s, const char *worker, int argc, const char **argv,

@@ -438,15 +438,9 @@ audit(struct reader *rd, struct ciq_summary *sum, const redisReply *meta)
 	freeReplyObject(r);
 	for (size_t i = 0; i < sum->nworkers; i++) {
 		char name[300];
-		int one;
 
 		if (sum->workers[i].reserved == 0)
 			continue;
-		snprintf(name, sizeof name, "w:%s", sum->workers[i].id);
-		if ((one = is_one(rd, "SISMEMBER", name, "")) == -1)
-			return -1;
-		if (!one)
-			lose(sum, name);
 		/* Its recorded order (pop.lua) starts with the marker. */
 		snprintf(name, sizeof name, "order:%s", sum->workers[i].id);
 		if ((r = cmd(rd, "LINDEX", name, 1, (const char *[]){ "0" })) == NULL)

@@ -119,7 +119,7 @@ struct ciq_summary {
 
 	/* Doubt: the keys of the build that were lost (evicted, expired or
 	 * deleted, even if a later write made them again: their marker is
-	 * gone), by name ("stats", "w:3", "leader"), read after the records;
+	 * gone), by name ("stats", "order:3", "leader"), read after the records;
 	 * and the workers whose lists differed from the published one. */
 	char **lost;
 	size_t nlost;

@@ -8,7 +8,7 @@
 -- ends this worker's own run of it, replacing those of an earlier attempt
 -- (a requeue's); a repeated ack of one run changes nothing.
 -- In a grind, an id means the oldest run of it this worker holds (prelude).
--- KEYS: meta running owner results output flaky requeues stats wstats replies workers cases w: started queue wake held
+-- KEYS: meta running owner results output flaky requeues stats wstats replies workers cases order: started queue wake held
 -- ARGV: nonce worker status output has_output cases has_cases id...
 -- status is pass, fail or skip. Returns {"ok", id, outcome, held, ms, ...}:
 -- outcome is "recorded", "duplicate" (a result was already there),
@@ -17,7 +17,7 @@
 -- worker's own reservation, and ms then how long it held it (else "").
 -- {"gone"} when the build's keys do not exist.
 local meta, running, owner, results, output, flaky, requeues, stats, wstats,
-  replies, workers, cases, mine, started_at, queue, wake_list, held =
+  replies, workers, cases, order, started_at, queue, wake_list, held =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
   KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16],
   KEYS[17]
@@ -101,7 +101,7 @@ for i = 8, #ARGV do
   -- owner and running change together: an owner means a reservation, and
   -- this worker's reservation means the test is its own.
   local mine_now = id and lookup(owner, owners, id) == worker
-  if not id or (not mine_now and call('SISMEMBER', mine, id) == 0) then
+  if not id or (not mine_now and not handed(order, id_of(id))) then
     outcome = 'notmine'
   else
     if mine_now then

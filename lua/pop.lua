@@ -3,8 +3,9 @@
 -- queue. A worker is not handed back a test it requeued itself while
 -- another worker is alive, so a retry runs elsewhere.
 -- Every id handed out is appended to this worker's order: list, the
--- order the worker was handed its tests in (ciq-report --order).
--- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results w: leader retry: retrying started waiting order: held requeues
+-- order the worker was handed its tests in (ciq-report --order); ack.lua
+-- and requeue.lua refuse an id that is not in it, retry.lua reads it.
+-- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results leader retry: retrying started waiting order: held requeues
 -- ARGV: nonce worker timeout_ms count max_consecutive_failures waited max_duration_ms
 -- waited is "1" when this worker's last call answered "wait";
 -- max_duration_ms, when above 0, is how long after its first pop the
@@ -21,11 +22,11 @@
 -- {"sick", streak} (this worker failed that many tests in a row) or
 -- {"timeup", elapsed_ms} (its --max-duration is over).
 local meta, queue, running, owner, workers, requeued_by, reclaims, stats,
-  wstats, replies, results, mine, leader, retry_list, retrying, started, waiting,
+  wstats, replies, results, leader, retry_list, retrying, started, waiting,
   order, held, requeues =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
   KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16],
-  KEYS[17], KEYS[18], KEYS[19], KEYS[20]
+  KEYS[17], KEYS[18], KEYS[19]
 local nonce, worker, timeout, count, max_streak, waited, max_duration =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5] or '0'),
   ARGV[6] == '1', tonumber(ARGV[7] or '0')
@@ -107,7 +108,6 @@ local function claim(run, origin, from, attempt)
   later('ZADD', running, now_s, run)
   later('HSET', started, run, now_s)
   later('HSET', owner, run, worker)
-  later('SADD', mine, run)
   wrote(running)
   wrote(started)
   wrote(owner)
@@ -233,12 +233,10 @@ if taken == 0 then
   return remember(replies, worker, nonce, expire_at, {'done'})
 end
 stop_waiting()
--- This worker's first reservation made its w: set and its order, which
--- get their markers (the order's first).
+-- This worker's first reservation makes its order, which gets its
+-- marker first.
 if call('HINCRBY', wstats, worker .. ':reserved', taken) == taken then
-  mark(mine)
   mark(order)
-  wrote(mine)
   wrote(wstats)
 end
 for i = 1, #handed, 1000 do

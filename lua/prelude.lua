@@ -136,14 +136,14 @@ end
 -- whole keys, so a key without its marker was lost, even when a later
 -- write made it again: the report treats that as doubt, never as green.
 -- Readers pass over the marker; counts of records subtract it.
--- The kind of key, from its name after the build's prefix ("w:3" is w).
+-- The kind of key, from its name after the build's prefix ("order:3" is order).
 -- (The table is made when asked for: most calls mark nothing.)
 local function kind_of(key)
   local marker_kind = {
     stats = 'hash', results = 'hash', output = 'hash', cases = 'hash',
     owner = 'hash', started = 'hash', requeues = 'hash', reclaims = 'hash',
     requeued_by = 'hash', wstats = 'hash', replies = 'hash', held = 'hash',
-    flaky = 'set', retrying = 'set', w = 'set',
+    flaky = 'set', retrying = 'set',
     running = 'zset', workers = 'zset',
     order = 'list',
   }
@@ -169,6 +169,18 @@ local function marked(key)
   elseif kind == 'list' then return call('LINDEX', key, 0) == ''
   end
   return true
+end
+
+-- Whether id was ever handed to the worker whose order list (pop.lua)
+-- is order. Asked only about an id the worker does not hold now (a late
+-- ack after a reclaim, a mistake), so the list is read whole, once a call.
+local handed_ids
+local function handed(order, id)
+  if not handed_ids then
+    handed_ids = {}
+    for _, v in ipairs(call('LRANGE', order, 1, -1)) do handed_ids[v] = true end
+  end
+  return handed_ids[id] == true
 end
 
 -- Grind builds (ciq-populate --repeat N; meta's repeat) queue each id N

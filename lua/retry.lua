@@ -4,11 +4,11 @@
 -- every failure of the build. ciq-pop hands that list out, then reports
 -- the queue exhausted. While the build is still running (and no retried
 -- job got its list yet), a retried job is just one more worker.
--- KEYS: meta queue running results w: retry: retrying replies stats
+-- KEYS: meta queue running results order: retry: retrying replies stats
 -- ARGV: nonce worker
 -- Returns {"retry", n} (n tests to run again), {"live"} (the build is
 -- still running: join it), {"notready"} or {"gone"}.
-local meta, queue, running, results, mine, list, retrying, replies, stats =
+local meta, queue, running, results, order, list, retrying, replies, stats =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local nonce, worker = ARGV[1], ARGV[2]
 
@@ -23,7 +23,7 @@ local function answer(reply)
   return remember(replies, worker .. '\n', nonce, expire_at, reply)
 end
 
--- (running keeps its marker, mine and results theirs: see the prelude.)
+-- (running keeps its marker, order and results theirs: see the prelude.)
 -- Once a retried job got its list, the build had drained: what runs now
 -- is retries, and a job retried at the same time gets its list too.
 if not m[4] and (call('LLEN', queue) > 0 or call('ZCARD', running) > 1) then
@@ -38,9 +38,16 @@ local function consider(id, rec)
     failed[#failed + 1] = id
   end
 end
-local ran = call('SMEMBERS', mine)
-if #ran > 1 then
-  for _, id in ipairs(ran) do consider(id, call('HGET', results, id)) end
+-- What this worker was handed, each id once (its order has reclaims and
+-- requeues again), after the marker.
+local ran, seen = call('LRANGE', order, 1, -1), {}
+if #ran > 0 then
+  for _, id in ipairs(ran) do
+    if not seen[id] then
+      seen[id] = true
+      consider(id, call('HGET', results, id))
+    end
+  end
 else
   local all = call('HGETALL', results)
   for i = 1, #all, 2 do consider(all[i], all[i + 1]) end

@@ -156,3 +156,27 @@ owner_of() {
 				    l[i + 2] == "127.0.0.1") { print l[i + 3]; exit }
 		}'
 }
+
+# loop_on_other_node LOOP: a cluster of 3 masters; a build of 20 ids
+# reached through a node that does not serve its slot; LOOP 0 (worker 0's
+# whole loop, writing the ids it ran to $BATS_TEST_TMPDIR/ran.0) ends with
+# 1 and says nothing, runs every id in order, and the build is green.
+loop_on_other_node() {
+	CLUSTER_ARGS=() CLUSTER_CLI=
+	CLUSTER_DIR=$(mktemp -d /tmp/ciqc.XXXXXX)
+	cluster_start "$CLUSTER_DIR" 3 0
+	local owner other
+	owner=$(owner_of "$(ccli "$(live_port)" cluster keyslot "$(key queue)")")
+	other=$(ccli "$(live_port)" cluster nodes | awk '$3 ~ /master/ { split($2, a, "[:@]"); print a[2] }' |
+		grep -vx "$owner" | head -1)
+	[ -n "$owner" ] && [ -n "$other" ]
+	export CIQ_QUEUE="redis://127.0.0.1:$other"
+	seq -f 't%02g' 1 20 | ciq-populate --order given
+	run --separate-stderr "$1" 0
+	assert_equal "$status" "$CIQ_EX_NO"
+	assert_equal "$stderr" ''
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/ran.0")" "$(seq -f 't%02g' 1 20)"
+	run ciq-report
+	assert_success
+	assert_line "PASSED: 20 tests, 20 passed, 0 skipped"
+}

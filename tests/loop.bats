@@ -715,23 +715,7 @@ connections() {
 }
 
 @test "a loop on a Redis Cluster, through a node that does not serve the build's slot" {
-	CLUSTER_ARGS=() CLUSTER_CLI=
-	CLUSTER_DIR=$(mktemp -d /tmp/ciqc.XXXXXX)
-	cluster_start "$CLUSTER_DIR" 3 0
-	local owner other
-	owner=$(owner_of "$(ccli "$(live_port)" cluster keyslot "$(key queue)")")
-	other=$(ccli "$(live_port)" cluster nodes | awk '$3 ~ /master/ { split($2, a, "[:@]"); print a[2] }' |
-		grep -vx "$owner" | head -1)
-	[ -n "$owner" ] && [ -n "$other" ]
-	export CIQ_QUEUE="redis://127.0.0.1:$other"
-	seq -f 't%02g' 1 20 | ciq-populate --order given
-	run --separate-stderr drive 0
-	assert_equal "$status" "$CIQ_EX_NO"
-	assert_equal "$stderr" ''
-	assert_equal "$(ran 0)" "$(seq -f 't%02g' 1 20)"
-	run ciq-report
-	assert_success
-	assert_line "PASSED: 20 tests, 20 passed, 0 skipped"
+	loop_on_other_node drive
 }
 
 # --- hostile ids ---------------------------------------------------------------------------------

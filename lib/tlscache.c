@@ -3,6 +3,7 @@
  *
  * A file is MAGIC followed by the session in OpenSSL's DER form.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -199,6 +200,40 @@ write_all(int fd, const unsigned char *buf, size_t n)
 	return 0;
 }
 
+/*
+ * Remove what a tool killed while it saved left of path: its temporary
+ * files ("path.XXXXXX"), once over a minute old (a tool saving now is
+ * done with its own within milliseconds).
+ */
+static void
+sweep(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash + 1;
+	size_t dirlen = (size_t)(slash - path), baselen = strlen(base);
+	char *dir = ciq_malloc(dirlen + 1), *old;
+	time_t now = time(NULL);
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+
+	memcpy(dir, path, dirlen);
+	dir[dirlen] = '\0';
+	if ((d = opendir(dir)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strncmp(e->d_name, base, baselen) != 0 || e->d_name[baselen] != '.' ||
+			    strlen(e->d_name) != baselen + 7)
+				continue;
+			old = ciq_malloc(dirlen + strlen(e->d_name) + 2);
+			sprintf(old, "%s/%s", dir, e->d_name);
+			if (lstat(old, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < now - 60)
+				unlink(old);
+			free(old);
+		}
+		closedir(d);
+	}
+	free(dir);
+}
+
 void
 ciq_tlscache_save(const char *name, SSL_SESSION *sess)
 {
@@ -220,6 +255,7 @@ ciq_tlscache_save(const char *name, SSL_SESSION *sess)
 	 * over the old one: a reader, or another tool saving at the same
 	 * time, sees one whole file or the other, never a part.
 	 */
+	sweep(path);
 	tmp = ciq_malloc(strlen(path) + 8);
 	sprintf(tmp, "%s.XXXXXX", path);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)

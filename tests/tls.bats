@@ -656,6 +656,26 @@ pop_resumed() {
 	assert_equal "$(hello pop)" "offered resumed"
 }
 
+@test "a saving tool removes the temporary files of its session that a killed tool left, once over a minute old" {
+	tls_env
+	populate a b
+	local f
+	f=$(the_session)
+	# What a tool killed between writing and renaming leaves: an old one,
+	# and one as young as a tool saving right now has.
+	printf 'half' >"$f.AbC123"
+	touch -d '2 minutes ago' "$f.AbC123"
+	printf 'half' >"$f.XyZ789"
+	# Another key's file and a longer name are not this one's.
+	printf 'x' >"$SESS/tls-00000000000000000000000000000000.AbC123"
+	touch -d '2 minutes ago' "$SESS/tls-00000000000000000000000000000000.AbC123"
+	run --separate-stderr ciq-pop
+	assert_success
+	assert_output a
+	assert_equal "$(session_files | LC_ALL=C sort)" \
+		"$(printf '%s\n' "${f##*/}" "${f##*/}.XyZ789" tls-00000000000000000000000000000000.AbC123 | LC_ALL=C sort)"
+}
+
 @test "a tool resumes the TLS session the one before it saved; the file is 0600, without password or user" {
 	need_strace
 	rcli ACL SETUSER sessionuser on ">$ACL_PW" '~*' '+@all' >/dev/null

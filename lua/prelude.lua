@@ -52,13 +52,6 @@ local function touch(expire_at, ...)
   end
 end
 
--- A key that a write may have created needs the deadline; one that exists
--- keeps it. The keys that hold records exist from publish on (see the
--- markers below); the others (the queue, a worker's retry list, the wake
--- list) come and go. Scripts note the keys they write with wrote() and
--- give them the deadline once, at the end, with touch_written(): one
--- EXPIREAT per key written, which also gives the deadline back to a key
--- that was evicted and then made again by a write.
 -- Writes that many tests of one call share wait in a list and go out
 -- once, at flush(): one ZREM, HDEL, HSET ... per key for all the tests
 -- of the call, and one HINCRBY per counter, rather than one per test. A
@@ -120,6 +113,14 @@ local function flush()
   pending, counts = {}, {}
 end
 
+-- A key that a write may have created needs the deadline; one that exists
+-- keeps it. The keys that hold records exist from publish on (see the
+-- markers below); the others (the queue, a worker's retry list, the wake
+-- list) come and go. Scripts note the keys they write with wrote() and
+-- give them the deadline once, at the end, with touch_written(): one
+-- EXPIREAT per key written, which also gives the deadline back to a key
+-- that was evicted and then made again by a write. (touch_written sends
+-- the writes that wait first: a key must exist for its deadline to hold.)
 local written = {}
 local function wrote(key) written[key] = true end
 local function touch_written(expire_at)
@@ -131,11 +132,12 @@ local function touch_written(expire_at)
 end
 
 -- Markers. Every key that holds records of a build is made at publish
--- (a worker's own set at its first reservation) holding one entry that
+-- (a worker's order list at its first reservation) holding one entry that
 -- no test or worker id can be: the empty string. Redis evicts or expires
 -- whole keys, so a key without its marker was lost, even when a later
 -- write made it again: the report treats that as doubt, never as green.
 -- Readers pass over the marker; counts of records subtract it.
+
 -- The kind of key, from its name after the build's prefix ("order:3" is order).
 -- (The table is made when asked for: most calls mark nothing.)
 local function kind_of(key)

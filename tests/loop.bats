@@ -44,16 +44,6 @@ held_ms() {
 	result "$1" | cut -d' ' -f2
 }
 
-# queue: the queued ids, one a line, head first.
-queue() {
-	rcli LRANGE "$(key queue)" 0 -1
-}
-
-# running: the running ids, sorted, one a line.
-running() {
-	members running | LC_ALL=C sort
-}
-
 # req VERB OUTPUT ID: one request line.
 req() {
 	printf '%s\t%s\t%s\n' "$1" "$2" "$3"
@@ -131,10 +121,6 @@ drive() {
 	return "$CO_RC"
 }
 
-# ran W, held W: what drive W appended.
-ran() {
-	cat "$BATS_TEST_TMPDIR/ran.$1"
-}
 held() {
 	cat "$BATS_TEST_TMPDIR/held.$1"
 }

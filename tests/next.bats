@@ -63,21 +63,6 @@ next_loop() {
 	done
 }
 
-# ran W: the ids worker W ran, in order, one a line.
-ran() {
-	cat "$BATS_TEST_TMPDIR/ran.$1"
-}
-
-# queue: the queued ids, one a line, head first.
-queue() {
-	rcli LRANGE "$(key queue)" 0 -1
-}
-
-# running: the running ids, sorted, one a line.
-running() {
-	members running | LC_ALL=C sort
-}
-
 # order W: worker W's recorded order, marker first, as redis-cli prints it.
 order() {
 	rcli LRANGE "$(key "order:$1")" 0 -1

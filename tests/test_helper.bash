@@ -317,3 +317,18 @@ four_loops_one_build() {
 	assert_success
 	assert_line "PASSED: 200 tests, 200 passed, 0 skipped"
 }
+
+# queue: the queued ids, one a line, head first.
+queue() {
+	rcli LRANGE "$(key queue)" 0 -1
+}
+
+# running: the running ids, sorted, one a line.
+running() {
+	members running | LC_ALL=C sort
+}
+
+# ran W: the ids worker W ran, in order, one a line.
+ran() {
+	cat "$BATS_TEST_TMPDIR/ran.$1"
+}

@@ -128,6 +128,11 @@ main(int argc, char **argv)
 			line[--len] = '\0';
 		if ((size_t)len != strlen(line))
 			errx(CIQ_EX_USAGE, "line %zu holds a NUL byte", lineno);
+		/* A driver that writes CRLF: no id ends with a CR (ciq-populate
+		 * strips it), so it would only be refused further on, unseen. */
+		if (len > 0 && line[len - 1] == '\r')
+			errx(CIQ_EX_USAGE, "line %zu ends with a carriage return: end each request "
+			    "with a newline alone", lineno);
 		if (strcmp(line, "next") == 0)
 			rc = ciq_take_keep(&tool, &s, NULL);
 		else

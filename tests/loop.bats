@@ -327,8 +327,10 @@ bad() {
 	bad '\t\ta' "line 2: unknown request '': expected next, pass, fail, skip or requeue"
 	bad 'pa\0ss\t\ta' 'line 2 holds a NUL byte'
 	bad 'next\0' 'line 2 holds a NUL byte'
-	# A carriage return (a driver that writes CRLF) is part of the line.
-	bad 'next\r' "line 2: $shape"
+	# A driver that writes CRLF is told so, for a next and for an id alike.
+	local crlf='ends with a carriage return: end each request with a newline alone'
+	bad 'next\r' "line 2 $crlf"
+	bad 'pass\t\ta\r' "line 2 $crlf"
 }
 
 @test "an output file that cannot be read: exit 65, nothing recorded or requeued" {

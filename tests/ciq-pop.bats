@@ -11,15 +11,6 @@ setup() { ciq_setup; }
 # A background pop left by a failed test is stopped, by its pid.
 teardown() { [ -z "${BG_PID:-}" ] || kill "$BG_PID" 2>/dev/null || true; }
 
-# lost ID MS: ID has been reserved for more than MS by the server's clock.
-lost() {
-	local t now score
-	t=$(rcli TIME)
-	now=$(($(sed -n 1p <<<"$t") * 1000 + $(sed -n 2p <<<"$t") / 1000))
-	score=$(rcli ZSCORE "$(key running)" "$1")
-	[ -n "$score" ] && [ $((now - ${score%.*})) -gt "$2" ]
-}
-
 # polling WORKER: WORKER's ciq-pop is polling the server: its sign of
 # life moved since the first call (a condition for wait_for).
 polling() {

@@ -595,15 +595,6 @@ queue_dated() {
 	assert_deadline
 }
 
-# lost ID MS: ID has been reserved for more than MS by the server's clock.
-lost() {
-	local t now score
-	t=$(rcli TIME)
-	now=$(($(sed -n 1p <<<"$t") * 1000 + $(sed -n 2p <<<"$t") / 1000))
-	score=$(rcli ZSCORE "$(key running)" "$1")
-	[ -n "$score" ] && [ $((now - ${score%.*})) -gt "$2" ]
-}
-
 @test "--ttl 100 gives every key a TTL of at most 100 s" {
 	ids 5 | ciq-populate --ttl 100
 	assert_ttls 100

@@ -381,15 +381,6 @@ b"
 	assert_success
 }
 
-# lost ID MS: ID has been reserved for more than MS by the server's clock.
-lost() {
-	local t now score
-	t=$(rcli TIME)
-	now=$(($(sed -n 1p <<<"$t") * 1000 + $(sed -n 2p <<<"$t") / 1000))
-	score=$(rcli ZSCORE "$(key running)" "$1")
-	[ -n "$score" ] && [ $((now - ${score%.*})) -gt "$2" ]
-}
-
 @test "--next takes a lost test first, with ciq-pop's warning" {
 	populate a b c
 	ciq-pop --worker 1 --timeout 0.5 >/dev/null

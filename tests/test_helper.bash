@@ -332,3 +332,12 @@ running() {
 ran() {
 	cat "$BATS_TEST_TMPDIR/ran.$1"
 }
+
+# lost ID MS: ID has been reserved for more than MS by the server's clock.
+lost() {
+	local t now score
+	t=$(rcli TIME)
+	now=$(($(sed -n 1p <<<"$t") * 1000 + $(sed -n 2p <<<"$t") / 1000))
+	score=$(rcli ZSCORE "$(key running)" "$1")
+	[ -n "$score" ] && [ $((now - ${score%.*})) -gt "$2" ]
+}

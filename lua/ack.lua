@@ -29,6 +29,7 @@ local expire_at, grind = m[1], m[4] ~= false
 if not expire_at then return {'gone'} end
 local again = replayed(replies, worker .. '\n', nonce, false)
 if again then return again end
+lasting(results, output, flaky, cases, held)
 
 local field = ({pass = 'passed', fail = 'failed', skip = 'skipped'})[status]
 local code = string.sub(status, 1, 1)

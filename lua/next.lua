@@ -13,13 +13,11 @@
 -- {"skip"} when an id was not this worker's ("notmine"): the call was
 -- a mistake, and reserves nothing.
 local meta, replies, nonce, worker = KEYS[1], KEYS[10], ARGV[1], ARGV[2]
-local ack_keys, pop_keys = {}, {}
-for i = 1, #KEYS do
-  if i <= ack_nkeys then ack_keys[i] = KEYS[i] else pop_keys[i - ack_nkeys] = KEYS[i] end
-end
-local pop_argv, ack_argv = {}, {ARGV[1], ARGV[2]}
-for i = 1, 7 do pop_argv[i] = ARGV[i] end
-for i = 8, #ARGV do ack_argv[i - 5] = ARGV[i] end
+-- (Copied with unpack: a table made from a call's results is made at
+-- its size at once, where a loop grows it an entry at a time.)
+local ack_keys, pop_keys = {unpack(KEYS, 1, ack_nkeys)}, {unpack(KEYS, ack_nkeys + 1, #KEYS)}
+local pop_argv = {unpack(ARGV, 1, 7)}
+local ack_argv = {ARGV[1], ARGV[2], unpack(ARGV, 8, #ARGV)}
 
 -- One reply for the call, kept in pop.lua's field of the replies hash
 -- (calls that take tests come one after another), flat: the length of

@@ -43,6 +43,7 @@ if m[1] ~= 'ready' then return {'notready'} end
 local expire_at, grind = m[2], m[6] ~= false
 local again = replayed(replies, worker, nonce, true)
 if again then return again end
+lasting(running, owner, started, reclaims, held)
 
 -- The waiting set holds the workers waiting in ciq-pop; meta keeps its
 -- size, which the scripts that wake them read with meta (prelude).
@@ -234,14 +235,17 @@ if taken == 0 then
 end
 stop_waiting()
 -- This worker's first reservation makes its order, which gets its
--- marker first.
-if call('HINCRBY', wstats, worker .. ':reserved', taken) == taken then
+-- marker first. (A push that leaves the list as long as what it pushed
+-- made the list: it needs the deadline.)
+local first = call('HINCRBY', wstats, worker .. ':reserved', taken) == taken
+if first then
   mark(order)
   wrote(wstats)
+  wrote(order)
 end
 for i = 1, #handed, 1000 do
-  call('RPUSH', order, unpack(handed, i, math.min(i + 999, #handed)))
+  local block = math.min(i + 999, #handed)
+  if call('RPUSH', order, unpack(handed, i, block)) == block - i + 1 then wrote(order) end
 end
-wrote(order)
 touch_written(expire_at)
 return remember(replies, worker, nonce, expire_at, out)

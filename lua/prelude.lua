@@ -121,8 +121,23 @@ end
 -- EXPIREAT per key written, which also gives the deadline back to a key
 -- that was evicted and then made again by a write. (touch_written sends
 -- the writes that wait first: a key must exist for its deadline to hold.)
-local written = {}
-local function wrote(key) written[key] = true end
+-- A script that writes keys of records asks first, with lasting(), whether
+-- they all still exist: one EXISTS rather than an EXPIREAT for each. When
+-- they do, they have the deadline and wrote() passes over them; when one
+-- was lost, every key written gets the deadline at the end.
+local written, kept = {}, {}
+local function wrote(key)
+  if not kept[key] then written[key] = true end
+end
+local function lasting(...)
+  local keys = {}
+  for _, key in ipairs({...}) do
+    if not kept[key] then keys[#keys + 1] = key end
+  end
+  if #keys > 0 and call('EXISTS', unpack(keys)) == #keys then
+    for _, key in ipairs(keys) do kept[key] = true end
+  end
+end
 local function touch_written(expire_at)
   flush()
   for key in pairs(written) do

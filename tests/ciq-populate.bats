@@ -595,6 +595,24 @@ queue_dated() {
 	assert_deadline
 }
 
+@test "a key of records lost and made again by a write gets the deadline again" {
+	printf '%s\n' a b c d | ciq-populate --order given
+	assert_equal "$(ciq-pop)" a
+	# An ack makes results again; a pop makes the reservation's keys and
+	# the worker's order again (ack and pop check, with one EXISTS, that
+	# these keys still exist rather than give each its deadline).
+	rcli DEL "$(key results)" >/dev/null
+	run -0 ciq-ack -- a
+	rcli DEL "$(key running)" "$(key owner)" "$(key started)" "$(key order:0)" >/dev/null
+	assert_equal "$(ciq-pop)" b
+	assert_deadline
+	# The same in one call: ack --next records b and reserves c.
+	rcli DEL "$(key results)" "$(key running)" "$(key started)" >/dev/null
+	assert_equal "$(ciq-ack --next -- b)" c
+	assert_equal "$(rcli HGET "$(key results)" b)" "p 0 0"
+	assert_deadline
+}
+
 @test "--ttl 100 gives every key a TTL of at most 100 s" {
 	ids 5 | ciq-populate --ttl 100
 	assert_ttls 100

@@ -24,28 +24,29 @@ local meta, running, owner, results, output, flaky, requeues, stats, wstats,
 local nonce, worker, status, text, has_output, testcases, has_cases =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6], ARGV[7] == '1'
 
-local m = meta_get(meta, 'expire_at', 'waiting', 'requeued', 'repeat')
-local expire_at, grind = m[1], m[4] ~= false
+local m = meta_get(meta)
+local expire_at, grind = m.expire_at, m['repeat'] ~= false
 if not expire_at then return {'gone'} end
 local again = replayed(replies, worker .. '\n', nonce, false)
 if again then return again end
-lasting(results, output, flaky, cases, held)
+local lost = not all_exist(results, output, flaky, cases, held)
 
-local field = ({pass = 'passed', fail = 'failed', skip = 'skipped'})[status]
+local field = status == 'pass' and 'passed' or status == 'fail' and 'failed' or
+  status == 'skip' and 'skipped' or nil
 local code = string.sub(status, 1, 1)
 local now = now_ms()
 local out, ended = {'ok'}, false
 
 local function mark_flaky(id)
   if call('SADD', flaky, id) == 1 then
-    wrote(flaky)
+    if lost then wrote(flaky) end
     call('HINCRBY', stats, 'flaky', 1)
   end
 end
 
 local function set_output(id)
   call('HSET', output, id, text)
-  wrote(output)
+  if lost then wrote(output) end
 end
 
 -- With several tests, their owners, reservation times and results are
@@ -113,7 +114,7 @@ for i = 8, #ARGV do
       later('HDEL', started_at, id)
       owners[id], starts[id] = false, false
       if grind then unhold(held, worker, id) end
-      ms = tostring(now - started)
+      ms = digits(now - started)
       add(wstats, busy_ms, now - started)
       ended_here = '1'
       ended = true
@@ -126,11 +127,11 @@ for i = 8, #ARGV do
     local prev = record_first(id, code .. ' ' .. ms .. ' ' .. worker)
     if not prev then
       recorded = true
-      wrote(results)
+      if lost then wrote(results) end
       add(stats, field, 1)
       add(wstats, counter, 1)
       if code == 'f' and has_output then set_output(id) end
-      if code == 'p' and m[3] and call('HEXISTS', requeues, id) == 1 then mark_flaky(id) end
+      if code == 'p' and m.requeued and call('HEXISTS', requeues, id) == 1 then mark_flaky(id) end
     else
       local pcode = string.sub(prev, 1, 1)
       if (pcode == 'p' and code == 'f') or (pcode == 'f' and code == 'p') then
@@ -159,7 +160,7 @@ for i = 8, #ARGV do
     end
     if has_cases and (recorded or ended_here == '1') then
       call('HSET', cases, id, testcases)
-      wrote(cases)
+      if lost then wrote(cases) end
     end
   end
   out[#out + 1] = ARGV[i]
@@ -175,9 +176,9 @@ end
 flush()
 -- Workers wait in ciq-pop while tests run elsewhere: the last one to end
 -- wakes them all, to find the build done. (running keeps its marker.)
-if tonumber(m[2] or '0') > 0 and ended and call('ZCARD', running) <= 1 and
+if tonumber(m.waiting or '0') > 0 and ended and call('ZCARD', running) <= 1 and
     call('LLEN', queue) == 0 then
-  wake(wake_list, m[2])
+  wake(wake_list, m.waiting)
 end
 touch_written(expire_at)
 return remember(replies, worker .. '\n', nonce, expire_at, out)

@@ -22,7 +22,7 @@ local ack_argv = {ARGV[1], ARGV[2], unpack(ARGV, 8, #ARGV)}
 -- One reply for the call, kept in pop.lua's field of the replies hash
 -- (calls that take tests come one after another), flat: the length of
 -- ack.lua's reply, ack.lua's reply, then pop.lua's.
-local expire_at = meta_get(meta, 'expire_at')[1]
+local expire_at = meta_get(meta).expire_at
 if not expire_at then return {'gone'} end
 local kept = replayed(replies, worker, nonce, true)
 if kept then
@@ -45,9 +45,6 @@ for i = 3, #out, 4 do
 end
 if not notmine then pop = pop_part(pop_keys, pop_argv) end
 composed = false
-local flat = {tostring(#out)}
-for _, v in ipairs(out) do flat[#flat + 1] = v end
-for _, v in ipairs(pop) do flat[#flat + 1] = v end
-remember(replies, worker, nonce, expire_at, flat)
+keep_reply(replies, worker, nonce, expire_at, digits(#out) .. '\0' .. encode(out) .. '\0' .. encode(pop))
 out[#out + 1] = pop
 return out

@@ -31,19 +31,18 @@ local nonce, worker, timeout, count, max_streak, waited, max_duration =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5] or '0'),
   ARGV[6] == '1', tonumber(ARGV[7] or '0')
 
-local m = meta_get(meta, 'status', 'expire_at', 'max_failures', 'retrying', 'requeued',
-  'repeat', 'reclaimed')
-if not m[2] then
+local m = meta_get(meta)
+if not m.expire_at then
   -- A leader that won the election but has not published yet: wait. A
   -- build whose meta alone was lost is gone.
   if call('EXISTS', leader) == 1 and call('EXISTS', stats) == 0 then return {'notready'} end
   return {'gone'}
 end
-if m[1] ~= 'ready' then return {'notready'} end
-local expire_at, grind = m[2], m[6] ~= false
+if m.status ~= 'ready' then return {'notready'} end
+local expire_at, grind = m.expire_at, m['repeat'] ~= false
 local again = replayed(replies, worker, nonce, true)
 if again then return again end
-lasting(running, owner, started, reclaims, held)
+local lost = not all_exist(running, owner, started, reclaims, held)
 
 -- The waiting set holds the workers waiting in ciq-pop; meta keeps its
 -- size, which the scripts that wake them read with meta (prelude).
@@ -57,10 +56,10 @@ local function stop_waiting()
     count_waiting()
   end
 end
-local now = now_ms()
+local now, now_s = now_ms()
 
 -- Circuit breakers, when set: the build's, then this worker's own.
-local max_failures = tonumber(m[3] or '0')
+local max_failures = tonumber(m.max_failures or '0')
 local failed, streak = 0, 0
 if max_failures > 0 then
   failed = tonumber(call('HGET', stats, 'failed') or '0')
@@ -71,13 +70,13 @@ end
 -- The time limit counts from this worker's first pop.
 local elapsed = 0
 if max_duration > 0 then
-  call('HSETNX', wstats, worker .. ':first_pop_ms', now)
+  call('HSETNX', wstats, worker .. ':first_pop_ms', now_s)
   elapsed = now - tonumber(call('HGET', wstats, worker .. ':first_pop_ms'))
 end
 if (max_failures > 0 and failed >= max_failures) or (max_streak > 0 and streak >= max_streak) or
     (max_duration > 0 and elapsed >= max_duration) then
   stop_waiting()
-  call('ZADD', workers, -now, worker)
+  call('ZADD', workers, '-' .. now_s, worker)
   if max_failures > 0 and failed >= max_failures then
     return remember(replies, worker, nonce, expire_at, {'stopped', tostring(failed), tostring(max_failures)})
   elseif max_streak > 0 and streak >= max_streak then
@@ -86,7 +85,7 @@ if (max_failures > 0 and failed >= max_failures) or (max_streak > 0 and streak >
   return remember(replies, worker, nonce, expire_at, {'timeup', tostring(elapsed)})
 end
 
-call('ZADD', workers, now, worker)
+call('ZADD', workers, now_s, worker)
 local out, taken, handed = {'ok'}, 0, {}
 
 -- running holds the last sign of life (heartbeats move it); started keeps
@@ -95,27 +94,28 @@ local out, taken, handed = {'ok'}, 0, {}
 -- The attempt a run is: its requeues and reclaims so far are read only
 -- once the build has had one (meta's flags), so a plain pop pays nothing.
 local function attempt_of(run, extra)
-  if extra == 0 and not m[5] and not m[7] then return '1' end
+  if extra == 0 and not m.requeued and not m.reclaimed then return '1' end
   local n = 1 + extra
-  if m[5] then n = n + tonumber(call('HGET', requeues, run) or '0') end
-  if m[7] then n = n + tonumber(call('HGET', reclaims, run) or '0') end
+  if m.requeued then n = n + tonumber(call('HGET', requeues, run) or '0') end
+  if m.reclaimed then n = n + tonumber(call('HGET', reclaims, run) or '0') end
   return tostring(n)
 end
 
-local now_s = tostring(now)
 batching = count > 1
 local function claim(run, origin, from, attempt)
   local id = run
   later('ZADD', running, now_s, run)
   later('HSET', started, run, now_s)
   later('HSET', owner, run, worker)
-  wrote(running)
-  wrote(started)
-  wrote(owner)
+  if lost then
+    wrote(running)
+    wrote(started)
+    wrote(owner)
+  end
   if grind then
     id = id_of(run)
     hold(held, worker, run)
-    wrote(held)
+    if lost then wrote(held) end
   end
   out[#out + 1] = id
   out[#out + 1] = origin
@@ -129,7 +129,7 @@ end
 -- worker may be waiting on them.
 for _ = 1, 100 do
   if taken >= count then break end
-  local stale = call('ZRANGEBYSCORE', running, '-inf', '(' .. (now - timeout), 'LIMIT', 0, 1)
+  local stale = call('ZRANGEBYSCORE', running, '-inf', '(' .. digits(now - timeout), 'LIMIT', 0, 1)
   if #stale == 0 then break end
   local id = stale[1]
   local from = call('HGET', owner, id) or ''
@@ -142,10 +142,10 @@ for _ = 1, 100 do
     call('HDEL', started, id)
   else
     call('HINCRBY', reclaims, id, 1)
-    wrote(reclaims)
-    if not m[7] then
+    if lost then wrote(reclaims) end
+    if not m.reclaimed then
       call('HSET', meta, 'reclaimed', '1')
-      m[7] = '1'
+      m.reclaimed = '1'
     end
     call('HINCRBY', stats, 'reclaimed', 1)
     call('HINCRBY', wstats, worker .. ':reclaimed', 1)
@@ -156,7 +156,7 @@ for _ = 1, 100 do
 end
 
 -- A retried job (see retry.lua) takes its own list, and nothing else.
-local retried = m[4] == '1' and call('SISMEMBER', retrying, worker) == 1
+local retried = m.retrying == '1' and call('SISMEMBER', retrying, worker) == 1
 while retried and taken < count do
   local id = call('LPOP', retry_list)
   if not id then break end
@@ -171,7 +171,7 @@ local others, queued = nil, false
 -- A build without requeues has no test to pass over: several tests are
 -- taken from the head of the queue in one LPOP (with a count: Redis 6.2
 -- on; before, the loop below takes them one at a time).
-if not retried and not m[5] and count - taken > 1 then
+if not retried and not m.requeued and count - taken > 1 then
   local block = redis.pcall('LPOP', queue, count - taken)
   if type(block) == 'table' and not block.err then
     for _, id in ipairs(block) do claim(id, 'queue', '', attempt_of(id, 0)) end
@@ -180,7 +180,7 @@ end
 while not retried and taken < count do
   local head = call('LPOP', queue)
   if not head then break end
-  local pick, by = head, m[5] and call('HGET', requeued_by, head)
+  local pick, by = head, m.requeued and call('HGET', requeued_by, head)
   if by == worker then
     others = others or call('ZCOUNT', workers, now - timeout, '+inf') - 1
     if others >= 1 then
@@ -229,7 +229,7 @@ if taken == 0 then
   end
   stop_waiting()
   -- A negative score marks a worker that saw the end: not alive, not lost.
-  call('ZADD', workers, -now, worker)
+  call('ZADD', workers, '-' .. now_s, worker)
   touch_written(expire_at)
   return remember(replies, worker, nonce, expire_at, {'done'})
 end

@@ -17,32 +17,38 @@ local function call(cmd, ...)
   return r
 end
 
+-- Whole numbers as decimal strings. (Lua's tostring, and redis.call given
+-- a number, print it as a float, which costs a few times as much.)
+local function digits(n)
+  return string.format('%d', n)
+end
+
 -- Milliseconds on the server's clock: worker clocks never decide anything.
 -- Read once a call: a script runs at one instant (next.lua runs two).
-local now_cached
+-- now_ms() answers the number, and its digits.
+local now_cached, now_digits
 local function now_ms()
   if not now_cached then
     local t = call('TIME')
     now_cached = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    now_digits = digits(now_cached)
   end
-  return now_cached
+  return now_cached, now_digits
 end
 
 -- The fields of meta that ack.lua and pop.lua read, read once a call
--- (next.lua runs both): meta_get(meta, name...) answers them in the
--- order asked, false for a field that is not set. A script that changes
--- one of them keeps its own copy current (pop.lua: reclaimed).
+-- (next.lua runs both): meta_get(meta) answers a table of them by name,
+-- false for a field that is not set. A script that changes one of them
+-- keeps the table current (pop.lua: reclaimed).
 local meta_cache
-local function meta_get(meta, ...)
+local function meta_get(meta)
   if not meta_cache then
     local v = call('HMGET', meta, 'status', 'expire_at', 'max_failures', 'retrying',
       'requeued', 'repeat', 'reclaimed', 'waiting')
     meta_cache = {status = v[1], expire_at = v[2], max_failures = v[3], retrying = v[4],
       requeued = v[5], ['repeat'] = v[6], reclaimed = v[7], waiting = v[8]}
   end
-  local out = {}
-  for i = 1, select('#', ...) do out[i] = meta_cache[(select(i, ...))] end
-  return out
+  return meta_cache
 end
 
 -- Every key of a build dies at the build's deadline, fixed at publish.
@@ -121,22 +127,14 @@ end
 -- EXPIREAT per key written, which also gives the deadline back to a key
 -- that was evicted and then made again by a write. (touch_written sends
 -- the writes that wait first: a key must exist for its deadline to hold.)
--- A script that writes keys of records asks first, with lasting(), whether
--- they all still exist: one EXISTS rather than an EXPIREAT for each. When
--- they do, they have the deadline and wrote() passes over them; when one
--- was lost, every key written gets the deadline at the end.
-local written, kept = {}, {}
-local function wrote(key)
-  if not kept[key] then written[key] = true end
-end
-local function lasting(...)
-  local keys = {}
-  for _, key in ipairs({...}) do
-    if not kept[key] then keys[#keys + 1] = key end
-  end
-  if #keys > 0 and call('EXISTS', unpack(keys)) == #keys then
-    for _, key in ipairs(keys) do kept[key] = true end
-  end
+-- The keys that hold records have the deadline from publish on, and keep
+-- it while they exist: a script that writes some asks first whether they
+-- all still do, with one EXISTS (all_exist), and notes them with wrote()
+-- only when one was lost.
+local written = {}
+local function wrote(key) written[key] = true end
+local function all_exist(...)
+  return call('EXISTS', ...) == select('#', ...)
 end
 local function touch_written(expire_at)
   flush()
@@ -308,11 +306,13 @@ local function replayed(replies, field, nonce, ordered)
   return nil
 end
 
-local function remember(replies, field, nonce, expire_at, reply)
-  if composed then return reply end
+local function keep_reply(replies, field, nonce, expire_at, encoded)
   -- A new field may be a new key; an overwritten one is not.
-  if call('HSET', replies, field, nonce .. ' ' .. encode(reply)) == 1 then
+  if call('HSET', replies, field, nonce .. ' ' .. encoded) == 1 then
     call('EXPIREAT', replies, expire_at)
   end
+end
+local function remember(replies, field, nonce, expire_at, reply)
+  if not composed then keep_reply(replies, field, nonce, expire_at, encode(reply)) end
   return reply
 end

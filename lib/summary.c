@@ -517,6 +517,22 @@ ciq_summary_doubt(const struct ciq_summary *sum)
 	return sum->nlost > 0 || sum->processed < sum->total;
 }
 
+/* A running test's owner value, "WORKER MS" (ciq(7) STORAGE): the worker,
+ * and the reservation's server time into rec->started_ms. */
+static void
+read_owner(struct ciq_test *rec, const redisReply *v)
+{
+	const char *s = v != NULL && v->type == REDIS_REPLY_STRING ? v->str : "";
+	const char *sp = strrchr(s, ' ');
+
+	free(rec->holder);
+	rec->holder = ciq_strdup(s);
+	if (sp != NULL) {
+		rec->holder[sp - s] = '\0';
+		rec->started_ms = strtoll(sp + 1, NULL, 10);
+	}
+}
+
 /* What the queue, the reservations and the sets and hashes of counts
  * say of each record. */
 static void
@@ -537,8 +553,7 @@ mark_records(struct ciq_summary *sum, const redisReply *queue, const redisReply 
 		if (rec == NULL)
 			continue;
 		rec->running = 1;
-		free(rec->holder);
-		rec->holder = dupstr(field(owner, running->element[i]->str));
+		read_owner(rec, field(owner, running->element[i]->str));
 		push(&sum->unrun, rec);
 	}
 	for (size_t i = 0; i < flaky->elements; i++) {
@@ -613,16 +628,10 @@ cmp_started(const void *a, const void *b)
 	return cmp_bytes(x->id, x->len, y->id, y->len);
 }
 
-/* The reservation times of the running tests (the started hash). */
+/* The running tests, the longest running first. */
 static void
-mark_started(struct ciq_summary *sum, const redisReply *started)
+list_running(struct ciq_summary *sum)
 {
-	for (size_t i = 0; i + 1 < started->elements; i += 2) {
-		struct ciq_test *rec = find(sum, started->element[i]);
-
-		if (rec != NULL && started->element[i + 1]->type == REDIS_REPLY_STRING)
-			rec->started_ms = num(started->element[i + 1]);
-	}
 	for (size_t i = 0; i < sum->ntests; i++)
 		if (sum->tests[i].running)
 			push(&sum->running_tests, &sum->tests[i]);
@@ -732,7 +741,7 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 	struct reader rd = { s, CIQ_EX_OK, err };
 	redisReply *meta = NULL, *stats = NULL, *requeues = NULL, *reclaims = NULL, *flaky = NULL,
 	    *queue = NULL, *running = NULL, *owner = NULL, *wstats = NULL, *workers = NULL,
-	    *now = NULL, *started = NULL;
+	    *now = NULL;
 	struct pages results = { NULL, 0 };
 	struct refs refs = { NULL, 0, 0 };
 	const char *all[2] = { "0", "-1" }, *scores[3] = { "0", "-1", "WITHSCORES" };
@@ -767,7 +776,6 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 	    (queue = cmd(&rd, "LRANGE", "queue", 2, all)) == NULL ||
 	    (running = cmd(&rd, "ZRANGE", "running", 3, scores)) == NULL ||
 	    (owner = cmd(&rd, "HGETALL", "owner", 0, NULL)) == NULL ||
-	    (started = cmd(&rd, "HGETALL", "started", 0, NULL)) == NULL ||
 	    (wstats = cmd(&rd, "HGETALL", "wstats", 0, NULL)) == NULL ||
 	    (workers = cmd(&rd, "ZRANGE", "workers", 3, scores)) == NULL)
 		goto out;
@@ -806,7 +814,7 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 	}
 	free_pages(&results);
 	mark_records(sum, queue, running, owner, flaky, requeues, reclaims);
-	mark_started(sum, started);
+	list_running(sum);
 
 	/* Outputs and testcases can be large: a few at a time. A value of
 	 * cases that does not decode (written by another version, or
@@ -825,7 +833,7 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 out:
 	{
 		redisReply *owned[] = { meta, stats, requeues, reclaims, flaky, queue, running,
-		    owner, wstats, workers, now, started };
+		    owner, wstats, workers, now };
 
 		for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
 			if (owned[i] != NULL)

@@ -8,7 +8,7 @@
 -- ends this worker's own run of it, replacing those of an earlier attempt
 -- (a requeue's); a repeated ack of one run changes nothing.
 -- In a grind, an id means the oldest run of it this worker holds (prelude).
--- KEYS: meta running owner results output flaky requeues stats wstats replies workers cases order: started queue wake held
+-- KEYS: meta running owner results output flaky requeues stats wstats replies workers cases order: queue wake held
 -- ARGV: nonce worker status output has_output cases has_cases id...
 -- status is pass, fail or skip. Returns {"ok", id, outcome, held, ms, ...}:
 -- outcome is "recorded", "duplicate" (a result was already there),
@@ -17,10 +17,9 @@
 -- worker's own reservation, and ms then how long it held it (else "").
 -- {"gone"} when the build's keys do not exist.
 local meta, running, owner, results, output, flaky, requeues, stats, wstats,
-  replies, workers, cases, order, started_at, queue, wake_list, held =
+  replies, workers, cases, order, queue, wake_list, held =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
-  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16],
-  KEYS[17]
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16]
 local nonce, worker, status, text, has_output, testcases, has_cases =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6], ARGV[7] == '1'
 
@@ -49,12 +48,13 @@ local function set_output(id)
   if lost then wrote(output) end
 end
 
--- With several tests, their owners, reservation times and results are
--- read at once (in a grind, what is looked up is a run: one at a time),
--- and the loop keeps them current, as its own writes wait for flush().
+-- With several tests, their owners (with the reservation times) and
+-- results are read at once (in a grind, what is looked up is a run: one
+-- at a time), and the loop keeps them current, as its own writes wait
+-- for flush().
 -- One test's are read when needed; its result is set with HSETNX, which
 -- reads and writes in one call.
-local owners, starts, prevs = {}, {}, {}
+local owners, prevs = {}, {}
 local function fetch(hash, into, ids)
   for i = 1, #ids, 1000 do
     local vals = call('HMGET', hash, unpack(ids, i, math.min(i + 999, #ids)))
@@ -70,7 +70,6 @@ if batching and not grind then
   local ids = {}
   for i = 8, #ARGV do ids[#ids + 1] = ARGV[i] end
   fetch(owner, owners, ids)
-  fetch(started_at, starts, ids)
   fetch(results, prevs, ids)
 end
 -- Record v as id's result unless it has one; returns the one it had.
@@ -102,18 +101,18 @@ for i = 8, #ARGV do
   local outcome, ended_here, recorded, ms = 'recorded', '0', false, ''
   -- owner and running change together: an owner means a reservation, and
   -- this worker's reservation means the test is its own.
-  local mine_now = id and lookup(owner, owners, id) == worker
+  local by, started = holder(id and lookup(owner, owners, id))
+  local mine_now = id and by == worker
   if not id or (not mine_now and not handed(order, id_of(id))) then
     outcome = 'notmine'
   else
     if mine_now then
       -- From the reservation, not the last heartbeat.
-      local started = tonumber(lookup(started_at, starts, id) or now)
       later('ZREM', running, id)
       later('HDEL', owner, id)
-      later('HDEL', started_at, id)
-      owners[id], starts[id] = false, false
+      owners[id] = false
       if grind then unhold(held, worker, id) end
+      started = started or now
       ms = digits(now - started)
       add(wstats, busy_ms, now - started)
       ended_here = '1'

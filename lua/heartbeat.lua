@@ -13,7 +13,7 @@ local now = now_ms()
 local out = {'beat'}
 for i = 3, #ARGV do
   local id = ARGV[i]
-  if call('HGET', owner, id) == worker and call('ZSCORE', running, id) then
+  if holder(call('HGET', owner, id)) == worker and call('ZSCORE', running, id) then
     call('ZADD', running, now, id)
     out[#out + 1] = id
   end

@@ -5,7 +5,7 @@
 -- Every id handed out is appended to this worker's order: list, the
 -- order the worker was handed its tests in (ciq-report --order); ack.lua
 -- and requeue.lua refuse an id that is not in it, retry.lua reads it.
--- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results leader retry: retrying started waiting order: held requeues
+-- KEYS: meta queue running owner workers requeued_by reclaims stats wstats replies results leader retry: retrying waiting order: held requeues
 -- ARGV: nonce worker timeout_ms count max_consecutive_failures waited max_duration_ms
 -- waited is "1" when this worker's last call answered "wait";
 -- max_duration_ms, when above 0, is how long after its first pop the
@@ -22,11 +22,11 @@
 -- {"sick", streak} (this worker failed that many tests in a row) or
 -- {"timeup", elapsed_ms} (its --max-duration is over).
 local meta, queue, running, owner, workers, requeued_by, reclaims, stats,
-  wstats, replies, results, leader, retry_list, retrying, started, waiting,
+  wstats, replies, results, leader, retry_list, retrying, waiting,
   order, held, requeues =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
   KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16],
-  KEYS[17], KEYS[18], KEYS[19]
+  KEYS[17], KEYS[18]
 local nonce, worker, timeout, count, max_streak, waited, max_duration =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5] or '0'),
   ARGV[6] == '1', tonumber(ARGV[7] or '0')
@@ -42,7 +42,7 @@ if m.status ~= 'ready' then return {'notready'} end
 local expire_at, grind = m.expire_at, m['repeat'] ~= false
 local again = replayed(replies, worker, nonce, true)
 if again then return again end
-local lost = not all_exist(running, owner, started, reclaims, held)
+local lost = not all_exist(running, owner, reclaims, held)
 
 -- The waiting set holds the workers waiting in ciq-pop; meta keeps its
 -- size, which the scripts that wake them read with meta (prelude).
@@ -88,8 +88,9 @@ end
 call('ZADD', workers, now_s, worker)
 local out, taken, handed = {'ok'}, 0, {}
 
--- running holds the last sign of life (heartbeats move it); started keeps
--- the reservation time, from which the duration is measured. (In a
+-- running holds the last sign of life (heartbeats move it); owner keeps
+-- the worker and the reservation time, from which the duration is
+-- measured (prelude: holder). (In a
 -- grind, what is claimed is a run, and the worker is handed its id.)
 -- The attempt a run is: its requeues and reclaims so far are read only
 -- once the build has had one (meta's flags), so a plain pop pays nothing.
@@ -105,11 +106,9 @@ batching = count > 1
 local function claim(run, origin, from, attempt)
   local id = run
   later('ZADD', running, now_s, run)
-  later('HSET', started, run, now_s)
-  later('HSET', owner, run, worker)
+  later('HSET', owner, run, worker .. ' ' .. now_s)
   if lost then
     wrote(running)
-    wrote(started)
     wrote(owner)
   end
   if grind then
@@ -132,14 +131,13 @@ for _ = 1, 100 do
   local stale = call('ZRANGEBYSCORE', running, '-inf', '(' .. digits(now - timeout), 'LIMIT', 0, 1)
   if #stale == 0 then break end
   local id = stale[1]
-  local from = call('HGET', owner, id) or ''
+  local from = holder(call('HGET', owner, id)) or ''
   if grind and from ~= '' then unhold(held, from, id) end
   if call('HEXISTS', results, id) == 1 then
     -- An earlier owner recorded a result after losing the reservation;
     -- the later owner vanished: nothing is left to run.
     call('ZREM', running, id)
     call('HDEL', owner, id)
-    call('HDEL', started, id)
   else
     call('HINCRBY', reclaims, id, 1)
     if lost then wrote(reclaims) end

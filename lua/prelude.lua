@@ -156,7 +156,7 @@ end
 local function kind_of(key)
   local marker_kind = {
     stats = 'hash', results = 'hash', output = 'hash', cases = 'hash',
-    owner = 'hash', started = 'hash', requeues = 'hash', reclaims = 'hash',
+    owner = 'hash', requeues = 'hash', reclaims = 'hash',
     requeued_by = 'hash', wstats = 'hash', replies = 'hash', held = 'hash',
     flaky = 'set', retrying = 'set',
     running = 'zset', workers = 'zset',
@@ -184,6 +184,19 @@ local function marked(key)
   elseif kind == 'list' then return call('LINDEX', key, 0) == ''
   end
   return true
+end
+
+-- The owner hash maps a reserved test to "WORKER MS": the worker that holds
+-- it and the server time of the reservation, from which its duration is
+-- measured (heartbeats move the score in running, not this). A worker id
+-- holds no space. holder(v) answers the worker and the time (a number),
+-- the worker alone for a value without the time (an older ciq's), or
+-- nothing for a test nobody holds (v false).
+local function holder(v)
+  if not v then return nil, nil end
+  local w, ms = string.match(v, '^(%S+) (%d+)$')
+  if not w then return v, nil end
+  return w, tonumber(ms)
 end
 
 -- Whether id was ever handed to the worker whose order list (pop.lua)

@@ -2,7 +2,7 @@
 -- build ready. Nothing is visible to workers before this runs. Every key
 -- that holds records is made here, with its marker (prelude), and dies
 -- at the build's deadline.
--- KEYS: leader meta queue workers stats results output cases owner started requeues reclaims requeued_by wstats replies flaky running held
+-- KEYS: leader meta queue workers stats results output cases owner requeues reclaims requeued_by wstats replies flaky running held
 -- ARGV: nonce worker total digest seed order ttl_seconds max_failures repeat [unit parts]...
 -- repeat above 1 makes a grind: the queue holds that many runs of each
 -- id (prelude). Each unit the leader split into parts (--split-command)

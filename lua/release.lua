@@ -3,11 +3,11 @@
 -- gone. Used from a TERM/INT trap, so another worker need not wait for
 -- the timeout.
 -- In a grind, an id stands for every run of it the worker holds.
--- KEYS: meta queue running owner stats workers replies started wake held
+-- KEYS: meta queue running owner stats workers replies wake held
 -- ARGV: nonce worker id...
 -- Returns {"released", n} or {"gone"}.
-local meta, queue, running, owner, stats, workers, replies, started, wake_list, held =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+local meta, queue, running, owner, stats, workers, replies, wake_list, held =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local nonce, worker = ARGV[1], ARGV[2]
 
 local m = call('HMGET', meta, 'expire_at', 'waiting', 'repeat')
@@ -23,10 +23,9 @@ end
 if #ARGV < 3 then ids = call('ZRANGE', running, 0, -1) end
 local n = 0
 for _, id in ipairs(ids) do
-  if id ~= '' and call('HGET', owner, id) == worker and call('ZSCORE', running, id) then
+  if id ~= '' and holder(call('HGET', owner, id)) == worker and call('ZSCORE', running, id) then
     call('ZREM', running, id)
     call('HDEL', owner, id)
-    call('HDEL', started, id)
     if grind then
       unhold(held, worker, id)
       wrote(held)

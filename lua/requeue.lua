@@ -4,7 +4,7 @@
 -- test (the caller then records the failure with ack). A requeued test
 -- keeps its output and the runner's testcases (cases, from ciq-requeue
 -- --junit) until a later attempt's replace them.
--- KEYS: meta queue running owner results output requeues requeued_by stats wstats replies workers cases order: started wake
+-- KEYS: meta queue running owner results output requeues requeued_by stats wstats replies workers cases order: wake
 -- ARGV: nonce worker max_requeues tolerance output has_output cases has_cases id...
 -- Returns {"ok", id, verdict, detail, ms, ...} per id: verdict "requeued"
 -- (detail: the test's requeues so far; ms: how long this worker held
@@ -14,9 +14,9 @@
 -- (detail: the build's --repeat: a grind runs every test that many times
 -- and counts each run, so it never requeues); or {"gone"}.
 local meta, queue, running, owner, results, output, requeues, requeued_by,
-  stats, wstats, replies, workers, cases, order, started_at, wake_list =
+  stats, wstats, replies, workers, cases, order, wake_list =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
-  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16]
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
 local nonce, worker, max_requeues, tolerance, text, has_output, testcases, has_cases =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6] == '1',
   ARGV[7], ARGV[8] == '1'
@@ -35,10 +35,10 @@ local allowed = math.max(0, math.ceil(tolerance * total - 1e-9))
 
 local function requeue(id)
   if m[4] then return 'repeat', m[4], '' end
-  local started = call('ZSCORE', running, id)
-  local holder = call('HGET', owner, id)
-  if holder ~= worker and not handed(order, id) then return 'notmine', '', '' end
-  if not started or holder ~= worker then return 'reclaimed', holder or '', '' end
+  local alive = call('ZSCORE', running, id)
+  local by, started = holder(call('HGET', owner, id))
+  if by ~= worker and not handed(order, id) then return 'notmine', '', '' end
+  if not alive or by ~= worker then return 'reclaimed', by or '', '' end
   if call('HEXISTS', results, id) == 1 then return 'recorded', '', '' end
   local n = tonumber(call('HGET', requeues, id) or '0')
   if n >= max_requeues then return 'max-requeues', tostring(n), '' end
@@ -51,9 +51,8 @@ local function requeue(id)
   call('HINCRBY', wstats, worker .. ':requeued', 1)
   call('HINCRBY', wstats, worker .. ':streak', 1)
   -- Busy from the reservation, not from the last heartbeat.
-  local ms = now - tonumber(call('HGET', started_at, id) or now)
+  local ms = now - (started or now)
   call('HINCRBY', wstats, worker .. ':busy_ms', ms)
-  call('HDEL', started_at, id)
   if has_output then
     call('HSET', output, id, text)
     wrote(output)

@@ -1,5 +1,5 @@
 -- status.lua: one consistent look at a build's progress, for the report.
--- KEYS: meta queue running workers results leader stats output cases owner started requeues reclaims requeued_by wstats replies flaky held
+-- KEYS: meta queue running workers results leader stats output cases owner requeues reclaims requeued_by wstats replies flaky held
 -- ARGV: nonce worker timeout_ms
 -- Returns {"none", leader} before the build is published (leader is ""
 -- when nobody won the election yet); {"vanished"} when meta is gone but

@@ -71,7 +71,7 @@ cases() {
 nothing_recorded() {
 	assert_equal "$(result "$1")" ''
 	assert_equal "$(records cases)" 0
-	assert_equal "$(rcli HGET "$(key owner)" "$1")" 0
+	assert_equal "$(holder "$1")" 0
 	assert_equal "$(counter passed)$(counter failed)$(counter requeued)" ''
 }
 

@@ -228,7 +228,7 @@ stored_output() {
 	assert_equal "$(records results)" 0
 	assert_equal "$(counter failed)" ''
 	# Worker 1 still holds it.
-	assert_equal "$(rcli HGET "$(key owner)" a)" 1
+	assert_equal "$(holder a)" 1
 	run --separate-stderr ciq-ack -- b
 	assert_equal "$status" "$CIQ_EX_DATAERR"
 	assert_equal "$stderr" "ciq-ack: 'b' was never reserved by worker '0': not recorded"
@@ -297,7 +297,7 @@ stored_output() {
 	assert_equal "$stderr" "ciq-ack: cannot open '$BATS_TEST_TMPDIR/missing': No such file or directory: nothing was recorded"
 	assert_equal "$(records results)" 0
 	# Still reserved: the worker can ack again.
-	assert_equal "$(rcli HGET "$(key owner)" a)" 0
+	assert_equal "$(holder a)" 0
 }
 
 @test "an id starting with a dash is acked after --" {
@@ -326,7 +326,7 @@ stored_output() {
 	assert_equal "$(result t)" 'p  0'
 	assert_equal "$(counter passed)" 1
 	[ -n "$(rcli ZSCORE "$(key running)" t)" ]
-	assert_equal "$(rcli HGET "$(key owner)" t)" 1
+	assert_equal "$(holder t)" 1
 
 	# The new owner's ack ends the reservation; the first result stays.
 	run --separate-stderr ciq-ack --worker 1 -- t

@@ -57,8 +57,11 @@ bg_pop() {
 	assert_equal "${#lines[@]}" 1
 	# It is reserved for this worker, and off the queue.
 	[ -n "$(rcli ZSCORE "$(key running)" a)" ]
-	assert_equal "$(rcli HGET "$(key owner)" a)" 0
+	assert_equal "$(holder a)" 0
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" "$(printf '%s\n' b c)"
+	# The owner value is "WORKER MS", MS the reservation on the server's
+	# clock, the score it has in running until a heartbeat.
+	assert_equal "$(rcli HGET "$(key owner)" a)" "0 $(rcli ZSCORE "$(key running)" a)"
 }
 
 @test "pop -n 3 prints three lines" {
@@ -120,7 +123,7 @@ bg_pop() {
 	assert_equal "$rc" 0
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/w1.out")" a
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/w1.err")" ''
-	assert_equal "$(rcli HGET "$(key owner)" a)" 1
+	assert_equal "$(holder a)" 1
 }
 
 # client_ran_script: a client other than redis-cli has run a script.
@@ -173,7 +176,7 @@ client_ran_script() {
 	assert_equal "$rc" 0
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/w0.out")" b
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/w0.err")" ''
-	assert_equal "$(rcli HGET "$(key owner)" b)" 0
+	assert_equal "$(holder b)" 0
 }
 
 # --- reclaiming lost tests --------------------------------------------------
@@ -224,7 +227,7 @@ client_ran_script() {
 	# Lost tests come before the queue.
 	assert_output a
 	assert_equal "$stderr" "ciq-pop: reclaimed 'a' from worker 0, silent for over 0.5 s"
-	assert_equal "$(rcli HGET "$(key owner)" a)" 1
+	assert_equal "$(holder a)" 1
 	assert_equal "$(rcli HGET "$(key reclaims)" a)" 1
 	assert_equal "$(rcli HGET "$(key stats)" reclaimed)" 1
 	# The queue was not touched.
@@ -237,7 +240,7 @@ client_ran_script() {
 	run --separate-stderr ciq-pop --worker 1 --timeout 30
 	assert_output b
 	assert_equal "$stderr" ''
-	assert_equal "$(rcli HGET "$(key owner)" a)" 0
+	assert_equal "$(holder a)" 0
 }
 
 # --- requeues go to another worker ------------------------------------------

@@ -25,7 +25,7 @@ sorted() {
 	# Only worker 1's test is still running.
 	assert_equal "$(members running)" c
 	assert_equal "$(members owner)" c
-	assert_equal "$(rcli HGET "$(key owner)" c)" 1
+	assert_equal "$(holder c)" 1
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 1 | LC_ALL=C sort)" "$(sorted a b)"
 	assert_equal "$(rcli LINDEX "$(key queue)" 2)" d
 	assert_equal "$(counter released)" 2
@@ -42,8 +42,8 @@ sorted() {
 	assert_equal "$(LC_ALL=C sort <<<"$output")" "$(sorted a b)"
 	assert_equal "$stderr" ''
 	assert_equal "$(counter reclaimed)" ''
-	assert_equal "$(rcli HGET "$(key owner)" a)" 1
-	assert_equal "$(rcli HGET "$(key owner)" b)" 1
+	assert_equal "$(holder a)" 1
+	assert_equal "$(holder b)" 1
 }
 
 @test "a release with ids gives back only those" {
@@ -53,7 +53,7 @@ sorted() {
 	assert_success
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" "$(printf 'b\nd')"
 	assert_equal "$(members running)" "$(printf 'a\nc')"
-	assert_equal "$(rcli HGET "$(key owner)" a)" 0
+	assert_equal "$(holder a)" 0
 	assert_equal "$(rcli HEXISTS "$(key owner)" b)" 0
 	assert_equal "$(counter released)" 1
 	# The rest can still be acked.
@@ -68,7 +68,7 @@ sorted() {
 	started=$(rcli ZSCORE "$(key running)" a)
 	run ciq-release -- a
 	assert_success
-	assert_equal "$(rcli HGET "$(key owner)" a)" 1
+	assert_equal "$(holder a)" 1
 	assert_equal "$(rcli ZSCORE "$(key running)" a)" "$started"
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" b
 	assert_equal "$(counter released)" ''
@@ -152,7 +152,7 @@ sorted() {
 	local t runner
 	t=$(cat "$d/ran")
 	runner=$(cat "$d/runner.pid")
-	assert_equal "$(rcli HGET "$(key owner)" "$t")" 0
+	assert_equal "$(holder "$t")" 0
 
 	kill -TERM "$pid"
 	local rc=0

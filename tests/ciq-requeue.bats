@@ -17,7 +17,7 @@ setup() { ciq_setup; }
 	assert_equal "$stderr" ""
 	# Nothing changed, not even the output.
 	assert_equal "$(records output)" 0
-	assert_equal "$(rcli HGET "$(key owner)" t)" 0
+	assert_equal "$(holder t)" 0
 	[ -n "$(rcli ZSCORE "$(key running)" t)" ]
 	assert_equal "$(rcli LLEN "$(key queue)")" 0
 	assert_equal "$(records requeues)" 0
@@ -76,7 +76,7 @@ setup() { ciq_setup; }
 	assert_equal "$status" "$CIQ_EX_NO"
 	assert_equal "$stderr" "ciq-requeue: 't' was requeued 1 times already (--max-requeues 1): not requeued"
 	assert_equal "$(rcli HGET "$(key requeues)" t)" 1
-	assert_equal "$(rcli HGET "$(key owner)" t)" 0
+	assert_equal "$(holder t)" 0
 	assert_equal "$(rcli LLEN "$(key queue)")" 0
 }
 
@@ -92,7 +92,7 @@ setup() { ciq_setup; }
 	assert_equal "$status" "$CIQ_EX_NO"
 	assert_equal "$stderr" "ciq-requeue: the build used its requeues (2/2, --requeue-tolerance 0.2): 't2' not requeued"
 	assert_equal "$(counter requeued)" 2
-	assert_equal "$(rcli HGET "$(key owner)" t2)" 0
+	assert_equal "$(holder t2)" 0
 	assert_equal "$(rcli HEXISTS "$(key requeues)" t2)" 0
 }
 
@@ -132,7 +132,7 @@ setup() { ciq_setup; }
 	assert_equal "$status" "$CIQ_EX_NO"
 	assert_equal "$stderr" "ciq-requeue: 't' is no longer reserved by this worker (now: '1'): not requeued"
 	# The new owner's reservation is untouched.
-	assert_equal "$(rcli HGET "$(key owner)" t)" 1
+	assert_equal "$(holder t)" 1
 	assert_equal "$(rcli ZSCORE "$(key running)" t)" "$started"
 	assert_equal "$(rcli LLEN "$(key queue)")" 0
 	assert_equal "$(records requeues)" 0
@@ -158,7 +158,7 @@ setup() { ciq_setup; }
 	assert_equal "$status" "$CIQ_EX_DATAERR"
 	assert_output ''
 	assert_equal "$stderr" "ciq-requeue: 't' was never reserved by worker '0': not requeued"
-	assert_equal "$(rcli HGET "$(key owner)" t)" 1
+	assert_equal "$(holder t)" 1
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" u
 	run --separate-stderr ciq-requeue --max-requeues 1 --requeue-tolerance 1 -- u
 	assert_equal "$status" "$CIQ_EX_DATAERR"
@@ -175,7 +175,7 @@ setup() { ciq_setup; }
 	assert_equal "$status" "$CIQ_EX_NO"
 	assert_equal "$stderr" "ciq-requeue: 't' already has a result: not requeued"
 	assert_equal "$(rcli LLEN "$(key queue)")" 0
-	assert_equal "$(rcli HGET "$(key owner)" t)" 1
+	assert_equal "$(holder t)" 1
 }
 
 @test "a missing output file exits 65 and requeues nothing" {
@@ -185,7 +185,7 @@ setup() { ciq_setup; }
 		--output "$BATS_TEST_TMPDIR/missing" -- t
 	assert_equal "$status" "$CIQ_EX_DATAERR"
 	assert_equal "$stderr" "ciq-requeue: cannot open '$BATS_TEST_TMPDIR/missing': No such file or directory: nothing was requeued"
-	assert_equal "$(rcli HGET "$(key owner)" t)" 0
+	assert_equal "$(holder t)" 0
 	assert_equal "$(rcli LLEN "$(key queue)")" 0
 }
 
@@ -232,7 +232,7 @@ ciq-requeue: 'd' was never reserved by worker '0': not requeued"
 	run --separate-stderr ciq-requeue --requeue-tolerance 1.5 -- t
 	assert_equal "$status" "$CIQ_EX_CONFIG"
 	assert_equal "$stderr" "ciq-requeue: invalid --requeue-tolerance '1.5': expected a number from 0 to 1"
-	assert_equal "$(rcli HGET "$(key owner)" t)" 0
+	assert_equal "$(holder t)" 0
 }
 
 @test "a requeued test goes to another live worker, not back to its requeuer" {
@@ -295,7 +295,7 @@ ciq-requeue: 'd' was never reserved by worker '0': not requeued"
 	run --separate-stderr ciq-requeue --max-requeues 3 --output - -- t <<<'not kept'
 	assert_equal "$status" "$CIQ_EX_NO"
 	assert_equal "$stderr" "ciq-requeue: the build used its requeues (0/0, --requeue-tolerance 0): 't' not requeued"
-	assert_equal "$(rcli HGET "$(key owner)" t)" 0
+	assert_equal "$(holder t)" 0
 	assert_equal "$(records output)" 0
 }
 

@@ -91,7 +91,7 @@ wait_workers() {
 	local t pid rc=0
 	t=$(cat "$D/held")
 	pid=$(cat "$D/blocker.pid")
-	assert_equal "$(rcli HGET "$(key owner)" "$t")" 0
+	assert_equal "$(holder "$t")" 0
 	kill -KILL "${WORKER_PIDS[0]}" "$pid"
 	wait "${WORKER_PIDS[0]}" || rc=$?
 	assert_equal "$rc" 137

@@ -156,7 +156,7 @@ t1"
 	# b holds the other only.
 	wait_for 100 sh -c '[ "$(ciq-pop --worker c --timeout 1 2>/dev/null)" = t1 ]'
 	assert_equal "$(rcli HGET "$(key held)" "$(printf 'b\nt1')")" 2
-	assert_equal "$(rcli HGET "$(key owner)" "$(printf 't1\n1')")" c
+	assert_equal "$(holder "$(printf 't1\n1')")" c
 	run ciq-ack --worker b -- t1
 	assert_success
 	run ciq-ack --worker c -- t1

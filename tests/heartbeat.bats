@@ -208,7 +208,7 @@ script_calls_above() {
 	local first
 	first=$(rcli ZSCORE "$(key running)" a)
 	wait_for 40 beats_seen "$first"
-	assert_equal "$(rcli HGET "$(key owner)" a)" "$W"
+	assert_equal "$(holder a)" "$W"
 	assert_equal "$(counter released)" ""
 }
 

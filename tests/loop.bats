@@ -280,7 +280,7 @@ $(held_ms a) a"
 	assert_equal "$(records results)" 0
 	assert_equal "$(running)" "$(printf 'a\nb')"
 	assert_equal "$(queue)" "$(printf 'c\nd')"
-	assert_equal "$(rcli HGET "$(key owner)" a)" 1
+	assert_equal "$(holder a)" 1
 	# Requeued: the same.
 	run --separate-stderr ciq-loop --max-requeues 1 --requeue-tolerance 1 < <(req requeue '' a)
 	assert_equal "$status" "$CIQ_EX_DATAERR"
@@ -412,7 +412,7 @@ wait_setup() {
 $(held_ms a) a
 2 queue b"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/bg.err")" ''
-	assert_equal "$(rcli HGET "$(key owner)" b)" 0
+	assert_equal "$(holder b)" 0
 	assert_equal "$(records waiting)" 0
 }
 
@@ -425,7 +425,7 @@ $(held_ms a) a
 $(held_ms a) a
 1 queue b"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/bg.err")" ''
-	assert_equal "$(rcli HGET "$(key owner)" b)" 0
+	assert_equal "$(holder b)" 0
 }
 
 @test "ciq-loop waits, and exits 1 when the holder of the last test acks it" {
@@ -511,7 +511,7 @@ log() {
 	assert_output b
 	assert_equal "$stderr" ''
 	assert_equal "$(counter reclaimed)" ''
-	assert_equal "$(rcli HGET "$(key owner)" a)" "$W"
+	assert_equal "$(holder a)" "$W"
 	ciq-ack --worker other --heartbeat 0 -- b
 	co_say "$(req pass '' a)"
 	co_read

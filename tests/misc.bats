@@ -171,5 +171,5 @@ args_for() {
 	run ciq-report --namespace lint --no-wait
 	assert_equal "$status" "$CIQ_EX_TEMPFAIL"
 	export CIQ_NAMESPACE=lint
-	assert_equal "$(rcli HGET "$(key owner)" b)" 0
+	assert_equal "$(holder b)" 0
 }

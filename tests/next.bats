@@ -287,7 +287,7 @@ $(held_ms c) c
 	assert_equal "$(records results)" 0
 	assert_equal "$(queue)" "$(printf 'c\nd')"
 	assert_equal "$(running)" "$(printf 'a\nb')"
-	assert_equal "$(rcli HGET "$(key owner)" a)" 1
+	assert_equal "$(holder a)" 1
 	# With one of its own: that one is recorded, still nothing reserved.
 	run --separate-stderr ciq-ack --next -l -- b a
 	assert_equal "$status" "$CIQ_EX_DATAERR"
@@ -325,7 +325,7 @@ b"
 	assert_equal "$BG_RC" 0
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/w0.out")" b
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/w0.err")" ''
-	assert_equal "$(rcli HGET "$(key owner)" b)" 0
+	assert_equal "$(holder b)" 0
 	assert_equal "$(records waiting)" 0
 }
 
@@ -341,7 +341,7 @@ b"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/w0.out")" "$(held_ms a) a
 1 queue b"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/w0.err")" ''
-	assert_equal "$(rcli HGET "$(key owner)" b)" 0
+	assert_equal "$(holder b)" 0
 }
 
 @test "--next waits, and exits 1 when the holder of the last test acks it" {
@@ -391,7 +391,7 @@ b"
 	assert_output "$(held_ms b) b
 2 reclaim a"
 	assert_equal "$stderr" "ciq-ack: reclaimed 'a' from worker 1, silent for over 0.5 s"
-	assert_equal "$(rcli HGET "$(key owner)" a)" 0
+	assert_equal "$(holder a)" 0
 	assert_equal "$(queue)" c
 }
 
@@ -576,7 +576,7 @@ next_as_loop() {
 	assert_output "ciq-ack --worker $W --next -- a"
 	score=$(rcli ZSCORE "$(key running)" b)
 	wait_for 40 beats_seen "$score" b
-	assert_equal "$(rcli HGET "$(key owner)" b)" "$W"
+	assert_equal "$(holder b)" "$W"
 }
 
 # In t=$(ciq-ack --next -- "$t") run by a subshell rather than by the

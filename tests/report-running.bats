@@ -34,9 +34,10 @@ server_ms() {
 	echo $(($1 * 1000 + $2 / 1000))
 }
 
-# started ID AGO_MS: ID's reservation, moved AGO_MS into the past.
+# started ID AGO_MS: ID's reservation (in its owner value, "WORKER MS"),
+# moved AGO_MS into the past.
 started() {
-	rcli HSET "$(key started)" "$1" $(($(server_ms) - $2)) >/dev/null
+	rcli HSET "$(key owner)" "$1" "$(holder "$1") $(($(server_ms) - $2))" >/dev/null
 }
 
 # section TITLE: the lines of the text report's section starting with
@@ -54,7 +55,7 @@ section() {
 	local first
 	first=$(rcli ZSCORE "$(key running)" a)
 	wait_for 40 beats_seen "$first"
-	# It has been running for an hour (the heartbeat leaves started be).
+	# It has been running for an hour (a heartbeat leaves the owner value be).
 	started a 3600000
 	run --separate-stderr ciq-report --report-timeout 1 --inactive-timeout 100
 	assert_equal "$status" "$CIQ_EX_TEMPFAIL"
@@ -104,7 +105,8 @@ section() {
 	assert_equal "$(ciq-pop --worker 3)" c
 	started a 5400000
 	started b 10800000
-	rcli HDEL "$(key started)" c >/dev/null
+	# An owner value without its time (not one ciq writes): unknown.
+	rcli HSET "$(key owner)" c 3 >/dev/null
 	run --separate-stderr ciq-report --no-wait --markdown "$OUT/summary.md"
 	assert_equal "$status" "$CIQ_EX_TEMPFAIL"
 	assert_equal "$stderr" ''

@@ -88,6 +88,14 @@ rcli() {
 	redis-cli -s "$REDIS_SOCK" "$@"
 }
 
+# holder ID: the worker that holds ID now, from its owner value
+# "WORKER MS" (ciq(7) STORAGE); nothing when nobody does.
+holder() {
+	local v
+	v=$(rcli HGET "$(key owner)" "$1")
+	printf '%s\n' "${v%% *}"
+}
+
 # key NAME: the full name of a key of the current build (lib/keys.h: a
 # ':' or '%' in the namespace or build is written %3A or %25).
 key() {
@@ -105,7 +113,7 @@ key() {
 # field or member (lua/prelude.lua); these look past it.
 # The keys a build has once it is published (lua/publish.lua).
 PUBLISHED_KEYS="cases flaky leader meta output owner queue reclaims replies requeued_by
-requeues results running started stats workers wstats held"
+requeues results running stats workers wstats held"
 
 # records NAME: how many entries the key holds, its marker not counted.
 records() {

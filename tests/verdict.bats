@@ -62,7 +62,7 @@ report_now() {
 @test "the keys of a finished build: the ones that hold records, and each worker's order" {
 	full_build
 	assert_equal "$(build_keys | tr '\n' ' ')" \
-		'cases flaky held leader meta order:0 order:1 order:2 order:3 output owner reclaims replies requeued_by requeues results running started stats workers wstats '
+		'cases flaky held leader meta order:0 order:1 order:2 order:3 output owner reclaims replies requeued_by requeues results running stats workers wstats '
 	report_now
 	assert_success
 	assert_equal "${lines[-1]}" 'PASSED: 4 tests, 3 passed, 1 skipped'

@@ -290,7 +290,7 @@ ciq-worker 0: 2 tests, 0 failed, 0 requeued, 1 reclaimed, busy N.Ns"
 
 # held_by_0 ID: worker 0 holds ID.
 held_by_0() {
-	[ "$(rcli HGET "$(key owner)" "$1")" = 0 ]
+	[ "$(holder "$1")" = 0 ]
 }
 
 @test "a test taken from this worker while it ran shows no time, and busy leaves it out" {
@@ -557,7 +557,7 @@ SH
 	# a was run, and could not be recorded: no line for it.
 	assert_equal "$(log)" "ciq-worker 0: 0 tests, 0 failed, 0 requeued, 0 reclaimed, busy N.Ns"
 	assert_equal "$(records results)" 0
-	assert_equal "$(rcli HGET "$(key owner)" a)" 0
+	assert_equal "$(holder a)" 0
 }
 
 @test "TMPDIR with a tab or a newline is refused (the output's name goes into ciq-loop's requests)" {
@@ -884,7 +884,7 @@ waiting() {
 	[ $((($(date +%s%N) - start) / 1000000)) -lt 2000 ]
 	wait_for 40 none_left
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/log")" ''
-	assert_equal "$(rcli HGET "$(key owner)" a)" 9
+	assert_equal "$(holder a)" 9
 }
 
 @test "TERM and INT to -j 2 while both ciq-loops wait: 143 and 130 at once, no process left" {
@@ -907,7 +907,7 @@ waiting() {
 		[ $((($(date +%s%N) - start) / 1000000)) -lt 2000 ]
 		wait_for 40 none_left
 		assert_equal "$(cat "$BATS_TEST_TMPDIR/log")" ''
-		assert_equal "$(CIQ_BUILD=$sig rcli HGET "$(CIQ_BUILD=$sig key owner)" a)" 9
+		assert_equal "$(CIQ_BUILD=$sig holder a)" 9
 	done
 }
 
@@ -928,7 +928,7 @@ waiting() {
 	assert_equal "$(norm <"$BATS_TEST_TMPDIR/log")" "PASS      N.NNs  b"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" ''
 	assert_equal "$(result b | cut -d' ' -f1,3)" "p 0"
-	assert_equal "$(rcli HGET "$(key owner)" a)" 9
+	assert_equal "$(holder a)" 9
 	assert_equal "$(records running)" 1
 }
 
@@ -946,7 +946,7 @@ waiting() {
 	# a comes back: the waiting ciq-loop, whose loop is gone, takes it,
 	# cannot hand it to anyone (its fifo has no reader) and ends.
 	ciq-release --worker 9 -- a
-	wait_for 40 eval '[ "$(rcli HGET "$(key owner)" a)" = 0 ]'
+	wait_for 40 eval '[ "$(holder a)" = 0 ]'
 	wait_for 40 none_left
 	# Nothing beats for a: it is lost after --timeout, for another worker.
 	# (A fixed wait, to see that nothing happens: three beats' time.)

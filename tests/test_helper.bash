@@ -88,6 +88,13 @@ rcli() {
 	redis-cli -s "$REDIS_SOCK" "$@"
 }
 
+# passes: the sum of the workers' pass counters, from HGETALL wstats on
+# standard input (each result is counted once, by the worker that
+# recorded it).
+passes() {
+	paste - - | awk '$1 ~ /:passed$/ { s += $2 } END { print s + 0 }'
+}
+
 # holder ID: the worker that holds ID now, from its owner value
 # "WORKER MS" (ciq(7) STORAGE); nothing when nobody does.
 holder() {
@@ -212,9 +219,18 @@ result() {
 	rcli HGET "$(key results)" "$1"
 }
 
-# counter NAME: a counter of the build's stats hash.
+# counter NAME: the build's counter NAME in stats. passed and skipped,
+# which stats does not keep (ciq(7)), are counted from the results, and
+# are empty for none, as a counter never set is.
 counter() {
-	rcli HGET "$(key stats)" "$1"
+	local n
+	case $1 in
+	passed | skipped)
+		n=$(rcli HVALS "$(key results)" | grep -c "^${1:0:1} ")
+		[ "$n" -eq 0 ] || echo "$n"
+		;;
+	*) rcli HGET "$(key stats)" "$1" ;;
+	esac
 }
 
 # work W [FAILING...]: worker W pops and acks until the queue is

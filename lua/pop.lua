@@ -90,8 +90,8 @@ local out, taken, handed = {'ok'}, 0, {}
 
 -- running holds the last sign of life (heartbeats move it); owner keeps
 -- the worker and the reservation time, from which the duration is
--- measured (prelude: holder). (In a
--- grind, what is claimed is a run, and the worker is handed its id.)
+-- measured (prelude: holder). (In a grind, what is claimed is a run, and
+-- the worker is handed its id.)
 -- The attempt a run is: its requeues and reclaims so far are read only
 -- once the build has had one (meta's flags), so a plain pop pays nothing.
 local function attempt_of(run, extra)

@@ -38,6 +38,23 @@ reclaim_t() {
 	assert_equal "$(rcli HGET "$(key wstats)" 0:passed)" 1
 }
 
+@test "an owner value without its reservation time (an older version's) is the worker's, held 0 ms" {
+	populate a b
+	ciq-pop >/dev/null
+	rcli HSET "$(key owner)" a 0 >/dev/null
+	run --separate-stderr ciq-ack -- a
+	assert_success
+	assert_equal "$stderr" ''
+	assert_equal "$(result a)" 'p 0 0'
+	assert_equal "$(rcli HEXISTS "$(key owner)" a)" 0
+	# A requeue reads it the same way.
+	ciq-pop >/dev/null
+	rcli HSET "$(key owner)" b 0 >/dev/null
+	run --separate-stderr ciq-requeue --max-requeues 1 --requeue-tolerance 1 -- b
+	assert_success
+	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" b
+}
+
 @test "--long prints the held time the result records, and - for a test held no more" {
 	populate 'a b' c
 	ciq-pop -n 2 >/dev/null

@@ -99,7 +99,9 @@ for w in $(seq 0 $((workers - 1))); do wait "${pid[$w]}" 2>/dev/null; done
 
 fail=0
 r=$(results)
-passed=$(redis-cli -s "$dir/sock" HGET "ciq:{stress}:stats" passed)
+# Each result counted once, by the worker that recorded it.
+passed=$(redis-cli -s "$dir/sock" HGETALL "ciq:{stress}:wstats" | paste - - |
+	awk '$1 ~ /:passed$/ { s += $2 } END { print s + 0 }')
 [ "$r" -eq "$ids" ] || { echo "stress: $r results for $ids ids" >&2; fail=1; }
 [ "$passed" -eq "$ids" ] || { echo "stress: passed counted $passed times for $ids ids" >&2; fail=1; }
 ciq-report >"$dir/report" 2>&1 || { echo "stress: report exited $?" >&2; tail -5 "$dir/report" >&2; fail=1; }

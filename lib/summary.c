@@ -5,6 +5,7 @@
  * finished (or the report gave up waiting), so nothing here needs the
  * atomicity of a script.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -518,18 +519,25 @@ ciq_summary_doubt(const struct ciq_summary *sum)
 }
 
 /* A running test's owner value, "WORKER MS" (ciq(7) STORAGE): the worker,
- * and the reservation's server time into rec->started_ms. */
+ * and the reservation's server time into rec->started_ms. A value that
+ * is not of that form (an older version's, without the time) is the
+ * worker alone, as lua/prelude.lua's holder() reads it. */
 static void
 read_owner(struct ciq_test *rec, const redisReply *v)
 {
 	const char *s = v != NULL && v->type == REDIS_REPLY_STRING ? v->str : "";
 	const char *sp = strrchr(s, ' ');
+	char *end;
+	long long ms;
 
 	free(rec->holder);
 	rec->holder = ciq_strdup(s);
-	if (sp != NULL) {
+	if (sp == NULL || sp == s || !isdigit((unsigned char)sp[1]))
+		return;
+	ms = strtoll(sp + 1, &end, 10);
+	if (*end == '\0') {
 		rec->holder[sp - s] = '\0';
-		rec->started_ms = strtoll(sp + 1, NULL, 10);
+		rec->started_ms = ms;
 	}
 }
 

@@ -89,6 +89,8 @@ main(int argc, char **argv)
 			ciq_tool_option(&tool, &conf, c, optarg);
 		}
 	}
+	if (next)
+		ciq_take_begin();
 	ciq_tool_ids(&tool, argc - optind, argv + optind);
 	ciq_tool_attach(&tool, &conf, argc - optind, output_path, junit_path, status[0],
 	    "recorded", &att);

@@ -113,6 +113,7 @@ main(int argc, char **argv)
 	int c, rc = CIQ_EX_OK;
 
 	ciq_tool_start(argv);
+	ciq_take_begin();
 	ciq_conf_init(&conf);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
 		ciq_tool_option(&tool, &conf, c, optarg);

@@ -37,6 +37,7 @@ main(int argc, char **argv)
 	int longfmt = 0, c, rc;
 
 	ciq_tool_start(argv);
+	ciq_take_begin();
 	ciq_conf_init(&conf);
 	while ((c = getopt_long(argc, argv, "hln:", longopts, NULL)) != -1) {
 		if (c == 'n' && ciq_number_whole(optarg, 1, 100000, &n) != CIQ_NUMBER_OK) {

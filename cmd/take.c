@@ -123,32 +123,35 @@ reserve(struct ciq_session *s, long long n, int longfmt, const redisReply *first
 	return nids;
 }
 
+/* The worker loop that runs this tool, as it was when the tool began
+ * (ciq_take_begin); pid 0 when it could not be found. */
+static struct ciq_proc loop;
+
+void
+ciq_take_begin(void)
+{
+	pid_t pid = ciq_proc_loop();
+
+	if (pid <= 0)
+		pid = getppid();
+	if (ciq_proc_init(&loop, pid) == -1)
+		loop.pid = 0;
+}
+
 /* Start the loop's heartbeat, or tell it ids[0..n); then free them. */
 static void
-beat(struct ciq_conf *conf, pid_t loop, int n, char **ids)
+beat(struct ciq_conf *conf, int n, char **ids)
 {
 	char msg[CIQ_ERRLEN];
 	int rc;
 
-	if (loop > 0 && (rc = ciq_heartbeat_start(conf, loop, n, (const char **)ids, msg)) != 0)
+	if (ciq_conf_ms(conf, CIQ_K_HEARTBEAT) > 0 && loop.pid > 0 &&
+	    (rc = ciq_heartbeat_start(conf, &loop, n, (const char **)ids, msg)) != 0)
 		warnx("cannot %s the heartbeat: the tests may be reclaimed after --timeout: %s",
 		    rc == CIQ_HEARTBEAT_UNTOLD ? "tell" : "start", msg);
 	for (int i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
-}
-
-/* The loop that runs this process, for its heartbeat (0: none). It is
- * found by our standard output, so before that is closed; without /proc,
- * the parent is taken for it. */
-static pid_t
-loop_of(const struct ciq_conf *conf)
-{
-	pid_t loop = 0;
-
-	if (ciq_conf_ms(conf, CIQ_K_HEARTBEAT) > 0 && (loop = ciq_proc_loop()) <= 0)
-		loop = getppid();
-	return loop;
 }
 
 int
@@ -157,14 +160,12 @@ ciq_take(const struct ciq_tool *t, struct ciq_session *s, long long n, int longf
 {
 	char **ids;
 	int nids = reserve(s, n, longfmt, first, &ids);
-	pid_t loop;
 
 	ciq_session_close(s);
 	if (nids == 0)
 		return CIQ_EX_NO;
-	loop = loop_of(s->conf);
 	ciq_tool_close_stdout(t);
-	beat(s->conf, loop, nids, ids);
+	beat(s->conf, nids, ids);
 	return CIQ_EX_OK;
 }
 
@@ -178,6 +179,6 @@ ciq_take_keep(const struct ciq_tool *t, struct ciq_session *s, const redisReply 
 		return CIQ_EX_NO;
 	if (fflush(stdout) == EOF)
 		err(CIQ_EX_SOFTWARE, "cannot write %s", t->output);
-	beat(s->conf, loop_of(s->conf), nids, ids);
+	beat(s->conf, nids, ids);
 	return CIQ_EX_OK;
 }

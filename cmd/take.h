@@ -9,6 +9,15 @@
 #include "tool.h"
 
 /*
+ * Note the worker loop that runs this tool, for the heartbeat: call it
+ * first, before anything that may wait. A loop that dies while the tool
+ * waits for a test is then known to be gone (even when the tool is handed
+ * to another parent, or the pid is used again), and the heartbeat gives
+ * the test back at once instead of beating for it forever.
+ */
+void ciq_take_begin(void);
+
+/*
  * Reserve up to n tests with pop.lua. first is a reply of pop.lua that a
  * call which also did something else got (next.lua), or NULL; it stays
  * the caller's. While the answer is to wait (tests in flight elsewhere,

@@ -310,22 +310,20 @@ run(struct ciq_conf *conf, const struct ciq_proc *loop,
 }
 
 int
-ciq_heartbeat_start(struct ciq_conf *conf, pid_t loop_pid, int n, const char **ids,
+ciq_heartbeat_start(struct ciq_conf *conf, const struct ciq_proc *loop, int n, const char **ids,
     char err[CIQ_ERRLEN])
 {
-	struct ciq_proc loop;
 	long long beat;
 	pid_t pid;
 	int lock, fd;
 
-	switch (ciq_hblog_hold(conf, loop_pid, n, ids, &lock, err)) {
+	switch (ciq_hblog_hold(conf, loop->pid, n, ids, &lock, err)) {
 	case 1:
 		return 0;
 	case -1:
 		return CIQ_HEARTBEAT_UNTOLD;
 	}
-	/* The loop is waiting on us: it lives, and its start time is read. */
-	if (ciq_proc_init(&loop, loop_pid) == -1 || (pid = fork()) == -1) {
+	if ((pid = fork()) == -1) {
 		snprintf(err, CIQ_ERRLEN, "%s", strerror(errno));
 		close(lock);
 		return CIQ_HEARTBEAT_UNSTARTED;
@@ -350,7 +348,7 @@ ciq_heartbeat_start(struct ciq_conf *conf, pid_t loop_pid, int n, const char **i
 	beat = ciq_conf_ms(conf, CIQ_K_HEARTBEAT);
 	if (beat > ciq_conf_ms(conf, CIQ_K_TIMEOUT) / 3)
 		beat = ciq_conf_ms(conf, CIQ_K_TIMEOUT) / 3;
-	run(conf, &loop, beat > 10 ? beat : 10, 3);
+	run(conf, loop, beat > 10 ? beat : 10, 3);
 	/* No exit handlers: they belong to the process that forked. */
 	_exit(0);
 }

@@ -23,8 +23,10 @@
 #include "proc.h"
 
 /*
- * ciq-pop: ids[0..n) were reserved for the worker loop with pid loop
- * (conf as checked by the session). Tell the loop's heartbeat, and start
+ * ciq-pop: ids[0..n) were reserved for the worker loop loop, as the tool
+ * found it when it began (conf as checked by the session): a loop that
+ * has died since is seen gone at the heartbeat's first look, which gives
+ * the ids back. Tell the loop's heartbeat, and start
  * it if none runs: a process in its own session, with /dev/null for
  * every descriptor but the log it holds locked (a descriptor held open
  * would keep $(...) or a test harness waiting), that runs
@@ -36,7 +38,7 @@
  */
 #define CIQ_HEARTBEAT_UNTOLD    -1
 #define CIQ_HEARTBEAT_UNSTARTED -2
-int ciq_heartbeat_start(struct ciq_conf *conf, pid_t loop, int n, const char **ids,
+int ciq_heartbeat_start(struct ciq_conf *conf, const struct ciq_proc *loop, int n, const char **ids,
     char err[CIQ_ERRLEN]);
 
 #endif

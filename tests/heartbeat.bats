@@ -86,6 +86,65 @@ now_ms() {
 	wait_for 60 no_heartbeat
 }
 
+# waiting WORKER: WORKER's ciq-pop or ciq-loop waits for a test to come back.
+waiting() {
+	[ "$(rcli SISMEMBER "$(key waiting)" "$1")" = 1 ]
+}
+
+# no_loop: no process of worker $W's ciq-loop is left (the heartbeat keeps
+# its command line).
+no_loop() {
+	[ -z "$(ps -eo args= | grep -F "ciq-loop --worker $W " | grep -v grep)" ]
+}
+
+# released_back: a is in the queue again, and nobody holds it.
+released_back() {
+	[ "$(rcli LRANGE "$(key queue)" 0 -1)" = a ] && [ -z "$(rcli ZSCORE "$(key running)" a)" ]
+}
+
+@test "a loop killed while its ciq-pop waits: the test that pop takes after is given back at once" {
+	populate a
+	assert_equal "$(CIQ_HEARTBEAT=0 ciq-pop --worker other)" a
+	# The loop (sh) waits in ciq-pop for a, held by the other worker (a
+	# timeout long enough that it is not reclaimed meanwhile).
+	sh -c 'ciq-pop --worker "$W" --timeout 30 >"$STATE/got"; :' &
+	local loop=$!
+	wait_for 100 waiting "$W"
+	kill -9 "$loop"
+	# a comes back; the orphaned ciq-pop takes it. Its loop is gone, so its
+	# heartbeat gives a back at once, rather than beat for it for good
+	# (the loop's new parent, alive, was taken for the loop).
+	run -0 ciq-release --worker other
+	wait_for 40 eval '[ "$(cat "$STATE/got")" = a ]'
+	wait_for 60 released_back
+	wait_for 60 no_heartbeat
+	assert_equal "$(ciq-pop --worker third --heartbeat 0)" a
+}
+
+@test "a driver killed while its ciq-loop waits: the test ciq-loop takes after is given back at once" {
+	populate a
+	assert_equal "$(CIQ_HEARTBEAT=0 ciq-pop --worker other)" a
+	mkfifo "$STATE/req"
+	# The fifo stays open for writing here, so ciq-loop never reads its
+	# end: only its driver's death tells it is alone.
+	exec 5<>"$STATE/req"
+	sh -c 'ciq-loop --worker "$W" --timeout 30 <"$STATE/req" >"$STATE/rep"; :' 5>&- &
+	local driver=$!
+	echo next >&5
+	wait_for 100 waiting "$W"
+	# (ciq-loop, and below its heartbeat, which keeps its command line,
+	# for the teardown to kill should this test fail.)
+	ps -eo pid=,args= | awk -v w="ciq-loop --worker $W " 'index($0, w) { print $1 }' >>"$STATE/runners"
+	kill -9 "$driver"
+	run -0 ciq-release --worker other
+	wait_for 40 eval '[ "$(cat "$STATE/rep")" = "1 queue a" ]'
+	ps -eo pid=,args= | awk -v w="ciq-loop --worker $W " 'index($0, w) { print $1 }' >>"$STATE/runners"
+	wait_for 60 released_back
+	exec 5>&-
+	wait_for 60 no_loop
+	assert_equal "$(ciq-pop --worker third --heartbeat 0)" a
+}
+
 @test "a lost machine's test goes to another worker within the timeout plus 2 seconds" {
 	populate a
 	loop &

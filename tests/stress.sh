@@ -75,6 +75,14 @@ while :; do
 				"$(redis-cli -s "$dir/sock" ZRANGE "ciq:{stress}:$k" 0 -1 WITHSCORES 2>/dev/null | tr '\n' ' ')" >&2
 		done
 		redis-cli -s "$dir/sock" ZRANGE "ciq:{stress}:workers" 0 -1 WITHSCORES | tr '\n' ' ' >&2
+		echo >&2
+		# Each test still held: its owner, and what the workers said of it.
+		for t in $(redis-cli -s "$dir/sock" ZRANGE "ciq:{stress}:running" 0 -1); do
+			echo "stress: $t: owner '$(redis-cli -s "$dir/sock" HGET "ciq:{stress}:owner" "$t")'," \
+				"reclaims '$(redis-cli -s "$dir/sock" HGET "ciq:{stress}:reclaims" "$t")'" >&2
+			grep -H -F "$t" "$dir"/worker.*.log >&2
+		done
+		ps -eo pid,ppid,args | grep -F "$dir" | grep -v grep >&2
 		tail -n 3 "$dir"/worker.*.log >&2
 		exit 1
 	fi

@@ -9,9 +9,9 @@
 #
 # A script made of others (next.lua: ack.lua, then pop.lua) names them as
 # PARTs: each goes between PRELUDE and SCRIPT as a function P_part(KEYS,
-# ARGV) (P its file's name without .lua), after a line "local P_nkeys =
-# N", N the number of its keys. The keys are then the parts' keys, one
-# part's after another's.
+# ARGV) (P its file's name without .lua), after a function P_keys_of(K) that
+# answers the part's keys, in its order, from the script's. The script's
+# keys are the parts' keys, each once, in the order they first appear.
 set -eu
 name=$1 prelude=$2 script=$3
 shift 3
@@ -27,13 +27,23 @@ for part do
 	p=$(basename "$part" .lua)
 	pk=$(sed -n 's/^-- KEYS: *//p' "$part")
 	[ -n "$pk" ] || { echo "embed.sh: $part has no '-- KEYS:' line" >&2; exit 1; }
+	# Each key's place among the script's keys, added when it is new.
+	places=
+	for k in $pk; do
+		i=0 at=0
+		for u in $keys; do
+			i=$((i + 1))
+			if [ "$u" = "$k" ]; then at=$i; break; fi
+		done
+		if [ "$at" -eq 0 ]; then keys="$keys $k" at=$((i + 1)); fi
+		places="$places${places:+, }K[$at]"
+	done
 	{
-		printf 'local %s_nkeys = %d\n' "$p" "$(echo "$pk" | wc -w)"
+		printf 'local function %s_keys_of(K) return {%s} end\n' "$p" "$places"
 		printf 'local function %s_part(KEYS, ARGV)\n' "$p"
 		cat "$part"
 		printf 'end\n'
 	} >>"$src"
-	keys="$keys $pk"
 done
 cat "$script" >>"$src"
 sha=$(sha1sum <"$src" | cut -d' ' -f1)

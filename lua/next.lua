@@ -2,8 +2,8 @@
 -- this worker's next test as pop.lua does, in one call: a worker loop
 -- pays one script call and one round trip per test instead of two.
 -- lua/embed.sh puts ack.lua and pop.lua before this file as the
--- functions ack_part and pop_part; the keys are ack.lua's, then
--- pop.lua's. The call keeps its one reply itself (prelude: composed),
+-- functions ack_part and pop_part; the keys are theirs, each once, and
+-- ack_keys_of and pop_keys_of pick each part's. The call keeps its one reply itself (prelude: composed),
 -- so a repeated call repeats neither part.
 -- ARGV: nonce worker timeout_ms count max_consecutive_failures waited
 --   max_duration_ms (pop.lua's), then status output has_output cases
@@ -13,9 +13,9 @@
 -- {"skip"} when an id was not this worker's ("notmine"): the call was
 -- a mistake, and reserves nothing.
 local meta, replies, nonce, worker = KEYS[1], KEYS[10], ARGV[1], ARGV[2]
+local ack_keys, pop_keys = ack_keys_of(KEYS), pop_keys_of(KEYS)
 -- (Copied with unpack: a table made from a call's results is made at
 -- its size at once, where a loop grows it an entry at a time.)
-local ack_keys, pop_keys = {unpack(KEYS, 1, ack_nkeys)}, {unpack(KEYS, ack_nkeys + 1, #KEYS)}
 local pop_argv = {unpack(ARGV, 1, 7)}
 local ack_argv = {ARGV[1], ARGV[2], unpack(ARGV, 8, #ARGV)}
 

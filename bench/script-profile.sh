@@ -39,8 +39,8 @@ rows = {}
 for e in json.load(open(sys.argv[2])):
     args = e[3]
     if args[0] == 'EVALSHA':
-        # pop.lua has 20 keys, ack.lua 17 (see their -- KEYS: lines).
-        name = {'20': 'script pop.lua', '17': 'script ack.lua'}.get(args[2], 'script (%s keys)' % args[2])
+        # The scripts by their number of keys (see their -- KEYS: lines).
+        name = {'18': 'script pop.lua', '16': 'script ack.lua'}.get(args[2], 'script (%s keys)' % args[2])
     else:
         name = args[0]
     rows.setdefault(name, []).append(e[2])

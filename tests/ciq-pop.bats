@@ -23,13 +23,6 @@ polling() {
 	[ "$now" != "$(cat "$seen")" ]
 }
 
-# blocked WORKER: WORKER's ciq-pop waits on the wake list (a condition
-# for wait_for): it is in the waiting set and a connection blocks.
-blocked() {
-	[ "$(rcli SISMEMBER "$(key waiting)" "$1")" = 1 ] &&
-		rcli CLIENT LIST | grep -q 'cmd=blpop'
-}
-
 # blocked_for SECONDS: a connection has been blocked on the wake list,
 # sending nothing, for SECONDS at least.
 blocked_for() {

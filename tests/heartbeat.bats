@@ -86,15 +86,14 @@ now_ms() {
 	wait_for 60 no_heartbeat
 }
 
-# waiting WORKER: WORKER's ciq-pop or ciq-loop waits for a test to come back.
-waiting() {
-	[ "$(rcli SISMEMBER "$(key waiting)" "$1")" = 1 ]
+# loop_pids: the pids of worker $W's ciq-loop and of its heartbeat, which
+# keeps its command line.
+loop_pids() {
+	ps -eo pid=,args= | awk -v w="--worker $W " 'index($0, "ciq-loop " w) { print $1 }'
 }
 
-# no_loop: no process of worker $W's ciq-loop is left (the heartbeat keeps
-# its command line).
 no_loop() {
-	[ -z "$(ps -eo args= | grep -F "ciq-loop --worker $W " | grep -v grep)" ]
+	[ -z "$(loop_pids)" ]
 }
 
 # released_back: a is in the queue again, and nobody holds it.
@@ -109,7 +108,7 @@ released_back() {
 	# timeout long enough that it is not reclaimed meanwhile).
 	sh -c 'ciq-pop --worker "$W" --timeout 30 >"$STATE/got"; :' &
 	local loop=$!
-	wait_for 100 waiting "$W"
+	wait_for 100 blocked "$W"
 	kill -9 "$loop"
 	# a comes back; the orphaned ciq-pop takes it. Its loop is gone, so its
 	# heartbeat gives a back at once, rather than beat for it for good
@@ -131,14 +130,14 @@ released_back() {
 	sh -c 'ciq-loop --worker "$W" --timeout 30 <"$STATE/req" >"$STATE/rep"; :' 5>&- &
 	local driver=$!
 	echo next >&5
-	wait_for 100 waiting "$W"
-	# (ciq-loop, and below its heartbeat, which keeps its command line,
-	# for the teardown to kill should this test fail.)
-	ps -eo pid=,args= | awk -v w="ciq-loop --worker $W " 'index($0, w) { print $1 }' >>"$STATE/runners"
+	wait_for 100 blocked "$W"
+	# (ciq-loop, and below its heartbeat, for the teardown to kill should
+	# this test fail.)
+	loop_pids >>"$STATE/runners"
 	kill -9 "$driver"
 	run -0 ciq-release --worker other
 	wait_for 40 eval '[ "$(cat "$STATE/rep")" = "1 queue a" ]'
-	ps -eo pid=,args= | awk -v w="ciq-loop --worker $W " 'index($0, w) { print $1 }' >>"$STATE/runners"
+	loop_pids >>"$STATE/runners"
 	wait_for 60 released_back
 	exec 5>&-
 	wait_for 60 no_loop

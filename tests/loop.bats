@@ -366,12 +366,6 @@ bad() {
 
 # --- waiting for a test held elsewhere ------------------------------------------------
 
-# blocked WORKER: WORKER waits on the wake list (a condition for wait_for).
-blocked() {
-	[ "$(rcli SISMEMBER "$(key waiting)" "$1")" = 1 ] &&
-		rcli CLIENT LIST | grep -q 'cmd=blpop'
-}
-
 # bg_loop INPUT: ciq-loop reading the file INPUT, in the background for at
 # most 10 s (a hang shows as 124); its answers and errors in
 # $BATS_TEST_TMPDIR/bg.out and bg.err; its pid in BG_PID.

@@ -73,13 +73,6 @@ held_ms() {
 	result "$1" | cut -d' ' -f2
 }
 
-# blocked WORKER: WORKER waits on the wake list (a condition for
-# wait_for): it is in the waiting set and a connection blocks.
-blocked() {
-	[ "$(rcli SISMEMBER "$(key waiting)" "$1")" = 1 ] &&
-		rcli CLIENT LIST | grep -q 'cmd=blpop'
-}
-
 # bg_next NAME ARGS...: ciq-ack ARGS in the background, for at most 10 s
 # (a hang shows as 124); its pid in BG_PID, its output and errors in
 # $BATS_TEST_TMPDIR/NAME.out and NAME.err.
@@ -612,16 +605,9 @@ next_call() {
 	shift
 	sh "$CIQ_ROOT/lua/embed.sh" next "$CIQ_ROOT/lua/prelude.lua" "$CIQ_ROOT/lua/next.lua" \
 		"$CIQ_ROOT/lua/ack.lua" "$CIQ_ROOT/lua/pop.lua" >"$dir/next.h"
-	# The script's bytes and key names, as the header the tools are built
+	# The script and its key names, as the header the tools are built
 	# with has them.
-	python3 - "$dir/next.h" "$dir/next.lua" >"$dir/keys" <<'PY'
-import re, sys
-h = open(sys.argv[1]).read()
-body = re.search(r'ciq_lua_next\[\] = \{(.*?)\};', h, re.S).group(1)
-src = bytes(int(x, 16) for x in re.findall(r'0x([0-9a-f]{2})', body)).rstrip(b'\0')
-open(sys.argv[2], 'wb').write(src)
-print('\n'.join(re.findall(r'"([^"]*)"', re.search(r'_keys\[\] = \{(.*?)NULL', h).group(1))))
-PY
+	python3 "$CIQ_ROOT/lua/unembed.py" "$dir/next.h" "$dir/next.lua" >"$dir/keys"
 	while IFS= read -r k; do
 		case $k in
 		*:) keys+=("$(key "$k")0") ;;

@@ -95,6 +95,14 @@ passes() {
 	paste - - | awk '$1 ~ /:passed$/ { s += $2 } END { print s + 0 }'
 }
 
+# blocked WORKER: WORKER's ciq-pop, ciq-ack --next or ciq-loop waits on
+# the wake list (a condition for wait_for): it is in the waiting set and
+# a connection blocks.
+blocked() {
+	[ "$(rcli SISMEMBER "$(key waiting)" "$1")" = 1 ] &&
+		rcli CLIENT LIST | grep -q 'cmd=blpop'
+}
+
 # holder ID: the worker that holds ID now, from its owner value
 # "WORKER MS" (ciq(7) STORAGE); nothing when nobody does.
 holder() {

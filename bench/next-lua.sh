@@ -18,16 +18,13 @@ n=${1:-2000}
 # shellcheck source=bench/private-redis.sh
 . "$root/bench/private-redis.sh"
 cc -O2 -o "$dir/evalsha" "$root/bench/evalsha.c" -lhiredis
-python3 - "$root/build/lua/next.h" "$dir" <<'PY'
+# The script the tools send, and its keys, from the build's header.
+python3 "$root/lua/unembed.py" "$root/build/lua/next.h" "$dir/next.lua" |
+	sed 's/:$/:0/; s/^/ciq:{lua}:/' >"$dir/keys"
+echo 'return 1' >"$dir/empty.lua"
+python3 - "$dir" <<'PY'
 import re, sys
-h = open(sys.argv[1]).read()
-body = re.search(r'ciq_lua_next\[\] = \{(.*?)\};', h, re.S).group(1)
-src = bytes(int(x, 16) for x in re.findall(r'0x([0-9a-f]{2})', body)).rstrip(b'\0').decode()
-names = re.search(r'ciq_lua_next_keys\[\] = \{(.*?) NULL', h).group(1)
-keys = [k + ('0' if k.endswith(':') else '') for k in re.findall(r'"([^"]*)"', names)]
-open(sys.argv[2] + '/keys', 'w').write(''.join('ciq:{lua}:%s\n' % k for k in keys))
-open(sys.argv[2] + '/next.lua', 'w').write(src)
-open(sys.argv[2] + '/empty.lua', 'w').write('return 1\n')
+src = open(sys.argv[1] + '/next.lua').read()
 # The stub answers as the server would for one pass and one reservation.
 stub = '''local function call(cmd, key, ...)
   if cmd == 'HMGET' then return {'ready', '4102444800', '0', false, false, false, false, false} end
@@ -42,7 +39,7 @@ stub = '''local function call(cmd, key, ...)
 end
 '''
 m = re.search(r'local function call\(cmd, \.\.\.\)\n.*?\nend\n', src, re.S)
-open(sys.argv[2] + '/stub.lua', 'w').write(src[:m.start()] + stub + src[m.end():])
+open(sys.argv[1] + '/stub.lua', 'w').write(src[:m.start()] + stub + src[m.end():])
 PY
 export CIQ_QUEUE="unix://$dir/sock" CIQ_BUILD=lua CIQ_WORKER=0 CIQ_HEARTBEAT=0
 seq "$((n + 1))" | sed 's/^/t/' | "$root/bin/ciq-populate" --order given

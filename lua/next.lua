@@ -3,8 +3,9 @@
 -- pays one script call and one round trip per test instead of two.
 -- lua/embed.sh puts ack.lua and pop.lua before this file as the
 -- functions ack_part and pop_part; the keys are theirs, each once, and
--- ack_keys_of and pop_keys_of pick each part's. The call keeps its one reply itself (prelude: composed),
--- so a repeated call repeats neither part.
+-- ack_keys_of and pop_keys_of pick each part's. The call keeps its one
+-- reply itself (prelude: composed), so a repeated call repeats neither
+-- part.
 -- ARGV: nonce worker timeout_ms count max_consecutive_failures waited
 --   max_duration_ms (pop.lua's), then status output has_output cases
 --   has_cases id... (ack.lua's)
@@ -14,8 +15,8 @@
 -- a mistake, and reserves nothing.
 local meta, replies, nonce, worker = KEYS[1], KEYS[10], ARGV[1], ARGV[2]
 local ack_keys, pop_keys = ack_keys_of(KEYS), pop_keys_of(KEYS)
--- (Copied with unpack: a table made from a call's results is made at
--- its size at once, where a loop grows it an entry at a time.)
+-- (The arguments copied with unpack: a table made from a call's results
+-- is made at its size at once, where a loop grows it an entry at a time.)
 local pop_argv = {unpack(ARGV, 1, 7)}
 local ack_argv = {ARGV[1], ARGV[2], unpack(ARGV, 8, #ARGV)}
 

@@ -235,8 +235,7 @@ stop_waiting()
 -- This worker's first reservation makes its order, which gets its
 -- marker first. (A push that leaves the list as long as what it pushed
 -- made the list: it needs the deadline.)
-local first = call('HINCRBY', wstats, worker .. ':reserved', taken) == taken
-if first then
+if call('HINCRBY', wstats, worker .. ':reserved', taken) == taken then
   mark(order)
   wrote(wstats)
   wrote(order)

@@ -120,17 +120,16 @@ local function flush()
 end
 
 -- A key that a write may have created needs the deadline; one that exists
--- keeps it. The keys that hold records exist from publish on (see the
--- markers below); the others (the queue, a worker's retry list, the wake
--- list) come and go. Scripts note the keys they write with wrote() and
--- give them the deadline once, at the end, with touch_written(): one
--- EXPIREAT per key written, which also gives the deadline back to a key
--- that was evicted and then made again by a write. (touch_written sends
--- the writes that wait first: a key must exist for its deadline to hold.)
--- The keys that hold records have the deadline from publish on, and keep
--- it while they exist: a script that writes some asks first whether they
--- all still do, with one EXISTS (all_exist), and notes them with wrote()
--- only when one was lost.
+-- keeps it. The keys that hold records exist, with the deadline, from
+-- publish on (see the markers below); the others (the queue, a worker's
+-- retry list, the wake list) come and go. Scripts note the keys they
+-- write with wrote() and give them the deadline once, at the end, with
+-- touch_written(): one EXPIREAT per key written, which also gives the
+-- deadline back to a key that was evicted and then made again by a
+-- write. (touch_written sends the writes that wait first: a key must
+-- exist for its deadline to hold.) A script that writes keys of records
+-- asks first whether they all still exist, with one EXISTS (all_exist),
+-- and notes them with wrote() only when one was lost.
 local written = {}
 local function wrote(key) written[key] = true end
 local function all_exist(...)

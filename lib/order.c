@@ -76,7 +76,7 @@ ciq_order_read(struct ciq_session *s, const char *worker, struct ciq_order *o,
 		return rc;
 
 	/* No marker: the worker took nothing, or its list was lost. */
-	snprintf(field, sizeof field, "%s:reserved", worker);
+	snprintf(field, sizeof field, "%s:ordered", worker);
 	if ((r = run(s, "HGET", "wstats", field, NULL, &rc, err)) == NULL)
 		return rc;
 	if (o->n == 0 && r->type == REDIS_REPLY_NIL) {

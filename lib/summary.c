@@ -405,8 +405,8 @@ is_one(struct reader *rd, const char *verb, const char *name, const char *arg)
 /*
  * After the records are read, look for doubt: the status script names
  * the keys of the marker list that lost their marker; the leader key
- * must still name the leader; each worker that reserved tests must still
- * have its set and its order, and a retried build its retrying set. A build whose meta
+ * must still name the leader (read_orders checks the workers' orders), and
+ * a retried build must still have its retrying set. A build whose meta
  * went meanwhile is vanished.
  */
 static int
@@ -437,19 +437,6 @@ audit(struct reader *rd, struct ciq_summary *sum, const redisReply *meta)
 	if (r->type != REDIS_REPLY_STRING || strcmp(r->str, sum->leader) != 0)
 		lose(sum, "leader");
 	freeReplyObject(r);
-	for (size_t i = 0; i < sum->nworkers; i++) {
-		char name[300];
-
-		if (sum->workers[i].reserved == 0)
-			continue;
-		/* Its recorded order (pop.lua) starts with the marker. */
-		snprintf(name, sizeof name, "order:%s", sum->workers[i].id);
-		if ((r = cmd(rd, "LINDEX", name, 1, (const char *[]){ "0" })) == NULL)
-			return -1;
-		if (r->type != REDIS_REPLY_STRING || r->len != 0)
-			lose(sum, name);
-		freeReplyObject(r);
-	}
 	retrying = field(meta, "retrying");
 	if (retrying != NULL && retrying->type == REDIS_REPLY_STRING && strcmp(retrying->str, "1") == 0) {
 		int one = is_one(rd, "SISMEMBER", "retrying", "");
@@ -716,7 +703,7 @@ make_lists(struct ciq_summary *sum)
 
 }
 
-/* Each worker's counts, from wstats ("WORKER:FIELD"), in id order. */
+/* Each worker's counts, from wstats ("WORKER:FIELD"), in id order (reserved: read_orders). */
 static void
 read_workers(struct ciq_summary *sum, const redisReply *workers, const redisReply *wstats)
 {
@@ -730,7 +717,8 @@ read_workers(struct ciq_summary *sum, const redisReply *workers, const redisRepl
 		w = &sum->workers[sum->nworkers++];
 		w->id = dupstr(workers->element[i]);
 		w->last_seen_ms = num(workers->element[i + 1]);
-		w->reserved = WSTAT(reserved);
+		/* 1 or 0 until read_orders (reserved: as older versions wrote) */
+		w->reserved = WSTAT(ordered) > 0 || WSTAT(reserved) > 0;
 		w->passed = WSTAT(passed);
 		w->failed = WSTAT(failed);
 		w->skipped = WSTAT(skipped);
@@ -741,6 +729,37 @@ read_workers(struct ciq_summary *sum, const redisReply *workers, const redisRepl
 #undef WSTAT
 	}
 	qsort(sum->workers, sum->nworkers, sizeof *sum->workers, cmp_worker);
+}
+
+/*
+ * The tests each worker reserved: its order list (pop.lua), less the
+ * marker it starts with. A worker that reserved tests has "ordered" set
+ * in wstats; its list without the marker was lost (doubt).
+ */
+static int
+read_orders(struct reader *rd, struct ciq_summary *sum)
+{
+	for (size_t i = 0; i < sum->nworkers; i++) {
+		struct ciq_worker_stats *w = &sum->workers[i];
+		char name[300];
+		redisReply *r;
+		int marked;
+
+		if (w->reserved == 0)
+			continue;
+		snprintf(name, sizeof name, "order:%s", w->id);
+		if ((r = cmd(rd, "LINDEX", name, 1, (const char *[]){ "0" })) == NULL)
+			return -1;
+		marked = r->type == REDIS_REPLY_STRING && r->len == 0;
+		freeReplyObject(r);
+		if (!marked)
+			lose(sum, name);
+		if ((r = cmd(rd, "LLEN", name, 0, NULL)) == NULL)
+			return -1;
+		w->reserved = r->type == REDIS_REPLY_INTEGER ? r->integer - marked : 0;
+		freeReplyObject(r);
+	}
+	return 0;
 }
 
 int
@@ -834,6 +853,8 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 
 	make_lists(sum);
 	read_workers(sum, workers, wstats);
+	if (read_orders(&rd, sum) == -1)
+		goto out;
 	sum->flaky = (long long)sum->flaky_tests.n;
 	/* Tests waiting in retried jobs' lists are not in the queue. */
 	timing(sum, sum->unrun.n > 0 || num(field(stats, "retry_left")) > 0);

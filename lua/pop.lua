@@ -42,7 +42,7 @@ if m.status ~= 'ready' then return {'notready'} end
 local expire_at, grind = m.expire_at, m['repeat'] ~= false
 local again = replayed(replies, worker, nonce, true)
 if again then return again end
-local lost = not all_exist(running, owner, reclaims, held)
+local lost = not all_exist(running, owner, held)
 
 -- The waiting set holds the workers waiting in ciq-pop; meta keeps its
 -- size, which the scripts that wake them read with meta (prelude).
@@ -125,32 +125,45 @@ local function claim(run, origin, from, attempt)
 end
 
 -- Lost tests first: their owner stopped answering, and every other
--- worker may be waiting on them.
-for _ = 1, 100 do
-  if taken >= count then break end
-  local stale = call('ZRANGEBYSCORE', running, '-inf', '(' .. digits(now - timeout), 'LIMIT', 0, 1)
-  if #stale == 0 then break end
-  local id = stale[1]
-  local from = holder(call('HGET', owner, id)) or ''
-  if grind and from ~= '' then unhold(held, from, id) end
-  if call('HEXISTS', results, id) == 1 then
-    -- An earlier owner recorded a result after losing the reservation;
-    -- the later owner vanished: nothing is left to run.
-    call('ZREM', running, id)
-    call('HDEL', owner, id)
-  else
-    call('HINCRBY', reclaims, id, 1)
-    if lost then wrote(reclaims) end
-    if not m.reclaimed then
-      call('HSET', meta, 'reclaimed', '1')
-      m.reclaimed = '1'
+-- worker may be waiting on them. They are the oldest in running. meta's
+-- running_floor is a time no score in running is below (scores are
+-- times on the server's clock, which only reservations and heartbeats
+-- write, at the time they run): while it is within the timeout, no test
+-- is lost and running is not read. Each look at running sets it again.
+-- (A floor later than now means the clock went back: look.)
+local floor = tonumber(m.running_floor or '') or 0
+if floor <= now - timeout or floor > now then
+  for _ = 1, 100 do
+    -- (The marker, at +inf, is first only when nothing is reserved.)
+    local oldest = call('ZRANGE', running, 0, 0, 'WITHSCORES')
+    local id, score = oldest[1], tonumber(oldest[2] or 'inf')
+    floor = math.min(score, now)
+    if score >= now - timeout or taken >= count then break end
+    local from = holder(call('HGET', owner, id)) or ''
+    if grind and from ~= '' then unhold(held, from, id) end
+    if call('HEXISTS', results, id) == 1 then
+      -- An earlier owner recorded a result after losing the reservation;
+      -- the later owner vanished: nothing is left to run.
+      call('ZREM', running, id)
+      call('HDEL', owner, id)
+    else
+      -- (A reclaim is rare: reclaims gets the deadline again whether
+      -- or not it was lost.)
+      call('HINCRBY', reclaims, id, 1)
+      wrote(reclaims)
+      if not m.reclaimed then
+        call('HSET', meta, 'reclaimed', '1')
+        m.reclaimed = '1'
+      end
+      call('HINCRBY', stats, 'reclaimed', 1)
+      call('HINCRBY', wstats, worker .. ':reclaimed', 1)
+      claim(id, 'reclaim', from == '' and '?' or from, attempt_of(id, 0))
+      -- Now, so that the next look at running sees it taken.
+      flush()
     end
-    call('HINCRBY', stats, 'reclaimed', 1)
-    call('HINCRBY', wstats, worker .. ':reclaimed', 1)
-    claim(id, 'reclaim', from == '' and '?' or from, attempt_of(id, 0))
-    -- Now, so that the next look at running sees it taken.
-    flush()
   end
+  m.running_floor = digits(floor)
+  call('HSET', meta, 'running_floor', m.running_floor)
 end
 
 -- A retried job (see retry.lua) takes its own list, and nothing else.
@@ -232,17 +245,21 @@ if taken == 0 then
   return remember(replies, worker, nonce, expire_at, {'done'})
 end
 stop_waiting()
--- This worker's first reservation makes its order, which gets its
--- marker first. (A push that leaves the list as long as what it pushed
--- made the list: it needs the deadline.)
-if call('HINCRBY', wstats, worker .. ':reserved', taken) == taken then
-  mark(order)
-  wrote(wstats)
+-- The ids go to the end of this worker's order list. A push that leaves
+-- the list as long as what it pushed made the list: at the worker's
+-- first reservation (wstats' WORKER:ordered not yet set) it gets its
+-- marker, first, and the deadline; a list made again after it was lost
+-- gets the deadline, and no marker (its loss stays seen).
+local pushed = math.min(#handed, 1000)
+if call('RPUSH', order, unpack(handed, 1, pushed)) == pushed then
+  if call('HSETNX', wstats, worker .. ':ordered', '1') == 1 then
+    call('LPUSH', order, '')
+    wrote(wstats)
+  end
   wrote(order)
 end
-for i = 1, #handed, 1000 do
-  local block = math.min(i + 999, #handed)
-  if call('RPUSH', order, unpack(handed, i, block)) == block - i + 1 then wrote(order) end
+for i = pushed + 1, #handed, 1000 do
+  call('RPUSH', order, unpack(handed, i, math.min(i + 999, #handed)))
 end
 touch_written(expire_at)
 return remember(replies, worker, nonce, expire_at, out)

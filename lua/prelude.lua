@@ -3,8 +3,8 @@
 -- key names or commands.
 
 -- Redis before 5 needs effects replication to write after reading TIME;
--- from 7 on it is the only mode and this call is a no-op.
-pcall(redis.replicate_commands)
+-- from 7 on (which sets REDIS_VERSION) it is the only mode.
+if not redis.REDIS_VERSION then pcall(redis.replicate_commands) end
 
 -- redis.call, with the command's name added to a refusal: the server's
 -- own error for a command that the ACL user may not run inside a script
@@ -39,14 +39,15 @@ end
 -- The fields of meta that ack.lua and pop.lua read, read once a call
 -- (next.lua runs both): meta_get(meta) answers a table of them by name,
 -- false for a field that is not set. A script that changes one of them
--- keeps the table current (pop.lua: reclaimed).
+-- keeps the table current (pop.lua: reclaimed, running_floor).
 local meta_cache
 local function meta_get(meta)
   if not meta_cache then
     local v = call('HMGET', meta, 'status', 'expire_at', 'max_failures', 'retrying',
-      'requeued', 'repeat', 'reclaimed', 'waiting')
+      'requeued', 'repeat', 'reclaimed', 'waiting', 'running_floor')
     meta_cache = {status = v[1], expire_at = v[2], max_failures = v[3], retrying = v[4],
-      requeued = v[5], ['repeat'] = v[6], reclaimed = v[7], waiting = v[8]}
+      requeued = v[5], ['repeat'] = v[6], reclaimed = v[7], waiting = v[8],
+      running_floor = v[9]}
   end
   return meta_cache
 end
@@ -130,10 +131,25 @@ end
 -- exist for its deadline to hold.) A script that writes keys of records
 -- asks first whether they all still exist, with one EXISTS (all_exist),
 -- and notes them with wrote() only when one was lost.
-local written = {}
+-- The keys last seen to exist are not asked about again in the call
+-- (next.lua runs two scripts' checks; the first asks about the keys of
+-- both): all_exist() sends no EXISTS when it has seen all it is given.
+local written, seen = {}, {}
 local function wrote(key) written[key] = true end
 local function all_exist(...)
-  return call('EXISTS', ...) == select('#', ...)
+  local keys = {...}
+  for i = 1, #keys do
+    local known = false
+    for j = 1, #seen do
+      if seen[j] == keys[i] then known = true break end
+    end
+    if not known then
+      if call('EXISTS', ...) ~= #keys then return false end
+      seen = keys
+      return true
+    end
+  end
+  return true
 end
 local function touch_written(expire_at)
   flush()

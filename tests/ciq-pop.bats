@@ -236,6 +236,34 @@ client_ran_script() {
 	assert_equal "$(holder a)" 0
 }
 
+@test "a pop that looks for lost tests sets meta's running_floor, no later than a reservation" {
+	populate a b
+	ciq-pop >/dev/null
+	local floor score
+	floor=$(rcli HGET "$(key meta)" running_floor)
+	score=$(rcli ZSCORE "$(key running)" a)
+	[[ "$floor" =~ ^[0-9]+$ ]]
+	[ "$floor" -le "$score" ]
+}
+
+@test "a running_floor ahead of the clock, or not a number, hides no lost test" {
+	local v
+	for v in 99999999999999 abc; do
+		export CIQ_BUILD="floor-$v"
+		populate a b
+		ciq-pop --timeout 0.5 >/dev/null
+		wait_for 100 lost a 500
+		rcli HSET "$(key meta)" running_floor "$v" >/dev/null
+		run --separate-stderr ciq-pop --worker 1 --timeout 0.5
+		assert_success
+		assert_output a
+		assert_equal "$stderr" "ciq-pop: reclaimed 'a' from worker 0, silent for over 0.5 s"
+		assert_equal "$(holder a)" 1
+		# Set again from what running holds: a's new reservation.
+		assert_equal "$(rcli HGET "$(key meta)" running_floor)" "$(rcli ZSCORE "$(key running)" a)"
+	done
+}
+
 # --- requeues go to another worker ------------------------------------------
 
 @test "a worker is not handed its own requeued test while another worker is alive" {

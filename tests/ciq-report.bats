@@ -323,6 +323,25 @@ mixed_build() {
 		'[["0",3,2,1,0],["1",2,0,1,1]]'
 }
 
+@test "a worker's tests are counted from its order list, also as an older ciq recorded them" {
+	populate a b
+	work 0
+	run ciq-report --json
+	assert_success
+	assert_equal "$(jq -c '.workers | map([.id, .tests])' <<<"$output")" '[["0",2]]'
+	# Older versions counted reservations in wstats' 0:reserved, with no
+	# 0:ordered: the order list is read, and its loss seen, all the same.
+	rcli HDEL "$(key wstats)" 0:ordered >/dev/null
+	rcli HSET "$(key wstats)" 0:reserved 2 >/dev/null
+	run ciq-report --json
+	assert_success
+	assert_equal "$(jq -c '.workers | map([.id, .tests])' <<<"$output")" '[["0",2]]'
+	rcli DEL "$(key order:0)" >/dev/null
+	run ciq-report --json
+	assert_equal "$status" "$CIQ_EX_VANISHED"
+	assert_equal "$(jq -c .lost_keys <<<"$output")" '["order:0"]'
+}
+
 @test "a report with an argument is a usage error" {
 	run --separate-stderr ciq-report extra
 	assert_equal "$status" "$CIQ_EX_USAGE"

@@ -608,12 +608,12 @@ retry() {
 	assert_line --regexp "^  FAIL $failed  \\[worker 1, [0-9.]+ s, 1 attempt\\]\$"
 	assert_line "    | $failed: failed on the first try"
 
-	reserved=$(rcli HGET "$(key wstats)" 1:reserved)
+	reserved=$(rcli LLEN "$(key order:1)")
 	overrides "$provider" worker 1
 	run job "$provider" worker 1 "${OVR[@]}" "$2" FLAKY=1
 	assert_success
 	# It ran that one test again, and passed it.
-	assert_equal "$(rcli HGET "$(key wstats)" 1:reserved)" "$((reserved + 1))"
+	assert_equal "$(rcli LLEN "$(key order:1)")" "$((reserved + 1))"
 	assert_equal "$(result "$failed" | cut -d' ' -f1,3)" "p 1"
 
 	overrides "$provider" report 0

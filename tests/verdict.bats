@@ -473,12 +473,12 @@ acl_user() {
 
 @test "a user without a command a script runs gets 78, naming the command" {
 	populate a
-	acl_user nohincr 's/+hincrby //'
-	export CIQ_USER=nohincr CIQ_PASSWORD=pw
+	acl_user nozadd 's/+zadd //'
+	export CIQ_USER=nozadd CIQ_PASSWORD=pw
 	run --separate-stderr ciq-pop
 	assert_equal "$status" "$CIQ_EX_CONFIG"
 	assert_output ''
-	assert_equal "$stderr" "ciq-pop: the server's ACL does not let user 'nohincr' do what a script needs (ERR The user executing the script can't run this command or subcommand [HINCRBY]): give the user the rule under ACL in ciq(7)"
+	assert_equal "$stderr" "ciq-pop: the server's ACL does not let user 'nozadd' do what a script needs (ERR The user executing the script can't run this command or subcommand [ZADD]): give the user the rule under ACL in ciq(7)"
 }
 
 @test "a user without a command the report sends gets 78, naming it" {

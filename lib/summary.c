@@ -719,9 +719,6 @@ read_workers(struct ciq_summary *sum, const redisReply *workers, const redisRepl
 		w->last_seen_ms = num(workers->element[i + 1]);
 		/* 1 or 0 until read_orders (reserved: as older versions wrote) */
 		w->reserved = WSTAT(ordered) > 0 || WSTAT(reserved) > 0;
-		w->passed = WSTAT(passed);
-		w->failed = WSTAT(failed);
-		w->skipped = WSTAT(skipped);
 		w->requeued = WSTAT(requeued);
 		w->reclaimed = WSTAT(reclaimed);
 		w->busy_ms = WSTAT(busy_ms);
@@ -729,6 +726,40 @@ read_workers(struct ciq_summary *sum, const redisReply *workers, const redisRepl
 #undef WSTAT
 	}
 	qsort(sum->workers, sum->nworkers, sizeof *sum->workers, cmp_worker);
+}
+
+static int
+cmp_worker_id(const void *a, const void *b)
+{
+	return strcmp((*(struct ciq_worker_stats *const *)a)->id,
+	    (*(struct ciq_worker_stats *const *)b)->id);
+}
+
+/*
+ * Each worker's passes, failures and skips: the results that name it as
+ * the worker that recorded them (a flaky test's pass, not the failure it
+ * replaced), so that the workers' counts add up to the build's.
+ */
+static void
+count_results(struct ciq_summary *sum)
+{
+	struct ciq_worker_stats **by_id = ciq_calloc(sum->nworkers + 1, sizeof *by_id);
+
+	for (size_t i = 0; i < sum->nworkers; i++)
+		by_id[i] = &sum->workers[i];
+	qsort(by_id, sum->nworkers, sizeof *by_id, cmp_worker_id);
+	for (size_t i = 0; i < sum->ntests; i++) {
+		const struct ciq_test *t = &sum->tests[i];
+		struct ciq_worker_stats key = { .id = t->worker }, *k = &key, **w;
+
+		if (t->worker == NULL || t->outcome == CIQ_NONE ||
+		    (w = bsearch(&k, by_id, sum->nworkers, sizeof *by_id, cmp_worker_id)) == NULL)
+			continue;
+		(*w)->passed += t->outcome == CIQ_PASSED;
+		(*w)->failed += t->outcome == CIQ_FAILED;
+		(*w)->skipped += t->outcome == CIQ_SKIPPED;
+	}
+	free(by_id);
 }
 
 /*
@@ -853,6 +884,7 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 
 	make_lists(sum);
 	read_workers(sum, workers, wstats);
+	count_results(sum);
 	if (read_orders(&rd, sum) == -1)
 		goto out;
 	sum->flaky = (long long)sum->flaky_tests.n;

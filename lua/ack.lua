@@ -32,8 +32,6 @@ if again then return again end
 -- asked about for the reservation a next.lua call makes after this.)
 local lost = not all_exist(results, output, flaky, cases, held, running, owner)
 
-local field = status == 'pass' and 'passed' or status == 'fail' and 'failed' or
-  status == 'skip' and 'skipped' or nil
 local code = string.sub(status, 1, 1)
 local now = now_ms()
 local out, ended = {'ok'}, false
@@ -96,7 +94,7 @@ end
 -- skip ends it. It is written once, at the end: the failures since the
 -- last pass of this call, added to it or, after a pass, in its place.
 local streak, streak_reset = nil, false
-local busy_ms, counter = worker .. ':busy_ms', worker .. ':' .. (field or '')
+local busy_ms = worker .. ':busy_ms'
 for i = 8, #ARGV do
   local id = ARGV[i]
   if grind then id = runs_of(held, worker, id, grind)[1] end
@@ -129,10 +127,9 @@ for i = 8, #ARGV do
     if not prev then
       recorded = true
       if lost then wrote(results) end
-      -- The build counts its failures, for --max-failures; its passes
-      -- and skips are counted from the records.
+      -- The build counts its failures, for --max-failures; passes and
+      -- skips, and each worker's results, are counted from the records.
       if code == 'f' then add(stats, 'failed', 1) end
-      add(wstats, counter, 1)
       if code == 'f' and has_output then set_output(id) end
       if code == 'p' and m.requeued and call('HEXISTS', requeues, id) == 1 then mark_flaky(id) end
     else
@@ -147,7 +144,6 @@ for i = 8, #ARGV do
           call('HSET', results, id, prevs[id])
           recorded = true
           decrease(stats, 'failed', 1)
-          call('HINCRBY', wstats, worker .. ':passed', 1)
         elseif has_output then
           set_output(id)
         end

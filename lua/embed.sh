@@ -28,8 +28,10 @@ for part do
 	pk=$(sed -n 's/^-- KEYS: *//p' "$part")
 	[ -n "$pk" ] || { echo "embed.sh: $part has no '-- KEYS:' line" >&2; exit 1; }
 	# Each key's place among the script's keys, added when it is new.
-	places=
+	places= first= j=0
 	for k in $pk; do
+		j=$((j + 1))
+		first="$first${first:+, }K[$j]"
 		i=0 at=0
 		for u in $keys; do
 			i=$((i + 1))
@@ -39,7 +41,13 @@ for part do
 		places="$places${places:+, }K[$at]"
 	done
 	{
-		printf 'local function %s_keys_of(K) return {%s} end\n' "$p" "$places"
+		# (A part whose keys are the script's first ones, in order, gets
+		# the script's KEYS itself.)
+		if [ "$places" = "$first" ]; then
+			printf 'local function %s_keys_of(K) return K end\n' "$p"
+		else
+			printf 'local function %s_keys_of(K) return {%s} end\n' "$p" "$places"
+		fi
 		printf 'local function %s_part(KEYS, ARGV)\n' "$p"
 		cat "$part"
 		printf 'end\n'

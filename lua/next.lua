@@ -15,9 +15,10 @@
 -- a mistake, and reserves nothing.
 local meta, replies, nonce, worker = KEYS[1], KEYS[10], ARGV[1], ARGV[2]
 local ack_keys, pop_keys = ack_keys_of(KEYS), pop_keys_of(KEYS)
--- (The arguments copied with unpack: a table made from a call's results
--- is made at its size at once, where a loop grows it an entry at a time.)
-local pop_argv = {unpack(ARGV, 1, 7)}
+-- pop.lua's arguments are the call's first seven (it reads no more);
+-- ack.lua's are the first two and those after the seventh. (Copied with
+-- unpack: a table made from a call's results is made at its size at
+-- once, where a loop grows it an entry at a time.)
 local ack_argv = {ARGV[1], ARGV[2], unpack(ARGV, 8, #ARGV)}
 
 -- One reply for the call, kept in pop.lua's field of the replies hash
@@ -44,7 +45,7 @@ local notmine = false
 for i = 3, #out, 4 do
   if out[i] == 'notmine' then notmine = true end
 end
-if not notmine then pop = pop_part(pop_keys, pop_argv) end
+if not notmine then pop = pop_part(pop_keys, ARGV) end
 composed = false
 keep_reply(replies, worker, nonce, expire_at, digits(#out) .. '\0' .. encode(out) .. '\0' .. encode(pop))
 out[#out + 1] = pop

@@ -117,7 +117,8 @@ local function flush()
       if n ~= 0 then call('HINCRBY', hash, field, n) end
     end
   end
-  pending, counts = {}, {}
+  if #pending > 0 then pending = {} end
+  if #counts > 0 then counts = {} end
 end
 
 -- A key that a write may have created needs the deadline; one that exists
@@ -178,13 +179,21 @@ local function kind_of(key)
     order = 'list',
   }
   local name = string.match(key, '}:([^:]*)')
-  return marker_kind[name]
+  return marker_kind[name], name
 end
 
+-- The hashes written for every test (results, owner, replies, wstats)
+-- get a marker whose value is longer than 64 bytes: Redis then keeps
+-- them as hash tables from the start. A small hash (up to 512 entries,
+-- by default) is otherwise a listpack, which each read and write of a
+-- field scans end to end: the first 512 tests of a build would pay a
+-- scan of the results each (measured: bench/RESULTS.md, issue 16).
 local function mark(key)
-  local kind = kind_of(key)
+  local kind, name = kind_of(key)
+  local per_test = name == 'results' or name == 'owner' or name == 'replies' or name == 'wstats'
   -- A running test's marker never looks lost: its score is +inf.
-  if kind == 'hash' then call('HSET', key, '', '')
+  if kind == 'hash' then
+    call('HSET', key, '', per_test and 'ciq: the marker of this hash; a value over 64 bytes keeps it a hash table' or '')
   elseif kind == 'set' then call('SADD', key, '')
   elseif kind == 'zset' then call('ZADD', key, string.find(key, '}:running$') and 'inf' or '0', '')
   elseif kind == 'list' then call('RPUSH', key, '')

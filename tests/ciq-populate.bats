@@ -63,6 +63,23 @@ assert_ttls() {
 	[ -n "$(rcli ZSCORE "$(key workers)" 0)" ]
 }
 
+@test "the hashes written for every test are hash tables from the start, the others listpacks" {
+	ciq-populate < <(ids 10)
+	local k
+	for k in results owner replies wstats; do
+		assert_equal "$k $(rcli OBJECT ENCODING "$(key "$k")")" "$k hashtable"
+		assert_equal "$(rcli HSTRLEN "$(key "$k")" '')" 73
+	done
+	for k in stats output cases requeues reclaims requeued_by held; do
+		assert_equal "$k $(rcli OBJECT ENCODING "$(key "$k")")" "$k listpack"
+		assert_equal "$(rcli HGET "$(key "$k")" '')" ''
+	done
+	# Still so after a test is taken and recorded.
+	ciq-ack -- "$(ciq-pop)"
+	assert_equal "$(rcli OBJECT ENCODING "$(key results)")" hashtable
+	assert_equal "$(records results)" 1
+}
+
 @test "the digest is the documented SHA-256 of the sorted set" {
 	printf '%s\n' c a bb | ciq-populate
 	assert_equal "$(rcli HGET "$(key meta)" digest)" "$(digest a bb c)"

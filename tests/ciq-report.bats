@@ -323,6 +323,20 @@ mixed_build() {
 		'[["0",3,2,1,0],["1",2,0,1,1]]'
 }
 
+@test "the workers' counts add up to the build's: a flaky test counts for the worker whose pass stands" {
+	populate a
+	ciq-pop --timeout 0.5 >/dev/null
+	wait_for 100 lost a 500
+	assert_equal "$(ciq-pop --worker 1 --timeout 0.5 2>/dev/null)" a
+	ciq-ack --worker 0 --failed -- a
+	ciq-ack --worker 1 -- a
+	run ciq-report --json
+	assert_success
+	assert_equal "$(jq -c '[.totals.passed, .totals.failed, .totals.flaky]' <<<"$output")" '[1,0,1]'
+	assert_equal "$(jq -c '.workers | map([.id, .tests, .passed, .failed, .skipped])' <<<"$output")" \
+		'[["0",1,0,0,0],["1",1,1,0,0]]'
+}
+
 @test "a worker's tests are counted from its order list, also as an older ciq recorded them" {
 	populate a b
 	work 0

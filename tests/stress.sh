@@ -107,13 +107,12 @@ for w in $(seq 0 $((workers - 1))); do wait "${pid[$w]}" 2>/dev/null; done
 
 fail=0
 r=$(results)
-# Each result counted once, by the worker that recorded it.
-passed=$(redis-cli -s "$dir/sock" HGETALL "ciq:{stress}:wstats" | paste - - |
-	awk '$1 ~ /:passed$/ { s += $2 } END { print s + 0 }')
 [ "$r" -eq "$ids" ] || { echo "stress: $r results for $ids ids" >&2; fail=1; }
-[ "$passed" -eq "$ids" ] || { echo "stress: passed counted $passed times for $ids ids" >&2; fail=1; }
 ciq-report >"$dir/report" 2>&1 || { echo "stress: report exited $?" >&2; tail -5 "$dir/report" >&2; fail=1; }
 grep -q "^PASSED: $ids tests, $ids passed, 0 skipped\$" "$dir/report" || fail=1
+# Each result counted once, for the worker that recorded it.
+passed=$(ciq-report --json | jq '[.workers[].passed] | add')
+[ "$passed" -eq "$ids" ] || { echo "stress: the workers' passes add up to $passed for $ids ids" >&2; fail=1; }
 reclaimed=$(redis-cli -s "$dir/sock" HGET "ciq:{stress}:stats" reclaimed)
 released=$(redis-cli -s "$dir/sock" HGET "ciq:{stress}:stats" released)
 echo "stress: $workers workers, $ids ids, $killed killed, $restarted restart: $r results, passed $passed, released ${released:-0}, reclaimed ${reclaimed:-0}: $([ "$fail" -eq 0 ] && echo ok || echo FAILED)"

@@ -88,11 +88,10 @@ rcli() {
 	redis-cli -s "$REDIS_SOCK" "$@"
 }
 
-# passes: the sum of the workers' pass counters, from HGETALL wstats on
-# standard input (each result is counted once, by the worker that
-# recorded it).
+# passes: the workers' passes in the report, added up (each result counts
+# once, for the worker that recorded it).
 passes() {
-	paste - - | awk '$1 ~ /:passed$/ { s += $2 } END { print s + 0 }'
+	ciq-report --no-wait --json | jq '[.workers[].passed] | add // 0'
 }
 
 # blocked WORKER: WORKER's ciq-pop, ciq-ack --next or ciq-loop waits on

@@ -27,11 +27,11 @@ import re, sys
 src = open(sys.argv[1] + '/next.lua').read()
 # The stub answers as the server would for one pass and one reservation.
 stub = '''local function call(cmd, key, ...)
-  if cmd == 'HMGET' then return {'ready', '4102444800', '0', false, false, false, false, false} end
+  if cmd == 'HMGET' then return {'ready', '4102444800', '0', false, false, false, false, false, '1700000000000'} end
   if cmd == 'HGET' then return string.find(key, '}:owner$') and '0 1700000000000' or false end
   if cmd == 'EXISTS' then return select('#', ...) + 1 end
   if cmd == 'TIME' then return {'1700000000', '123456'} end
-  if cmd == 'ZRANGEBYSCORE' then return {} end
+  if cmd == 'ZRANGE' then return {} end
   if cmd == 'LPOP' then return 't2' end
   if cmd == 'HINCRBY' then return 5 end
   if cmd == 'RPUSH' then return 10 end

@@ -95,6 +95,9 @@ end
 -- last pass of this call, added to it or, after a pass, in its place.
 local streak, streak_reset = nil, false
 local busy_ms = worker .. ':busy_ms'
+-- (Tests reserved together end together: the last duration and record
+-- made are kept for the next test, which likely has the same.)
+local made_from, made_ms, rec_ms, rec
 for i = 8, #ARGV do
   local id = ARGV[i]
   if grind then id = runs_of(held, worker, id, grind)[1] end
@@ -113,7 +116,8 @@ for i = 8, #ARGV do
       owners[id] = false
       if grind then unhold(held, worker, id) end
       started = started or now
-      ms = digits(now - started)
+      if started ~= made_from then made_from, made_ms = started, digits(now - started) end
+      ms = made_ms
       add(wstats, busy_ms, now - started)
       ended_here = '1'
       ended = true
@@ -123,7 +127,8 @@ for i = 8, #ARGV do
         streak, streak_reset = 0, true
       end
     end
-    local prev = record_first(id, code .. ' ' .. ms .. ' ' .. worker)
+    if ms ~= rec_ms then rec_ms, rec = ms, code .. ' ' .. ms .. ' ' .. worker end
+    local prev = record_first(id, rec)
     if not prev then
       recorded = true
       if lost then wrote(results) end

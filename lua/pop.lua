@@ -103,10 +103,11 @@ local function attempt_of(run, extra)
 end
 
 batching = count > 1
+local owned = worker .. ' ' .. now_s
 local function claim(run, origin, from, attempt)
   local id = run
   later('ZADD', running, now_s, run)
-  later('HSET', owner, run, worker .. ' ' .. now_s)
+  later('HSET', owner, run, owned)
   if lost then
     wrote(running)
     wrote(owner)

@@ -216,11 +216,15 @@ end
 -- holds no space. holder(v) answers the worker and the time (a number),
 -- the worker alone for a value without the time (an older ciq's), or
 -- nothing for a test nobody holds (v false).
+-- (The tests of one pop share their value: the last one read is kept.)
+local last_held, last_by, last_ms
 local function holder(v)
   if not v then return nil, nil end
-  local w, ms = string.match(v, '^(%S+) (%d+)$')
-  if not w then return v, nil end
-  return w, tonumber(ms)
+  if v ~= last_held then
+    local w, ms = string.match(v, '^(%S+) (%d+)$')
+    last_held, last_by, last_ms = v, w or v, tonumber(ms)
+  end
+  return last_by, last_ms
 end
 
 -- Whether id was ever handed to the worker whose order list (pop.lua)

@@ -4,12 +4,8 @@
 # a private redis-server; prints the time the server spent (INFO
 # commandstats) divided by N: the scripts' (EVALSHA), and the sum over
 # every command, the scripts' and the commands they call (issue 16's
-# measure). LOOP says how the worker goes:
-#
-#   pair    while t=$(ciq-pop); do ciq-ack -- "$t"; done (the default)
-#   next    ciq-pop once, then ciq-ack --next: one tool and call a test
-#   loop    one ciq-loop for the whole loop (bench/loop-driver.sh)
-#   nK      ciq-pop -n K, then one ciq-ack of the K (batched)
+# measure). LOOP (default pair) says how the worker goes: see
+# bench/cost-loop.sh.
 #
 # Run it for two builds' tools, alternated, to compare them side by side
 # (bench/RESULTS.md).
@@ -22,16 +18,8 @@ export CIQ_QUEUE="unix://$dir/sock" CIQ_BUILD=cost CIQ_WORKER=0 CIQ_HEARTBEAT=0
 PATH=$bin:$PATH
 seq "$n" | sed 's/^/t/' | ciq-populate --order given
 redis-cli -s "$dir/sock" CONFIG RESETSTAT >/dev/null
-case $how in
-pair) while t=$(ciq-pop); do ciq-ack -- "$t"; done ;;
-next) t=$(ciq-pop) && while t=$(ciq-ack --next -- "$t"); do :; done ;;
-loop)
-	# shellcheck source=bench/loop-driver.sh
-	. "$here/loop-driver.sh"
-	;;
-n[0-9]*) while ciq-pop -n "${how#n}" >"$dir/ids"; do xargs ciq-ack -- <"$dir/ids"; done ;;
-*) echo "script-cost.sh: unknown loop '$how': pair, next, loop or nK" >&2; exit 64 ;;
-esac
+# shellcheck source=bench/cost-loop.sh
+. "$here/cost-loop.sh"
 redis-cli -s "$dir/sock" INFO commandstats | tr -d '\r' | grep -v '^cmdstat_config' |
 	sed -n 's/^cmdstat_\([a-z|]*\):calls=[0-9]*,usec=\([0-9]*\),.*/\1 \2/p' |
 	awk -v n="$n" -v how="$how" '$1 == "evalsha" { e = $2 } { all += $2 }

@@ -142,6 +142,18 @@ report_now() {
 	assert_equal "${lines[-1]}" 'LOST: keys of the build were evicted or deleted (stats): its records cannot be trusted'
 }
 
+@test "an order list lost mid-build and made again by the worker's next pop is still doubt" {
+	populate a b
+	ciq-ack -- "$(ciq-pop)"
+	rcli DEL "$(key order:0)" >/dev/null
+	ciq-ack -- "$(ciq-pop)"
+	# Made again with the one id, and no marker.
+	assert_equal "$(rcli LRANGE "$(key order:0)" 0 -1)" b
+	run ciq-report --no-wait
+	assert_equal "$status" "$CIQ_EX_VANISHED"
+	assert_equal "${lines[-1]}" 'LOST: keys of the build were evicted or deleted (order:0): its records cannot be trusted'
+}
+
 @test "the report ends its wait at once when a key is lost, and says so" {
 	populate a b
 	assert_equal "$(ciq-pop)" a

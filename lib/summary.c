@@ -528,6 +528,16 @@ read_owner(struct ciq_test *rec, const redisReply *v)
 	}
 }
 
+/* Whether member i of running (ZRANGE WITHSCORES) is a reservation: the
+ * marker is the member at +inf (lua/prelude.lua). */
+static int
+reservation(const redisReply *running, size_t i)
+{
+	const redisReply *score = running->element[i + 1];
+
+	return !(score->type == REDIS_REPLY_STRING && strcmp(score->str, "inf") == 0);
+}
+
 /* What the queue, the reservations and the sets and hashes of counts
  * say of each record. */
 static void
@@ -543,7 +553,7 @@ mark_records(struct ciq_summary *sum, const redisReply *queue, const redisReply 
 		push(&sum->unrun, rec);
 	}
 	for (size_t i = 0; i + 1 < running->elements; i += 2) {
-		struct ciq_test *rec = find(sum, running->element[i]);
+		struct ciq_test *rec = reservation(running, i) ? find(sum, running->element[i]) : NULL;
 
 		if (rec == NULL)
 			continue;
@@ -846,7 +856,8 @@ ciq_summary_read(struct ciq_session *s, struct ciq_summary *sum, char err[CIQ_ER
 	for (size_t i = 0; i < queue->elements; i++)
 		ref(&refs, queue->element[i]);
 	for (size_t i = 0; i + 1 < running->elements; i += 2)
-		ref(&refs, running->element[i]);
+		if (reservation(running, i))
+			ref(&refs, running->element[i]);
 	for (size_t i = 0; i < flaky->elements; i++)
 		ref(&refs, flaky->element[i]);
 	for (size_t i = 0; i + 1 < requeues->elements; i += 2)

@@ -222,7 +222,7 @@ if taken == 0 then
   -- a test that came back meanwhile. (The marker, at +inf, is no
   -- reservation.)
   local oldest = call('ZRANGE', running, 0, 0, 'WITHSCORES')
-  if oldest[1] == '' then oldest = {} end
+  if oldest[2] and tonumber(oldest[2]) == math.huge then oldest = {} end
   if not retried and (queued or oldest[1]) then
     -- Wait to be woken: by a requeue or a release (a test came back), or
     -- by the end of the build; but no longer than until the oldest

@@ -63,7 +63,7 @@ assert_ttls() {
 	[ -n "$(rcli ZSCORE "$(key workers)" 0)" ]
 }
 
-@test "the hashes written for every test are hash tables from the start, the others listpacks" {
+@test "the keys written for every test are hash tables and a skip list from the start, the others listpacks" {
 	ciq-populate < <(ids 10)
 	local k
 	for k in results owner replies wstats; do
@@ -74,9 +74,14 @@ assert_ttls() {
 		assert_equal "$k $(rcli OBJECT ENCODING "$(key "$k")")" "$k listpack"
 		assert_equal "$(rcli HGET "$(key "$k")" '')" ''
 	done
+	# running's marker is its member at +inf, 80 bytes long: a skip list.
+	assert_equal "$(rcli OBJECT ENCODING "$(key running)")" skiplist
+	assert_equal "$(rcli ZRANGE "$(key running)" 0 -1 WITHSCORES)" \
+		$'ciq: the marker of running, at +inf; over 64 bytes, it keeps running a skip list\ninf'
 	# Still so after a test is taken and recorded.
 	ciq-ack -- "$(ciq-pop)"
 	assert_equal "$(rcli OBJECT ENCODING "$(key results)")" hashtable
+	assert_equal "$(rcli OBJECT ENCODING "$(key running)")" skiplist
 	assert_equal "$(records results)" 1
 }
 

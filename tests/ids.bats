@@ -12,7 +12,7 @@ setup() { ciq_setup; }
 
 # state: what the server holds of this build that the tools below change.
 state() {
-	rcli ZRANGE "$(key running)" 0 -1
+	members running
 	rcli HGETALL "$(key results)"
 	rcli HGETALL "$(key stats)"
 	rcli LRANGE "$(key queue)" 0 -1
@@ -36,14 +36,14 @@ refused() {
 	populate a b
 	ciq-pop -n 2 >/dev/null
 	refused ciq-release "test id 1 of 1" -- ''
-	assert_equal "$(rcli ZRANGE "$(key running)" 0 -1)" $'a\nb'
+	assert_equal "$(members running)" $'a\nb'
 }
 
 @test "ciq-release with an empty id among others releases none of them" {
 	populate a b
 	ciq-pop -n 2 >/dev/null
 	refused ciq-release "test id 2 of 3" -- a '' b
-	assert_equal "$(rcli ZRANGE "$(key running)" 0 -1)" $'a\nb'
+	assert_equal "$(members running)" $'a\nb'
 	assert_equal "$(counter released)" ""
 }
 
@@ -66,7 +66,7 @@ refused() {
 	ciq-pop >/dev/null
 	refused ciq-requeue "test id 1 of 1" --max-requeues 1 --requeue-tolerance 1 -- ''
 	refused ciq-requeue "test id 1 of 2" --max-requeues 1 --requeue-tolerance 1 -- '' a
-	assert_equal "$(rcli ZRANGE "$(key running)" 0 -1)" a
+	assert_equal "$(members running)" a
 }
 
 @test "a non-empty id still works after the refusals" {

@@ -77,7 +77,7 @@ while :; do
 		redis-cli -s "$dir/sock" ZRANGE "ciq:{stress}:workers" 0 -1 WITHSCORES | tr '\n' ' ' >&2
 		echo >&2
 		# Each test still held: its owner, and what the workers said of it.
-		for t in $(redis-cli -s "$dir/sock" ZRANGE "ciq:{stress}:running" 0 -1); do
+		for t in $(redis-cli -s "$dir/sock" ZRANGE "ciq:{stress}:running" -inf '(inf' BYSCORE); do
 			echo "stress: $t: owner '$(redis-cli -s "$dir/sock" HGET "ciq:{stress}:owner" "$t")'," \
 				"reclaims '$(redis-cli -s "$dir/sock" HGET "ciq:{stress}:reclaims" "$t")'" >&2
 			grep -H -F "$t" "$dir"/worker.*.log >&2

@@ -136,7 +136,8 @@ records() {
 	case $(rcli TYPE "$k") in
 	hash) n=$(rcli HLEN "$k") m=$(rcli HEXISTS "$k" '') ;;
 	set) n=$(rcli SCARD "$k") m=$(rcli SISMEMBER "$k" '') ;;
-	zset) n=$(rcli ZCARD "$k") m=$([ -n "$(rcli ZSCORE "$k" '')" ] && echo 1 || echo 0) ;;
+	zset) n=$(rcli ZCARD "$k") m=$(($([ -n "$(rcli ZSCORE "$k" '')" ] && echo 1 || echo 0) +
+		$(rcli ZCOUNT "$k" +inf +inf))) ;;
 	list) n=$(rcli LLEN "$k") m=0 ;;
 	*) n=0 m=0 ;;
 	esac
@@ -144,14 +145,14 @@ records() {
 }
 
 # members NAME: the fields (hash) or members (set, zset in score order)
-# of a key, one a line, without its marker.
+# of a key, one a line, without its marker (running's: the member at +inf).
 members() {
 	local k
 	k=$(key "$1")
 	case $(rcli TYPE "$k") in
 	hash) rcli HKEYS "$k" ;;
 	set) rcli SMEMBERS "$k" ;;
-	zset) rcli ZRANGE "$k" 0 -1 ;;
+	zset) rcli ZRANGE "$k" -inf '(inf' BYSCORE ;;
 	esac | sed '/^$/d'
 }
 

@@ -211,6 +211,8 @@ intact() {
 		case $name in
 		queue) ;;
 		leader | meta) [ "$(rcli EXISTS "$(key "$name")")" = 1 ] || return 1 ;;
+		# (running's marker is its member at +inf.)
+		running) [ "$(rcli ZCOUNT "$(key running)" +inf +inf)" = 1 ] || return 1 ;;
 		*)
 			case $(rcli TYPE "$(key "$name")") in
 			hash) [ "$(rcli HEXISTS "$(key "$name")" '')" = 1 ] || return 1 ;;

@@ -40,7 +40,7 @@ int
 ciq_order_read(struct ciq_session *s, const char *worker, struct ciq_order *o,
     char err[CIQ_ERRLEN])
 {
-	char name[320], field[320];
+	char name[320], field[320], old[320];
 	redisReply *r;
 	int rc = CIQ_EX_OK, marked = 0;
 
@@ -75,11 +75,15 @@ ciq_order_read(struct ciq_session *s, const char *worker, struct ciq_order *o,
 	if (marked)
 		return rc;
 
-	/* No marker: the worker took nothing, or its list was lost. */
+	/* No marker: the worker took nothing, or its list was lost. Its
+	 * list was made if wstats says so: "ordered", or the "reserved"
+	 * counter of older versions. */
 	snprintf(field, sizeof field, "%s:ordered", worker);
-	if ((r = run(s, "HGET", "wstats", field, NULL, &rc, err)) == NULL)
+	snprintf(old, sizeof old, "%s:reserved", worker);
+	if ((r = run(s, "HMGET", "wstats", field, old, &rc, err)) == NULL)
 		return rc;
-	if (o->n == 0 && r->type == REDIS_REPLY_NIL) {
+	if (o->n == 0 && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_NIL && r->element[1]->type == REDIS_REPLY_NIL) {
 		snprintf(err, CIQ_ERRLEN, "worker '%s' took no test in build '%s'", worker, s->build);
 		rc = CIQ_EX_NO;
 	} else {

@@ -354,6 +354,9 @@ mixed_build() {
 	run ciq-report --json
 	assert_equal "$status" "$CIQ_EX_VANISHED"
 	assert_equal "$(jq -c .lost_keys <<<"$output")" '["order:0"]'
+	run --separate-stderr ciq-report --order 0
+	assert_equal "$status" "$CIQ_EX_VANISHED"
+	assert_equal "$stderr" "ciq-report: the order of worker '0' in build '$CIQ_BUILD' was lost (its key was evicted or deleted)"
 }
 
 @test "a report with an argument is a usage error" {

@@ -63,7 +63,7 @@ TOOLS    = ciq-populate ciq-pop ciq-ack ciq-requeue ciq-release ciq-report ciq-e
            ciq-loop
 # The tools written in sh, copied into bin/ (and bin-san/) beside the others.
 SHTOOLS  = ciq-run ciq-worker.sh
-SCRIPTS  = elect publish join pop ack next requeue release status retry heartbeat timing seen prune
+SCRIPTS  = elect publish join pop ack next requeue release status retry heartbeat timing seen prune acl
 LIBSRC   = $(wildcard lib/*.c)
 LIBOBJ   = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o)
 LUAHDR   = $(SCRIPTS:%=$(OUT)/lua/%.h)
@@ -121,8 +121,12 @@ $(OUT)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-# script.c embeds every script; the headers are rebuilt when a .lua changes.
-$(OUT)/lib/script.o: $(LUAHDR)
+# script.c embeds every script, and the list of the commands they run; the
+# headers are rebuilt when a .lua changes.
+$(OUT)/lib/script.o: $(LUAHDR) $(OUT)/lua/commands.h
+$(OUT)/lua/commands.h: $(SCRIPTS:%=lua/%.lua) lua/prelude.lua lua/commands.sh
+	@mkdir -p $(@D)
+	sh lua/commands.sh $(filter %.lua,$^) > $@.tmp && mv $@.tmp $@
 $(OUT)/lua/%.h: lua/%.lua lua/prelude.lua lua/embed.sh
 	@mkdir -p $(@D)
 	sh lua/embed.sh $* lua/prelude.lua $< > $@.tmp && mv $@.tmp $@

@@ -24,6 +24,8 @@
 #include "lua/timing.h"
 #include "lua/seen.h"
 #include "lua/prune.h"
+#include "lua/acl.h"
+#include "lua/commands.h"
 
 struct script {
 	const char *source;
@@ -48,6 +50,7 @@ static const struct script scripts[CIQ_S_COUNT] = {
 	[CIQ_S_TIMING] = SCRIPT(timing),
 	[CIQ_S_SEEN] = SCRIPT(seen),
 	[CIQ_S_PRUNE] = SCRIPT(prune),
+	[CIQ_S_ACL] = SCRIPT(acl),
 };
 
 /*
@@ -148,4 +151,32 @@ ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k, enum ciq_script s,
 		free(keys[i]);
 	free(keys);
 	return r;
+}
+
+void
+ciq_script_refused(struct ciq_conn *c, char *out, size_t outlen)
+{
+	int n = 0;
+	size_t len = 0;
+	redisReply *r;
+
+	while (ciq_lua_commands[n] != NULL)
+		n++;
+	out[0] = '\0';
+	r = eval(c, &scripts[CIQ_S_ACL], 0, NULL, 0, NULL, n, (const char **)ciq_lua_commands, NULL);
+	for (size_t i = 0; r != NULL && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+		const redisReply *e = r->element[i];
+		int w;
+
+		if (e->type != REDIS_REPLY_STRING)
+			continue;
+		w = snprintf(out + len, outlen - len, "%s%s", len > 0 ? ", " : "", e->str);
+		if (w < 0 || (size_t)w >= outlen - len) {
+			out[len] = '\0';
+			break;
+		}
+		len += (size_t)w;
+	}
+	if (r != NULL)
+		freeReplyObject(r);
 }

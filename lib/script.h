@@ -36,6 +36,7 @@ enum ciq_script {
 	CIQ_S_TIMING,   /* fold durations into a namespace's history */
 	CIQ_S_SEEN,     /* note the ids of a published list, for pruning */
 	CIQ_S_PRUNE,    /* drop the ids no recent list held from the history */
+	CIQ_S_ACL,      /* the commands of the scripts the user may not run */
 	CIQ_S_COUNT
 };
 
@@ -58,5 +59,13 @@ redisReply *ciq_script_run(struct ciq_conn *c, const struct ciq_keys *k,
  */
 redisReply *ciq_script_run_keys(struct ciq_conn *c, enum ciq_script s, int nkeys,
     const char **keys, int argc, const char **argv, const size_t *lens);
+
+/*
+ * The commands that the scripts run and the connection's user may not,
+ * as "ZADD, HSET" in out (outlen bytes): the server's error for a command
+ * refused inside a script does not say which. out is "" when it cannot
+ * tell (a server before Redis 7, a broken connection) or refuses none.
+ */
+void ciq_script_refused(struct ciq_conn *c, char *out, size_t outlen);
 
 #endif

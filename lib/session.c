@@ -42,8 +42,19 @@ ciq_session_refused(struct ciq_session *s, const redisReply *r, const char *what
 	const char *tail = strstr(r->str, " script: ");
 	int n = tail != NULL ? (int)(tail - r->str) : (int)strlen(r->str);
 
-	/* Commands and keys refused outright say NOPERM; a command refused
-	 * inside a script says "can't run" (and the prelude names it). */
+	char lacks[256] = "";
+
+	/* Commands and keys refused outright say NOPERM, and name them; a
+	 * command refused inside a script says "can't run", and the server
+	 * says which when asked (acl.lua). */
+	if (strstr(r->str, "can't run this command") != NULL)
+		ciq_script_refused(&s->conn, lacks, sizeof lacks);
+	if (lacks[0] != '\0') {
+		snprintf(err, CIQ_ERRLEN, "the server's ACL does not let user '%s' run %s, which %s "
+		    "needs (%.*s): give the user the rule under ACL in ciq(7)",
+		    user != NULL ? user : "default", lacks, what, n, r->str);
+		return CIQ_EX_CONFIG;
+	}
 	if (strncmp(r->str, "NOPERM", 6) == 0 || strstr(r->str, "can't run this command") != NULL) {
 		snprintf(err, CIQ_ERRLEN, "the server's ACL does not let user '%s' do what %s needs "
 		    "(%.*s): give the user the rule under ACL in ciq(7)", user != NULL ? user : "default",

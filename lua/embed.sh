@@ -4,8 +4,8 @@
 #
 # The script sent to the server is PRELUDE followed by SCRIPT. The header
 # holds its bytes, its SHA1 (what EVALSHA names it by) and the key names
-# from the script's "-- KEYS:" line, so the C side and the Lua side share
-# one list.
+# from the script's "-- KEYS:" line (which may name none), so the C side
+# and the Lua side share one list.
 #
 # A script made of others (next.lua: ack.lua, then pop.lua) names them as
 # PARTs: each goes between PRELUDE and SCRIPT as a function P_part(KEYS,
@@ -20,8 +20,8 @@ trap 'rm -f "$src"' EXIT
 cat "$prelude" >"$src"
 keys=
 if [ $# -eq 0 ]; then
+	grep -q '^-- KEYS:' "$script" || { echo "embed.sh: $script has no '-- KEYS:' line" >&2; exit 1; }
 	keys=$(sed -n 's/^-- KEYS: *//p' "$script")
-	[ -n "$keys" ] || { echo "embed.sh: $script has no '-- KEYS:' line" >&2; exit 1; }
 fi
 for part do
 	p=$(basename "$part" .lua)

@@ -6,16 +6,12 @@
 -- from 7 on (which sets REDIS_VERSION) it is the only mode.
 if not redis.REDIS_VERSION then pcall(redis.replicate_commands) end
 
--- redis.call, with the command's name added to a refusal: the server's
--- own error for a command that the ACL user may not run inside a script
--- does not say which command it was.
-local function call(cmd, ...)
-  local r = redis.pcall(cmd, ...)
-  if type(r) == 'table' and r.err then
-    error({err = r.err .. ' [' .. string.upper(cmd) .. ']'})
-  end
-  return r
-end
+-- Commands go through redis.call itself: a command the server refuses ends
+-- the call with the server's error, which names the script and its line
+-- ("script: SHA, on @user_script:N."). For an ACL refusal the tools then
+-- name the commands the user lacks (acl.lua). (A wrapper that named the
+-- command in the error cost a call 6% more: bench/RESULTS.md, issue 16.)
+local call = redis.call
 
 -- Whole numbers as decimal strings. (Lua's tostring, and redis.call given
 -- a number, print it as a float, which costs a few times as much.)
@@ -171,7 +167,7 @@ end
 -- (The table is made when asked for: most calls mark nothing.)
 local function kind_of(key)
   local marker_kind = {
-    stats = 'hash', results = 'hash', output = 'hash', cases = 'hash',
+    meta = 'hash', stats = 'hash', results = 'hash', output = 'hash', cases = 'hash',
     owner = 'hash', requeues = 'hash', reclaims = 'hash',
     requeued_by = 'hash', wstats = 'hash', replies = 'hash', held = 'hash',
     flaky = 'set', retrying = 'set',
@@ -183,8 +179,8 @@ local function kind_of(key)
 end
 
 -- The keys written for every test get a marker longer than 64 bytes:
--- the hashes (results, owner, replies, wstats) as the marker's value,
--- running as the marker itself. Redis then keeps them as hash tables
+-- the hashes (results, owner, replies, wstats, and meta, which every call
+-- reads) as the marker's value, running as the marker itself. Redis then keeps them as hash tables
 -- and a skip list from the start. A small hash (up to 512 entries, by
 -- default) or sorted set (128) is otherwise a listpack, which each read
 -- and write scans end to end: the first 512 tests of a build would each
@@ -195,6 +191,7 @@ end
 local function mark(key)
   local kind, name = kind_of(key)
   local per_test = name == 'results' or name == 'owner' or name == 'replies' or name == 'wstats'
+    or name == 'meta'
   if kind == 'hash' then
     call('HSET', key, '', per_test and 'ciq: the marker of this hash; a value over 64 bytes keeps it a hash table' or '')
   elseif kind == 'set' then call('SADD', key, '')

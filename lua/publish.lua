@@ -25,6 +25,7 @@ call('HSET', meta, 'status', 'ready', 'total', total, 'digest', digest,
   'expire_at', expire_at, 'max_failures', max_failures)
 if rep ~= '1' then call('HSET', meta, 'repeat', rep) end
 for i = 10, #ARGV - 1, 2 do call('HSET', meta, 'split:' .. ARGV[i], ARGV[i + 1]) end
+mark(meta)
 call('HSET', stats, 'total', total)
 for i = 4, #KEYS do
   mark(KEYS[i])

@@ -63,10 +63,10 @@ assert_ttls() {
 	[ -n "$(rcli ZSCORE "$(key workers)" 0)" ]
 }
 
-@test "the keys written for every test are hash tables and a skip list from the start, the others listpacks" {
+@test "the keys written for every test, and meta, are hash tables and a skip list from the start, the others listpacks" {
 	ciq-populate < <(ids 10)
 	local k
-	for k in results owner replies wstats; do
+	for k in results owner replies wstats meta; do
 		assert_equal "$k $(rcli OBJECT ENCODING "$(key "$k")")" "$k hashtable"
 		assert_equal "$(rcli HSTRLEN "$(key "$k")" '')" 73
 	done

@@ -492,7 +492,28 @@ acl_user() {
 	run --separate-stderr ciq-pop
 	assert_equal "$status" "$CIQ_EX_CONFIG"
 	assert_output ''
-	assert_equal "$stderr" "ciq-pop: the server's ACL does not let user 'nozadd' do what a script needs (ERR The user executing the script can't run this command or subcommand [ZADD]): give the user the rule under ACL in ciq(7)"
+	assert_equal "$stderr" "ciq-pop: the server's ACL does not let user 'nozadd' run ZADD, which a script needs (ERR The user executing the script can't run this command or subcommand): give the user the rule under ACL in ciq(7)"
+}
+
+@test "a user without several commands the scripts run gets them all named" {
+	populate a
+	acl_user nowrite 's/+zadd //; s/+hset //; s/+lpop //'
+	export CIQ_USER=nowrite CIQ_PASSWORD=pw
+	run --separate-stderr ciq-pop
+	assert_equal "$status" "$CIQ_EX_CONFIG"
+	assert_output ''
+	assert_equal "$stderr" "ciq-pop: the server's ACL does not let user 'nowrite' run HSET, LPOP, ZADD, which a script needs (ERR The user executing the script can't run this command or subcommand): give the user the rule under ACL in ciq(7)"
+}
+
+@test "every command the scripts run is in the ACL rule of ciq(7)" {
+	local rule c n=0
+	rule=" $(acl_rule) "
+	for c in $(sh "$CIQ_ROOT/lua/commands.sh" "$CIQ_ROOT"/lua/*.lua | grep -o '"[A-Z]*"'); do
+		c=${c//\"/}
+		n=$((n + 1))
+		[[ $rule == *" +${c,,} "* ]] || { echo "ciq(7) lacks +${c,,}"; return 1; }
+	done
+	[ "$n" -gt 30 ]
 }
 
 @test "a user without a command the report sends gets 78, naming it" {

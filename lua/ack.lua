@@ -179,7 +179,7 @@ end
 flush()
 -- Workers wait in ciq-pop while tests run elsewhere: the last one to end
 -- wakes them all, to find the build done. (running keeps its marker.)
-if tonumber(m.waiting or '0') > 0 and ended and call('ZCARD', running) <= 1 and
+if (m.waiting or 0) + 0 > 0 and ended and call('ZCARD', running) <= 1 and
     call('LLEN', queue) == 0 then
   wake(wake_list, m.waiting)
 end

@@ -28,8 +28,8 @@ local meta, queue, running, owner, workers, requeued_by, reclaims, stats,
   KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16],
   KEYS[17], KEYS[18]
 local nonce, worker, timeout, count, max_streak, waited, max_duration =
-  ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5] or '0'),
-  ARGV[6] == '1', tonumber(ARGV[7] or '0')
+  ARGV[1], ARGV[2], ARGV[3] + 0, ARGV[4] + 0, (ARGV[5] or 0) + 0,
+  ARGV[6] == '1', (ARGV[7] or 0) + 0
 
 local m = meta_get(meta)
 if not m.expire_at then
@@ -59,7 +59,7 @@ end
 local now, now_s = now_ms()
 
 -- Circuit breakers, when set: the build's, then this worker's own.
-local max_failures = tonumber(m.max_failures or '0')
+local max_failures = (m.max_failures or 0) + 0
 local failed, streak = 0, 0
 if max_failures > 0 then
   failed = tonumber(call('HGET', stats, 'failed') or '0')

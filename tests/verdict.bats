@@ -505,6 +505,21 @@ acl_user() {
 	assert_equal "$stderr" "ciq-pop: the server's ACL does not let user 'nowrite' run HSET, LPOP, ZADD, which a script needs (ERR The user executing the script can't run this command or subcommand): give the user the rule under ACL in ciq(7)"
 }
 
+@test "a user without a command, where the server cannot be asked which, gets 78 and the server's words" {
+	populate a
+	# pop.lua is loaded (by the default user); acl.lua, which asks, is not,
+	# and this user may not load it.
+	rcli SCRIPT FLUSH >/dev/null
+	printf '%s\n' x | ciq-populate --build warm
+	assert_equal "$(ciq-pop --build warm)" x
+	acl_user noeval 's/+eval //; s/+zadd //'
+	export CIQ_USER=noeval CIQ_PASSWORD=pw
+	run --separate-stderr ciq-pop
+	assert_equal "$status" "$CIQ_EX_CONFIG"
+	assert_output ''
+	assert_equal "$stderr" "ciq-pop: the server's ACL does not let user 'noeval' do what a script needs (ERR The user executing the script can't run this command or subcommand): give the user the rule under ACL in ciq(7)"
+}
+
 @test "every command the scripts run is in the ACL rule of ciq(7)" {
 	local rule c n=0
 	rule=" $(acl_rule) "

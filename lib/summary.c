@@ -334,8 +334,13 @@ cmp_worker(const void *a, const void *b)
 	const char *x = ((const struct ciq_worker_stats *)a)->id;
 	const char *y = ((const struct ciq_worker_stats *)b)->id;
 	size_t lx = strspn(x, "0123456789"), ly = strspn(y, "0123456789");
+	int nx = lx > 0 && x[lx] == '\0', ny = ly > 0 && y[ly] == '\0';
 
-	if (lx > 0 && ly > 0 && x[lx] == '\0' && y[ly] == '\0' && lx != ly)
+	/* Ids of digits alone first, shorter first (numbers in numeric
+	 * order), then the others; bytewise within each. */
+	if (nx != ny)
+		return nx ? -1 : 1;
+	if (nx && lx != ly)
 		return lx < ly ? -1 : 1;
 	return strcmp(x, y);
 }

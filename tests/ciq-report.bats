@@ -66,6 +66,17 @@ mixed_build() {
 	assert_equal "${lines[-1]}" 'PASSED: 3 tests, 3 passed, 0 skipped'
 }
 
+@test "workers come in order: numbers by value, then the other ids bytewise" {
+	populate a b c d e f
+	local w
+	for w in b 10 1a 9 x2 100; do
+		ciq-ack --worker "$w" -- "$(ciq-pop --worker "$w")"
+	done
+	run ciq-report
+	assert_success
+	assert_equal "$(printf '%s\n' "${lines[@]}" | sed -n '/^Workers:$/,/^[A-Z]/p' | sed -n 's/^  \([^ ]*\) .*/\1/p' | paste -sd' ')" 'worker 0 9 10 100 1a b x2'
+}
+
 @test "skipped tests keep the build green and are counted" {
 	populate a b
 	ciq-pop -n 2 >/dev/null

@@ -28,7 +28,7 @@ for part do
 	pk=$(sed -n 's/^-- KEYS: *//p' "$part")
 	[ -n "$pk" ] || { echo "embed.sh: $part has no '-- KEYS:' line" >&2; exit 1; }
 	# Each key's place among the script's keys, added when it is new.
-	places= first= j=0
+	places='' first='' j=0
 	for k in $pk; do
 		j=$((j + 1))
 		first="$first${first:+, }K[$j]"

@@ -485,24 +485,26 @@ acl_user() {
 	assert_equal "$stderr" "ciq-populate: the server's ACL does not let user 'nosha' do what a script needs (NOPERM this user has no permissions to run the 'evalsha' command): give the user the rule under ACL in ciq(7)"
 }
 
-@test "a user without a command a script runs gets 78, naming the command" {
-	populate a
-	acl_user nozadd 's/+zadd //'
-	export CIQ_USER=nozadd CIQ_PASSWORD=pw
+# pop_refused USER SED MESSAGE: ciq-pop, as a user with the rule of ciq(7)
+# edited by SED, exits 78 with "ciq-pop: the server's ACL does not let
+# user 'USER' " and MESSAGE, and prints nothing.
+pop_refused() {
+	acl_user "$1" "$2"
+	export CIQ_USER=$1 CIQ_PASSWORD=pw
 	run --separate-stderr ciq-pop
 	assert_equal "$status" "$CIQ_EX_CONFIG"
 	assert_output ''
-	assert_equal "$stderr" "ciq-pop: the server's ACL does not let user 'nozadd' run ZADD, which a script needs (ERR The user executing the script can't run this command or subcommand): give the user the rule under ACL in ciq(7)"
+	assert_equal "$stderr" "ciq-pop: the server's ACL does not let user '$1' $3"
+}
+
+@test "a user without a command a script runs gets 78, naming the command" {
+	populate a
+	pop_refused nozadd 's/+zadd //' "run ZADD, which a script needs (ERR The user executing the script can't run this command or subcommand): give the user the rule under ACL in ciq(7)"
 }
 
 @test "a user without several commands the scripts run gets them all named" {
 	populate a
-	acl_user nowrite 's/+zadd //; s/+hset //; s/+lpop //'
-	export CIQ_USER=nowrite CIQ_PASSWORD=pw
-	run --separate-stderr ciq-pop
-	assert_equal "$status" "$CIQ_EX_CONFIG"
-	assert_output ''
-	assert_equal "$stderr" "ciq-pop: the server's ACL does not let user 'nowrite' run HSET, LPOP, ZADD, which a script needs (ERR The user executing the script can't run this command or subcommand): give the user the rule under ACL in ciq(7)"
+	pop_refused nowrite 's/+zadd //; s/+hset //; s/+lpop //' "run HSET, LPOP, ZADD, which a script needs (ERR The user executing the script can't run this command or subcommand): give the user the rule under ACL in ciq(7)"
 }
 
 @test "a user without a command, where the server cannot be asked which, gets 78 and the server's words" {
@@ -512,12 +514,7 @@ acl_user() {
 	rcli SCRIPT FLUSH >/dev/null
 	printf '%s\n' x | ciq-populate --build warm
 	assert_equal "$(ciq-pop --build warm)" x
-	acl_user noeval 's/+eval //; s/+zadd //'
-	export CIQ_USER=noeval CIQ_PASSWORD=pw
-	run --separate-stderr ciq-pop
-	assert_equal "$status" "$CIQ_EX_CONFIG"
-	assert_output ''
-	assert_equal "$stderr" "ciq-pop: the server's ACL does not let user 'noeval' do what a script needs (ERR The user executing the script can't run this command or subcommand): give the user the rule under ACL in ciq(7)"
+	pop_refused noeval 's/+eval //; s/+zadd //' "do what a script needs (ERR The user executing the script can't run this command or subcommand): give the user the rule under ACL in ciq(7)"
 }
 
 @test "every command the scripts run is in the ACL rule of ciq(7)" {

@@ -60,7 +60,7 @@ static const struct script scripts[CIQ_S_COUNT] = {
  */
 static redisReply *
 eval(struct ciq_conn *c, const struct script *sc, int nkeys, const char *const *keys,
-    int npre, const char *const *pre, int argc, const char **argv, const size_t *lens)
+    int npre, const char *const *pre, int argc, const char *const *argv, const size_t *lens)
 {
 	int total = 3 + nkeys + npre + argc, n = 0;
 	const char **av = ciq_calloc((size_t)total, sizeof *av);
@@ -163,7 +163,7 @@ ciq_script_refused(struct ciq_conn *c, char *out, size_t outlen)
 	while (ciq_lua_commands[n] != NULL)
 		n++;
 	out[0] = '\0';
-	r = eval(c, &scripts[CIQ_S_ACL], 0, NULL, 0, NULL, n, (const char **)ciq_lua_commands, NULL);
+	r = eval(c, &scripts[CIQ_S_ACL], 0, NULL, 0, NULL, n, ciq_lua_commands, NULL);
 	for (size_t i = 0; r != NULL && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
 		const redisReply *e = r->element[i];
 		int w;

@@ -41,8 +41,7 @@ ciq_session_refused(struct ciq_session *s, const redisReply *r, const char *what
 	/* A script's error ends with " script: SHA, on @user_script:N.". */
 	const char *tail = strstr(r->str, " script: ");
 	int n = tail != NULL ? (int)(tail - r->str) : (int)strlen(r->str);
-
-	char lacks[256] = "";
+	char lacks[512] = "";
 
 	/* Commands and keys refused outright say NOPERM, and name them; a
 	 * command refused inside a script says "can't run", and the server

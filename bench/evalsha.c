@@ -7,8 +7,8 @@
  * Loads SCRIPT (a file), then sends EVALSHA with the keys and arguments
  * given. With FOLLOW=1 in the environment the script is next.lua: the
  * last argument is the test to record, and each reply's reserved test
- * (the nested pop reply's second element) becomes the next call's; it
- * stops when nothing is reserved. Prints the calls made.
+ * (the second string of pop.lua's part of the kept reply) becomes the
+ * next call's; it stops when nothing is reserved. Prints the calls made.
  */
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -69,16 +69,23 @@ main(int argc, char **argv)
 			return 70;
 		}
 		if (follow) {
-			const redisReply *pop = r->type == REDIS_REPLY_ARRAY && r->elements > 0 ?
-			    r->element[r->elements - 1] : NULL;
+			/* As kept: "N", ack.lua's N strings, then pop.lua's, joined by NULs. */
+			const char *p = NULL, *end = NULL;
+			long skip = 0;
 
-			if (pop == NULL || pop->type != REDIS_REPLY_ARRAY || pop->elements < 2 ||
-			    strcmp(pop->element[0]->str, "ok") != 0) {
+			if (r->type == REDIS_REPLY_STRING) {
+				p = r->str;
+				end = p + r->len;
+				skip = strtol(p, NULL, 10) + 1;
+			}
+			while (p != NULL && skip-- > 0)
+				p = (p = memchr(p, '\0', (size_t)(end - p))) != NULL ? p + 1 : NULL;
+			if (p == NULL || strcmp(p, "ok") != 0 || p + 3 > end) {
 				freeReplyObject(r);
 				done++;
 				break;
 			}
-			snprintf(id, sizeof id, "%s", pop->element[1]->str);
+			snprintf(id, sizeof id, "%s", p + 3);
 		}
 		freeReplyObject(r);
 	}

@@ -38,7 +38,7 @@ stub = '''local function call(cmd, key, ...)
   return 1
 end
 '''
-m = re.search(r'local function call\(cmd, \.\.\.\)\n.*?\nend\n', src, re.S)
+m = re.search(r'local call = redis\.call\n', src)
 open(sys.argv[1] + '/stub.lua', 'w').write(src[:m.start()] + stub + src[m.end():])
 PY
 export CIQ_QUEUE="unix://$dir/sock" CIQ_BUILD=lua CIQ_WORKER=0 CIQ_HEARTBEAT=0

@@ -13,7 +13,10 @@
  * the last reply it gave this worker and returns it again for the same
  * nonce instead of acting twice. The nonce begins with the client's
  * clock, so a copy of a call delivered after a newer call of the same
- * worker is answered {"stale"} and changes nothing.
+ * worker is answered {"stale"} and changes nothing. A reply the script
+ * remembers comes as it keeps it, one string (cheaper for the server to
+ * send than an array of strings); the calls here return it as the array
+ * it stands for, like any other reply.
  */
 #ifndef CIQ_SCRIPT_H
 #define CIQ_SCRIPT_H

@@ -9,10 +9,11 @@
 -- ARGV: nonce worker timeout_ms count max_consecutive_failures waited
 --   max_duration_ms (pop.lua's), then status output has_output cases
 --   has_cases id... (ack.lua's)
--- Returns ack.lua's reply when it is not "ok"; else ack.lua's reply
--- with pop.lua's appended as one more element, a list; that list is
--- {"skip"} when an id was not this worker's ("notmine"): the call was
--- a mistake, and reserves nothing.
+-- Returns ack.lua's reply when it is not "ok"; else, as kept (one string,
+-- see the prelude), the length of ack.lua's reply, ack.lua's reply, then
+-- pop.lua's, which the tools make one more element, a list (script.c);
+-- pop.lua's is {"skip"} when an id was not this worker's ("notmine"):
+-- the call was a mistake, and reserves nothing.
 local meta, replies, nonce, worker = KEYS[1], KEYS[10], ARGV[1], ARGV[2]
 local ack_keys, pop_keys = ack_keys_of(KEYS), pop_keys_of(KEYS)
 -- pop.lua's arguments are the call's first seven (it reads no more);
@@ -22,20 +23,11 @@ local ack_keys, pop_keys = ack_keys_of(KEYS), pop_keys_of(KEYS)
 local ack_argv = {ARGV[1], ARGV[2], unpack(ARGV, 8, #ARGV)}
 
 -- One reply for the call, kept in pop.lua's field of the replies hash
--- (calls that take tests come one after another), flat: the length of
--- ack.lua's reply, ack.lua's reply, then pop.lua's.
+-- (calls that take tests come one after another).
 local expire_at = meta_get(meta).expire_at
 if not expire_at then return {'gone'} end
 local kept = replayed(replies, worker, nonce, true)
-if kept then
-  if kept[1] == 'stale' then return kept end
-  local n, out, pop = tonumber(kept[1]), {}, {}
-  for i = 2, #kept do
-    if i <= n + 1 then out[#out + 1] = kept[i] else pop[#pop + 1] = kept[i] end
-  end
-  out[#out + 1] = pop
-  return out
-end
+if kept then return kept end
 composed = true
 
 local out = ack_part(ack_keys, ack_argv)
@@ -47,6 +39,6 @@ for i = 3, #out, 4 do
 end
 if not notmine then pop = pop_part(pop_keys, ARGV) end
 composed = false
-keep_reply(replies, worker, nonce, expire_at, digits(#out) .. '\0' .. encode(out) .. '\0' .. encode(pop))
-out[#out + 1] = pop
-return out
+local reply = digits(#out) .. '\0' .. encode(out) .. '\0' .. encode(pop)
+keep_reply(replies, worker, nonce, expire_at, reply)
+return reply

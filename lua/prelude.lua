@@ -318,22 +318,16 @@ end
 -- Replies are flat lists of strings, none holding a NUL byte (ids cannot:
 -- ciq-populate refuses them, and an argument cannot hold one), stored
 -- joined by NULs. A reply has at least its first word, so "" is never one.
+-- A script sends the reply it keeps (remember) as it keeps it, one string,
+-- and the tools make it a list again (script.c): a Lua table costs the
+-- server a reply entry for each of its strings (4% of next.lua's call,
+-- bench/RESULTS.md, issue 16).
 local function encode(list)
   return table.concat(list, '\0')
 end
 
-local function decode(s)
-  local out, pos = {}, 1
-  while true do
-    local nul = string.find(s, '\0', pos, true)
-    out[#out + 1] = string.sub(s, pos, (nul or 0) - 1)
-    if not nul then return out end
-    pos = nul + 1
-  end
-end
-
--- The reply a worker got for this nonce, if the call already ran: a
--- client repeating a call after a lost reply must not act twice. The
+-- The reply a worker got for this nonce, as kept, if the call already ran:
+-- a client repeating a call after a lost reply must not act twice. The
 -- replies hash keeps each worker's last reply in one of two fields: the
 -- worker id for the calls that take or give back tests by what the
 -- worker holds (pop, release), which come one after another; the worker
@@ -352,10 +346,10 @@ local function replayed(replies, field, nonce, ordered)
   local v = call('HGET', replies, field)
   if not v then return nil end
   if string.sub(v, 1, #nonce + 1) == nonce .. ' ' then
-    return decode(string.sub(v, #nonce + 2))
+    return string.sub(v, #nonce + 2)
   end
   if ordered and string.sub(v, 1, 16) > string.sub(nonce, 1, 16) then
-    return {'stale'}
+    return 'stale'
   end
   return nil
 end
@@ -366,7 +360,10 @@ local function keep_reply(replies, field, nonce, expire_at, encoded)
     call('EXPIREAT', replies, expire_at)
   end
 end
+-- The reply kept, to send (a part of next.lua gets its list back).
 local function remember(replies, field, nonce, expire_at, reply)
-  if not composed then keep_reply(replies, field, nonce, expire_at, encode(reply)) end
-  return reply
+  if composed then return reply end
+  local encoded = encode(reply)
+  keep_reply(replies, field, nonce, expire_at, encoded)
+  return encoded
 end

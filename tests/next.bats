@@ -614,7 +614,7 @@ next_call() {
 		*) keys+=("$(key "$k")") ;;
 		esac
 	done <"$dir/keys"
-	rcli --eval "$dir/next.lua" "${keys[@]}" , "$nonce" 0 "$@"
+	rcli --eval "$dir/next.lua" "${keys[@]}" , "$nonce" 0 "$@" | tr '\0' '\n'
 }
 
 @test "a --next call repeated with the same nonce records once and reserves once" {
@@ -623,8 +623,8 @@ next_call() {
 	local n first
 	n=$(now_nonce)
 	run next_call "$n" 30000 1 0 0 0 pass '' 0 '' 0 a
-	# ack.lua's reply, then pop.lua's (redis-cli prints the nested list flat).
-	assert_output --regexp $'^ok\na\nrecorded\n1\n[0-9]+\nok\nb\nqueue\n\n1$'
+	# As kept: the number of ack.lua's strings, ack.lua's reply, then pop.lua's.
+	assert_output --regexp $'^5\nok\na\nrecorded\n1\n[0-9]+\nok\nb\nqueue\n\n1$'
 	first=$output
 	run next_call "$n" 30000 1 0 0 0 pass '' 0 '' 0 a
 	assert_output "$first"
@@ -637,7 +637,7 @@ a
 b"
 	# A new call goes on.
 	run next_call "$(now_nonce)" 30000 1 0 0 0 fail '' 0 '' 0 b
-	assert_output --regexp $'^ok\nb\nrecorded\n1\n[0-9]+\nok\nc\nqueue\n\n1$'
+	assert_output --regexp $'^5\nok\nb\nrecorded\n1\n[0-9]+\nok\nc\nqueue\n\n1$'
 	assert_equal "$(counter failed)" 1
 }
 
@@ -647,7 +647,7 @@ b"
 	local n
 	n=$(now_nonce)
 	run next_call "$n" 30000 1 0 0 0 pass '' 0 '' 0 a
-	assert_output --regexp $'^ok\na\nrecorded\n1\n[0-9]+\nok\nb\nqueue\n\n1$'
+	assert_output --regexp $'^5\nok\na\nrecorded\n1\n[0-9]+\nok\nb\nqueue\n\n1$'
 	run ciq-ack --next -- b
 	assert_output c
 	# The very call again, late: a newer call of this worker ran (the
@@ -794,4 +794,15 @@ b"
 	assert_equal "$stderr" ''
 	assert_equal "$(running)" b
 	assert_equal "$(queue)" c
+}
+
+@test "the measures of issue 16 run: bench/next-lua.sh follows every call, script-cost.sh's loop ends" {
+	run sh "$CIQ_ROOT/bench/next-lua.sh" 20
+	assert_success
+	assert_line --index 0 --regexp '^real +[0-9.]+ us per call \(20 calls\)$'
+	assert_line --index 1 --regexp '^lua +[0-9.]+ us per call \(20 calls\)$'
+	assert_line --index 2 --regexp '^empty +[0-9.]+ us per call \(20 calls\)$'
+	run sh "$CIQ_ROOT/bench/script-cost.sh" "$CIQ_BIN" 20 loop
+	assert_success
+	assert_output --regexp '^loop: [0-9.]+ us of server time per test \(every command\); the scripts alone [0-9.]+$'
 }

@@ -171,6 +171,8 @@ digest() {
 # script_call NAME NONCE WORKER ARG...: script lua/NAME.lua called by hand
 # for WORKER, as the tools call it: what a client repeating a call after
 # a lost reply sends, or a network that delivers a copy of a call late.
+# Prints the reply's strings, one a line (a kept reply comes as one
+# string, its strings joined by NULs: prelude.lua).
 script_call() {
 	local name=$1 nonce=$2 w=$3 keys=() k
 	shift 3
@@ -181,7 +183,7 @@ script_call() {
 		esac
 	done
 	cat "$CIQ_ROOT/lua/prelude.lua" "$CIQ_ROOT/lua/$name.lua" >"$BATS_TEST_TMPDIR/$name.lua"
-	rcli --eval "$BATS_TEST_TMPDIR/$name.lua" "${keys[@]}" , "$nonce" "$w" "$@"
+	rcli --eval "$BATS_TEST_TMPDIR/$name.lua" "${keys[@]}" , "$nonce" "$w" "$@" | tr '\0' '\n'
 }
 
 # pop_call NONCE [WORKER]: one pop of a test, as ciq-pop asks, by WORKER (0).

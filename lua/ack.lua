@@ -30,7 +30,9 @@ local again = replayed(replies, worker .. '\n', nonce, false)
 if again then return again end
 -- (running and owner lose tests here, which never makes a key; they are
 -- asked about for the reservation a next.lua call makes after this.)
-local lost = not all_exist(results, output, flaky, cases, held, running, owner)
+-- (pop.lua's keys first, in its order: next.lua's pop part finds them
+-- at once among those seen.)
+local lost = not all_exist(running, owner, held, results, output, flaky, cases)
 
 local code = string.sub(status, 1, 1)
 local now = now_ms()

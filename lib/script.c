@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "kept.h"
 #include "prng.h"
 #include "script.h"
 
@@ -54,66 +55,9 @@ static const struct script scripts[CIQ_S_COUNT] = {
 };
 
 /*
- * A reply that a script kept comes as it is kept (prelude.lua: remember):
- * one string, its strings joined by NULs; next.lua's starts with the
- * number of ack.lua's, after which come pop.lua's, a list of their own
- * (nested 1). Returns the array it stands for, written as RESP for
- * hiredis to read, and frees r; r itself if it reads as nothing else.
- */
-static redisReply *
-unflatten(redisReply *r, int nested)
-{
-	const char *p = r->str, *end = r->str + r->len;
-	size_t fields = 1, first = 0, cap, len = 0;
-	char *resp;
-	redisReader *rd;
-	void *out = NULL;
-
-	for (const char *q = p; q < end; q++)
-		fields += *q == '\0';
-	/* next.lua's: how many of the strings after the first are ack.lua's. */
-	if (nested) {
-		char *stop;
-		unsigned long long n = strtoull(p, &stop, 10);
-
-		if (stop == p || *stop != '\0' || n + 1 >= fields)
-			return r;
-		first = (size_t)n;
-		fields--;
-		p += strlen(p) + 1;
-	}
-	/* Each string's "$LEN\r\n" and "\r\n", the arrays' "*N\r\n". */
-	cap = r->len + fields * 26 + 64;
-	resp = ciq_malloc(cap);
-	len += (size_t)snprintf(resp, cap, "*%zu\r\n", nested ? first + 1 : fields);
-	for (size_t i = 0; i < fields; i++) {
-		const char *z = memchr(p, '\0', (size_t)(end - p));
-		size_t l = z != NULL ? (size_t)(z - p) : (size_t)(end - p);
-
-		if (nested && i == first)
-			len += (size_t)snprintf(resp + len, cap - len, "*%zu\r\n", fields - first);
-		len += (size_t)snprintf(resp + len, cap - len, "$%zu\r\n", l);
-		memcpy(resp + len, p, l);
-		memcpy(resp + len + l, "\r\n", 2);
-		len += l + 2;
-		p += l + 1;
-	}
-	rd = redisReaderCreate();
-	if (rd != NULL && redisReaderFeed(rd, resp, len) == REDIS_OK &&
-	    redisReaderGetReply(rd, &out) == REDIS_OK && out != NULL) {
-		freeReplyObject(r);
-		r = out;
-	}
-	if (rd != NULL)
-		redisReaderFree(rd);
-	free(resp);
-	return r;
-}
-
-/*
  * EVALSHA the script with its keys, then pre[0..npre) and argv[0..argc)
  * as ARGV; again as EVAL (which also caches the script) when the server
- * does not know the SHA. A kept reply is made an array (unflatten).
+ * does not know the SHA. A kept reply is made an array (kept.h).
  */
 static redisReply *
 eval(struct ciq_conn *c, const struct script *sc, int nkeys, const char *const *keys,
@@ -152,7 +96,7 @@ eval(struct ciq_conn *c, const struct script *sc, int nkeys, const char *const *
 	free(av);
 	free(al);
 	if (r != NULL && r->type == REDIS_REPLY_STRING)
-		r = unflatten(r, sc == &scripts[CIQ_S_NEXT]);
+		r = ciq_kept_reply(r, sc == &scripts[CIQ_S_NEXT]);
 	return r;
 }
 

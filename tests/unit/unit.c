@@ -276,6 +276,7 @@ main(void)
 	test_keys();
 	test_sha256();
 	test_grind();
+	test_kept();
 	printf("unit: %lu checks, %lu failed\n", checks, failed);
 	return failed == 0 ? 0 : 1;
 }

@@ -29,5 +29,6 @@ void test_compress(void);
 void test_keys(void);
 void test_sha256(void);
 void test_grind(void);
+void test_kept(void);
 
 #endif

@@ -11,7 +11,7 @@
 --   has_cases id... (ack.lua's)
 -- Returns ack.lua's reply when it is not "ok"; else, as kept (one string,
 -- see the prelude), the length of ack.lua's reply, ack.lua's reply, then
--- pop.lua's, which the tools make one more element, a list (script.c);
+-- pop.lua's, which the tools make one more element, a list (lib/kept.c);
 -- pop.lua's is {"skip"} when an id was not this worker's ("notmine"):
 -- the call was a mistake, and reserves nothing.
 local meta, replies, nonce, worker = KEYS[1], KEYS[10], ARGV[1], ARGV[2]

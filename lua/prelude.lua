@@ -190,10 +190,10 @@ end
 
 -- The keys written for every test get a marker longer than 64 bytes:
 -- the hashes (results, owner, replies, wstats, and meta, which every call
--- reads) as the marker's value, running as the marker itself. Redis then keeps them as hash tables
--- and a skip list from the start. A small hash (up to 512 entries, by
--- default) or sorted set (128) is otherwise a listpack, which each read
--- and write scans end to end: the first 512 tests of a build would each
+-- reads) as the marker's value, running as the marker itself. Redis then
+-- keeps them as hash tables and a skip list from the start. A small hash
+-- (up to 512 entries, by default) or sorted set (128) is otherwise a
+-- listpack, which each read and write scans end to end: the first 512 tests of a build would each
 -- pay a scan of the results, and a pop of 50 would insert each test into
 -- running with a scan (measured: bench/RESULTS.md, issue 16). running's
 -- marker is the member at +inf, so that it never looks like a lost test
@@ -319,7 +319,7 @@ end
 -- ciq-populate refuses them, and an argument cannot hold one), stored
 -- joined by NULs. A reply has at least its first word, so "" is never one.
 -- A script sends the reply it keeps (remember) as it keeps it, one string,
--- and the tools make it a list again (script.c): a Lua table costs the
+-- and the tools make it a list again (lib/kept.c): a Lua table costs the
 -- server a reply entry for each of its strings (4% of next.lua's call,
 -- bench/RESULTS.md, issue 16).
 local function encode(list)

@@ -23,12 +23,15 @@ while [ "$i" -lt "$rounds" ]; do
 		echo "$i $j $v" >>"$out"
 	done
 done
+# median: the median of the numbers on stdin, one a line.
+median() {
+	sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 j=0
 for spec do
 	j=$((j + 1))
-	med=$(awk -v j="$j" '$2 == j { print $3 }' "$out" | sort -n |
-		awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	med=$(awk -v j="$j" '$2 == j { print $3 }' "$out" | median)
 	ratio=$(awk -v j="$j" '$2 == 1 { f[$1] = $3 } $2 == j { r[$1] = $3 } END { for (k in r) print r[k] / f[k] }' "$out" |
-		sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+		median)
 	printf '%s: median %.1f us a test; to the first, median %.3f\n' "$spec" "$med" "$ratio"
 done

@@ -41,12 +41,13 @@ ciq_session_refused(struct ciq_session *s, const redisReply *r, const char *what
 	/* A script's error ends with " script: SHA, on @user_script:N.". */
 	const char *tail = strstr(r->str, " script: ");
 	int n = tail != NULL ? (int)(tail - r->str) : (int)strlen(r->str);
-	char lacks[512] = "";
-
 	/* Commands and keys refused outright say NOPERM, and name them; a
 	 * command refused inside a script says "can't run", and the server
 	 * says which when asked (acl.lua). */
-	if (strstr(r->str, "can't run this command") != NULL)
+	int in_script = strstr(r->str, "can't run this command") != NULL;
+	char lacks[512] = "";
+
+	if (in_script)
 		ciq_script_refused(&s->conn, lacks, sizeof lacks);
 	if (lacks[0] != '\0') {
 		snprintf(err, CIQ_ERRLEN, "the server's ACL does not let user '%s' run %s, which %s "
@@ -54,7 +55,7 @@ ciq_session_refused(struct ciq_session *s, const redisReply *r, const char *what
 		    user != NULL ? user : "default", lacks, what, n, r->str);
 		return CIQ_EX_CONFIG;
 	}
-	if (strncmp(r->str, "NOPERM", 6) == 0 || strstr(r->str, "can't run this command") != NULL) {
+	if (strncmp(r->str, "NOPERM", 6) == 0 || in_script) {
 		snprintf(err, CIQ_ERRLEN, "the server's ACL does not let user '%s' do what %s needs "
 		    "(%.*s): give the user the rule under ACL in ciq(7)", user != NULL ? user : "default",
 		    what, n, r->str);

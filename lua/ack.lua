@@ -29,9 +29,9 @@ if not expire_at then return {'gone'} end
 local again = replayed(replies, worker .. '\n', nonce, false)
 if again then return again end
 -- (running and owner lose tests here, which never makes a key; they are
--- asked about for the reservation a next.lua call makes after this.)
--- (pop.lua's keys first, in its order: next.lua's pop part finds them
--- at once among those seen.)
+-- asked about, first and in pop.lua's order, for the reservation a
+-- next.lua call makes after this: its pop part finds them at once among
+-- those seen.)
 local lost = not all_exist(running, owner, held, results, output, flaky, cases)
 
 local code = string.sub(status, 1, 1)

@@ -193,17 +193,18 @@ end
 -- reads) as the marker's value, running as the marker itself. Redis then
 -- keeps them as hash tables and a skip list from the start. A small hash
 -- (up to 512 entries, by default) or sorted set (128) is otherwise a
--- listpack, which each read and write scans end to end: the first 512 tests of a build would each
--- pay a scan of the results, and a pop of 50 would insert each test into
--- running with a scan (measured: bench/RESULTS.md, issue 16). running's
+-- listpack, which each read and write scans end to end: the first 512
+-- tests of a build would each pay a scan of the results, and a pop of 50
+-- would insert each test into running with a scan (measured:
+-- bench/RESULTS.md, issue 16). running's
 -- marker is the member at +inf, so that it never looks like a lost test
 -- (an older ciq's is the empty string, at +inf too).
 local function mark(key)
   local kind, name = kind_of(key)
-  local per_test = name == 'results' or name == 'owner' or name == 'replies' or name == 'wstats'
+  local hot = name == 'results' or name == 'owner' or name == 'replies' or name == 'wstats'
     or name == 'meta'
   if kind == 'hash' then
-    call('HSET', key, '', per_test and 'ciq: the marker of this hash; a value over 64 bytes keeps it a hash table' or '')
+    call('HSET', key, '', hot and 'ciq: the marker of this hash; a value over 64 bytes keeps it a hash table' or '')
   elseif kind == 'set' then call('SADD', key, '')
   elseif name == 'running' then
     call('ZADD', key, 'inf', 'ciq: the marker of running, at +inf; over 64 bytes, it keeps running a skip list')

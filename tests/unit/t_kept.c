@@ -28,14 +28,19 @@ string_reply(const char *s, size_t n)
 	return r;
 }
 
-/* The reply as text: strings as they are, arrays as [a|b|...]. */
+/* The reply as text: strings quoted, a NUL in them as \0, arrays as
+ * [a|b|...]. */
 static void
 show(const redisReply *r, char *out, size_t cap)
 {
 	size_t len = strlen(out);
 
 	if (r->type == REDIS_REPLY_STRING) {
-		snprintf(out + len, cap - len, "'%.*s'", (int)r->len, r->str);
+		snprintf(out + len, cap - len, "'");
+		for (size_t i = 0; i < r->len; i++)
+			snprintf(out + strlen(out), cap - strlen(out), r->str[i] ? "%c" : "\\0",
+			    r->str[i]);
+		snprintf(out + strlen(out), cap - strlen(out), "'");
 		return;
 	}
 	if (r->type != REDIS_REPLY_ARRAY) {
@@ -83,12 +88,12 @@ test_kept(void)
 	CHECK_STR(KEPT("0\0a", 1), "[['a']]");
 	/* Nothing nested in them: as they are. */
 	CHECK_STR(KEPT("stale", 1), "'stale'");
-	CHECK_STR(KEPT("2\0a\0b", 1), "'2'");
-	CHECK_STR(KEPT("9\0a\0b", 1), "'9'");
-	CHECK_STR(KEPT("-1\0a\0b", 1), "'-1'");
-	CHECK_STR(KEPT("18446744073709551615\0a\0b", 1), "'18446744073709551615'");
-	CHECK_STR(KEPT("18446744073709551616\0a\0b", 1), "'18446744073709551616'");
-	CHECK_STR(KEPT(" 1\0a\0b", 1), "' 1'");
-	CHECK_STR(KEPT("1x\0a\0b", 1), "'1x'");
+	CHECK_STR(KEPT("2\0a\0b", 1), "'2\\0a\\0b'");
+	CHECK_STR(KEPT("9\0a\0b", 1), "'9\\0a\\0b'");
+	CHECK_STR(KEPT("-1\0a\0b", 1), "'-1\\0a\\0b'");
+	CHECK_STR(KEPT("18446744073709551615\0a\0b", 1), "'18446744073709551615\\0a\\0b'");
+	CHECK_STR(KEPT("18446744073709551616\0a\0b", 1), "'18446744073709551616\\0a\\0b'");
+	CHECK_STR(KEPT(" 1\0a\0b", 1), "' 1\\0a\\0b'");
+	CHECK_STR(KEPT("1x\0a\0b", 1), "'1x\\0a\\0b'");
 	CHECK_STR(KEPT("", 1), "''");
 }

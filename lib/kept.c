@@ -19,19 +19,18 @@ ciq_kept_reply(redisReply *r, int nested)
 
 	for (const char *q = p; q < end; q++)
 		fields += *q == '\0';
-	/* next.lua's: how many of the strings after the first are ack.lua's. */
+	/* next.lua's: how many of the strings after the first are ack.lua's
+	 * (its other replies, such as "stale", are flat). */
 	if (nested) {
-		char *stop;
-		unsigned long long n;
+		char *stop = NULL;
+		unsigned long long n = *p >= '0' && *p <= '9' ? strtoull(p, &stop, 10) : 0;
 
-		if (*p < '0' || *p > '9')
-			return r;
-		n = strtoull(p, &stop, 10);
-		if (*stop != '\0' || n >= fields - 1)
-			return r;
-		first = (size_t)n;
-		fields--;
-		p += strlen(p) + 1;
+		nested = stop != NULL && *stop == '\0' && n < fields - 1;
+		if (nested) {
+			first = (size_t)n;
+			fields--;
+			p += strlen(p) + 1;
+		}
 	}
 	/* Each string's "$LEN\r\n" and "\r\n", the arrays' "*N\r\n". */
 	cap = r->len + fields * 26 + 64;

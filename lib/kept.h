@@ -15,11 +15,12 @@
 
 /*
  * The array that the string reply r stands for, its strings in order;
- * with nested (next.lua's), the strings after the count, the last
- * element pop.lua's strings as an array. Written as RESP for hiredis to
- * read, so the caller frees it with freeReplyObject(). r is freed, unless
- * it is returned itself: nested, and its first string is not a number
- * of strings that leaves one or more for pop.lua.
+ * with nested (next.lua's), when its first string is a number of strings
+ * that leaves one or more for pop.lua, the strings after that count, the
+ * last element pop.lua's strings as an array (next.lua's other replies,
+ * such as "stale", are flat). Written as RESP for hiredis to read, so the
+ * caller frees it with freeReplyObject(); r is freed. (r is returned
+ * itself only when hiredis cannot read what was written.)
  */
 redisReply *ciq_kept_reply(redisReply *r, int nested);
 

@@ -287,6 +287,23 @@ ms_since() {
 	[[ $stderr == *"wrong type"* ]]
 }
 
+@test "a number of meta that another program made text makes pop and ack exit 70, nothing handed out" {
+	printf '%s\n' a b | ciq-populate --order given
+	rcli HSET "$(key meta)" max_failures abc >/dev/null
+	run --separate-stderr ciq-pop
+	assert_equal "$status" "$CIQ_EX_SOFTWARE"
+	assert_output ''
+	[[ $stderr == "ciq-pop: the server refused a script: ERR user_script:"*": attempt to perform arithmetic on a string value script: "* ]]
+	assert_equal "$(queue)" "a
+b"
+	rcli HSET "$(key meta)" max_failures 0 waiting x >/dev/null
+	assert_equal "$(ciq-pop)" a
+	run --separate-stderr ciq-ack -- a
+	assert_equal "$status" "$CIQ_EX_SOFTWARE"
+	assert_output ''
+	[[ $stderr == "ciq-ack: the server refused a script: ERR user_script:"*": attempt to perform arithmetic on a string value script: "* ]]
+}
+
 @test "a queue of the wrong type makes a follower's populate exit 70" {
 	printf '%s\n' a b | ciq-populate
 	rcli DEL "$(key workers)" >/dev/null

@@ -436,6 +436,23 @@ now_nonce() {
 	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" b
 }
 
+@test "ciq-ack --next and ciq-loop that meet a newer call of their worker say so and exit 70" {
+	populate a b c
+	assert_equal "$(ciq-pop)" a
+	run pop_call 7fffffffffffffffaaaaaaaa 0
+	assert_output $'ok\nb\nqueue\n\n1'
+	run --separate-stderr ciq-ack --next -- a
+	assert_equal "$status" "$CIQ_EX_SOFTWARE"
+	assert_output ''
+	assert_equal "$stderr" "ciq-ack: a newer call of worker '0' already ran on build '$CIQ_BUILD': is another job running with the same worker id, or did this machine's clock go back?"
+	run --separate-stderr ciq-loop < <(printf 'pass\t\ta\n')
+	assert_equal "$status" "$CIQ_EX_SOFTWARE"
+	assert_output ''
+	assert_equal "$stderr" "ciq-loop: a newer call of worker '0' already ran on build '$CIQ_BUILD': is another job running with the same worker id, or did this machine's clock go back?"
+	assert_equal "$(records results)" 0
+	assert_equal "$(queue)" c
+}
+
 # --- ACL ------------------------------------------------------------------------
 
 # The rule of ACL in ciq(7), as the man page gives it.

@@ -1,8 +1,8 @@
 /*
  * t_kept.c - kept.h: a kept reply made the array it stands for, flat and
- * nested (next.lua's), with empty strings; strings that stand for no
- * nested reply (no count, a count too large or negative) come back as
- * they are.
+ * nested (next.lua's), with empty strings; next.lua's replies without a
+ * count of ack.lua's strings (no count, a count too large or negative)
+ * flat, as any other.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,14 +86,14 @@ test_kept(void)
 	CHECK_STR(KEPT("1\0a\0b", 1), "['a'|['b']]");
 	CHECK_STR(KEPT("1\0a\0", 1), "['a'|['']]");
 	CHECK_STR(KEPT("0\0a", 1), "[['a']]");
-	/* Nothing nested in them: as they are. */
-	CHECK_STR(KEPT("stale", 1), "'stale'");
-	CHECK_STR(KEPT("2\0a\0b", 1), "'2\\0a\\0b'");
-	CHECK_STR(KEPT("9\0a\0b", 1), "'9\\0a\\0b'");
-	CHECK_STR(KEPT("-1\0a\0b", 1), "'-1\\0a\\0b'");
-	CHECK_STR(KEPT("18446744073709551615\0a\0b", 1), "'18446744073709551615\\0a\\0b'");
-	CHECK_STR(KEPT("18446744073709551616\0a\0b", 1), "'18446744073709551616\\0a\\0b'");
-	CHECK_STR(KEPT(" 1\0a\0b", 1), "' 1\\0a\\0b'");
-	CHECK_STR(KEPT("1x\0a\0b", 1), "'1x\\0a\\0b'");
-	CHECK_STR(KEPT("", 1), "''");
+	/* No count of ack.lua's strings before pop.lua's: flat, as any other. */
+	CHECK_STR(KEPT("stale", 1), "['stale']");
+	CHECK_STR(KEPT("2\0a\0b", 1), "['2'|'a'|'b']");
+	CHECK_STR(KEPT("9\0a\0b", 1), "['9'|'a'|'b']");
+	CHECK_STR(KEPT("-1\0a\0b", 1), "['-1'|'a'|'b']");
+	CHECK_STR(KEPT("18446744073709551615\0a\0b", 1), "['18446744073709551615'|'a'|'b']");
+	CHECK_STR(KEPT("18446744073709551616\0a\0b", 1), "['18446744073709551616'|'a'|'b']");
+	CHECK_STR(KEPT(" 1\0a\0b", 1), "[' 1'|'a'|'b']");
+	CHECK_STR(KEPT("1x\0a\0b", 1), "['1x'|'a'|'b']");
+	CHECK_STR(KEPT("", 1), "['']");
 }

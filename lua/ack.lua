@@ -28,11 +28,16 @@ local expire_at, grind = m.expire_at, m['repeat'] ~= false
 if not expire_at then return {'gone'} end
 local again = replayed(replies, worker .. '\n', nonce, false)
 if again then return again end
--- (running and owner lose tests here, which never makes a key; they are
--- asked about, first and in pop.lua's order, for the reservation a
--- next.lua call makes after this: its pop part finds them at once among
--- those seen.)
-local lost = not all_exist(running, owner, held, results, output, flaky, cases)
+-- (running and owner lose tests here, which never makes a key, and
+-- workers is not written here; they are asked about, first and in
+-- pop.lua's order, for the reservation a next.lua call makes after this:
+-- its pop part finds them at once among those seen.)
+local lost = not all_exist(meta, running, owner, held, workers, stats, wstats, results, output,
+  flaky, cases)
+if lost then
+  wrote(stats)
+  wrote(wstats)
+end
 
 local code = string.sub(status, 1, 1)
 local now = now_ms()

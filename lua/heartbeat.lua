@@ -18,5 +18,6 @@ for i = 3, #ARGV do
     out[#out + 1] = id
   end
 end
-if #out > 1 then call('ZADD', workers, now, worker) end
+-- (XX: a heartbeat does not make workers again when it was lost.)
+if #out > 1 then call('ZADD', workers, 'XX', now, worker) end
 return out

@@ -42,7 +42,12 @@ if m.status ~= 'ready' then return {'notready'} end
 local expire_at, grind = m.expire_at, m['repeat'] ~= false
 local again = replayed(replies, worker, nonce, true)
 if again then return again end
-local lost = not all_exist(running, owner, held)
+local lost = not all_exist(meta, running, owner, held, workers, stats, wstats)
+if lost then
+  wrote(workers)
+  wrote(stats)
+  wrote(wstats)
+end
 
 -- The waiting set holds the workers waiting in ciq-pop; meta keeps its
 -- size, which the scripts that wake them read with meta (prelude).
@@ -77,6 +82,7 @@ if (max_failures > 0 and failed >= max_failures) or (max_streak > 0 and streak >
     (max_duration > 0 and elapsed >= max_duration) then
   stop_waiting()
   call('ZADD', workers, '-' .. now_s, worker)
+  touch_written(expire_at)
   if max_failures > 0 and failed >= max_failures then
     return remember(replies, worker, nonce, expire_at, {'stopped', tostring(failed), tostring(max_failures)})
   elseif max_streak > 0 and streak >= max_streak then

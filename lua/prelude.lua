@@ -46,10 +46,10 @@ local meta_cache
 local function meta_get(meta)
   if not meta_cache then
     local v = call('HMGET', meta, 'status', 'expire_at', 'max_failures', 'retrying',
-      'requeued', 'repeat', 'reclaimed', 'waiting', 'running_floor')
+      'requeued', 'repeat', 'reclaimed', 'waiting', 'running_floor', 'lost')
     meta_cache = {status = v[1], expire_at = v[2], max_failures = v[3], retrying = v[4],
       requeued = v[5], ['repeat'] = v[6], reclaimed = v[7], waiting = v[8],
-      running_floor = v[9]}
+      running_floor = v[9], lost = v[10]}
   end
   return meta_cache
 end
@@ -137,12 +137,18 @@ end
 -- exist for its deadline to hold.) A script that writes keys of records
 -- asks first whether they all still exist, with one EXISTS (all_exist),
 -- and notes them with wrote() only when one was lost.
--- The keys last seen to exist are not asked about again in the call
+-- A call that finds a key lost says so in meta ('lost'), and from then
+-- on all_exist answers false without asking: every call of the build
+-- gives each key it writes the deadline. Such a key may also have been
+-- made again without its marker, and a removal can then empty it.
+-- Until then every key holds its marker, which no removal takes: the
+-- keys last seen to exist are not asked about again in the call
 -- (next.lua runs two scripts' checks; the first asks about the keys of
--- both): all_exist() sends no EXISTS when it has seen all it is given.
+-- both), and all_exist() sends no EXISTS when it has seen all it is given.
 local written, seen = {}, {}
 local function wrote(key) written[key] = true end
-local function all_exist(...)
+local function all_exist(meta, ...)
+  if meta_cache and meta_cache.lost then return false end
   local keys = {...}
   for i = 1, #keys do
     local known = false
@@ -150,9 +156,13 @@ local function all_exist(...)
       if seen[j] == keys[i] then known = true break end
     end
     if not known then
-      if call('EXISTS', ...) ~= #keys then return false end
-      seen = keys
-      return true
+      if call('EXISTS', ...) == #keys then
+        seen = keys
+        return true
+      end
+      call('HSET', meta, 'lost', '1')
+      if meta_cache then meta_cache.lost = '1' end
+      return false
     end
   end
   return true

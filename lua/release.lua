@@ -16,6 +16,10 @@ if not expire_at then return {'gone'} end
 local again = replayed(replies, worker, nonce, true)
 if again then return again end
 
+if not all_exist(meta, stats, workers) then
+  wrote(stats)
+  wrote(workers)
+end
 local ids = {}
 for i = 3, #ARGV do
   for _, run in ipairs(runs_of(held, worker, ARGV[i], grind)) do ids[#ids + 1] = run end

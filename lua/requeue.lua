@@ -27,6 +27,11 @@ if not expire_at then return {'gone'} end
 local again = replayed(replies, worker .. '\n', nonce, false)
 if again then return again end
 
+if not all_exist(meta, workers, stats, wstats) then
+  wrote(workers)
+  wrote(stats)
+  wrote(wstats)
+end
 local now = now_ms()
 call('ZADD', workers, now, worker)
 -- The tolerance is a share of the suite: ceil(tolerance * total) requeues

@@ -129,6 +129,53 @@ report_now() {
 	fi
 }
 
+# no_deadline: the keys of the build that have no TTL, a line each.
+no_deadline() {
+	local prefix
+	prefix=$(key '')
+	rcli --scan --pattern "$(key '*')" | while IFS= read -r k; do
+		[ "$(rcli TTL "$k")" -ge 0 ] || printf '%s
+' "${k#"$prefix"}"
+	done | LC_ALL=C sort
+}
+
+# (Each step's status depends on the key lost, and is not what is tested:
+# whatever the tools do, no key they write lives past the build.)
+@test "any one key deleted mid-build: whatever the tools write again keeps the build's deadline" {
+	local base=$CIQ_BUILD name t i=0
+	# (A build like the ones below, for the names of its keys.)
+	populate a b
+	ciq-ack --worker 0 -- "$(ciq-pop --worker 0)"
+	ciq-ack --worker 1 -- "$(ciq-pop --worker 1)"
+	for name in $(build_keys); do
+		i=$((i + 1))
+		export CIQ_BUILD=$base-$i
+		populate a b c d e f g h
+		ciq-ack --worker 0 -- "$(ciq-pop --worker 0)"
+		ciq-ack --worker 1 -- "$(ciq-pop --worker 1)"
+		assert_equal "$(rcli DEL "$(key "$name")")" 1
+		# (First: a key made again holds only what this call removes.)
+		t=$(ciq-pop --worker 0) && t=$(ciq-ack --worker 0 --next -- "$t")
+		assert_equal "$name, ack --next: $(no_deadline)" "$name, ack --next: "
+		[ -z "$t" ] || run ciq-ack --worker 0 --failed -- "$t"
+		assert_equal "$name, ack --failed: $(no_deadline)" "$name, ack --failed: "
+		t=$(ciq-pop --worker 1) &&
+			run ciq-requeue --worker 1 --max-requeues 1 --requeue-tolerance 1 -- "$t"
+		assert_equal "$name, requeue: $(no_deadline)" "$name, requeue: "
+		if t=$(ciq-pop --worker 0); then
+			run script_call heartbeat "$i-beat" 0 "$t"
+			assert_equal "$name, heartbeat: $(no_deadline)" "$name, heartbeat: "
+			run ciq-ack --worker 0 -- "$t"
+		fi
+		t=$(ciq-pop --worker 0) && run ciq-release --worker 0
+		assert_equal "$name, release: $(no_deadline)" "$name, release: "
+		while t=$(ciq-pop --worker 2 --timeout 1); do run ciq-ack --worker 2 -- "$t"; done
+		assert_equal "$name, the rest: $(no_deadline)" "$name, the rest: "
+	done
+	# Every key was tried.
+	assert_equal "$i" 18
+}
+
 @test "a key lost mid-build and made again by a later write is still doubt" {
 	populate a b
 	assert_equal "$(ciq-pop)" a

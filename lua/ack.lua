@@ -8,7 +8,7 @@
 -- ends this worker's own run of it, replacing those of an earlier attempt
 -- (a requeue's); a repeated ack of one run changes nothing.
 -- In a grind, an id means the oldest run of it this worker holds (prelude).
--- KEYS: meta running owner results output flaky requeues stats wstats replies workers cases order: queue wake held
+-- KEYS: meta running owner results output flaky requeues stats wstats replies cases order: queue wake held
 -- ARGV: nonce worker status output has_output cases has_cases id...
 -- status is pass, fail or skip. Returns {"ok", id, outcome, held, ms, ...}:
 -- outcome is "recorded", "duplicate" (a result was already there),
@@ -17,9 +17,9 @@
 -- worker's own reservation, and ms then how long it held it (else "").
 -- {"gone"} when the build's keys do not exist.
 local meta, running, owner, results, output, flaky, requeues, stats, wstats,
-  replies, workers, cases, order, queue, wake_list, held =
+  replies, cases, order, queue, wake_list, held =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
-  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16]
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
 local nonce, worker, status, text, has_output, testcases, has_cases =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6], ARGV[7] == '1'
 
@@ -28,12 +28,12 @@ local expire_at, grind = m.expire_at, m['repeat'] ~= false
 if not expire_at then return {'gone'} end
 local again = replayed(replies, worker .. '\n', nonce, false)
 if again then return again end
--- (running and owner lose tests here, which never makes a key, and
--- workers is not written here; they are asked about, first and in
--- pop.lua's order, for the reservation a next.lua call makes after this:
--- its pop part finds them at once among those seen.)
-local lost = not all_exist(meta, running, owner, held, workers, stats, wstats, results, output,
-  flaky, cases)
+-- (running and owner lose tests here, which never makes a key; they are
+-- asked about, first and in pop.lua's order, for the reservation a
+-- next.lua call makes after this: its pop part finds its keys at once
+-- among those seen.)
+local lost = not all_exist(meta, running, owner, held, stats, wstats, results, output, flaky,
+  cases)
 if lost then
   wrote(stats)
   wrote(wstats)

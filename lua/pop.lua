@@ -42,9 +42,8 @@ if m.status ~= 'ready' then return {'notready'} end
 local expire_at, grind = m.expire_at, m['repeat'] ~= false
 local again = replayed(replies, worker, nonce, true)
 if again then return again end
-local lost = not all_exist(meta, running, owner, held, workers, stats, wstats)
+local lost = not all_exist(meta, running, owner, held, stats, wstats)
 if lost then
-  wrote(workers)
   wrote(stats)
   wrote(wstats)
 end
@@ -81,7 +80,7 @@ end
 if (max_failures > 0 and failed >= max_failures) or (max_streak > 0 and streak >= max_streak) or
     (max_duration > 0 and elapsed >= max_duration) then
   stop_waiting()
-  call('ZADD', workers, '-' .. now_s, worker)
+  note_worker(workers, worker, '-' .. now_s)
   touch_written(expire_at)
   if max_failures > 0 and failed >= max_failures then
     return remember(replies, worker, nonce, expire_at, {'stopped', tostring(failed), tostring(max_failures)})
@@ -91,7 +90,7 @@ if (max_failures > 0 and failed >= max_failures) or (max_streak > 0 and streak >
   return remember(replies, worker, nonce, expire_at, {'timeup', tostring(elapsed)})
 end
 
-call('ZADD', workers, now_s, worker)
+note_worker(workers, worker, now_s)
 local out, taken, handed = {'ok'}, 0, {}
 
 -- running holds the last sign of life (heartbeats move it); owner keeps
@@ -247,7 +246,7 @@ if taken == 0 then
   end
   stop_waiting()
   -- A negative score marks a worker that saw the end: not alive, not lost.
-  call('ZADD', workers, '-' .. now_s, worker)
+  note_worker(workers, worker, '-' .. now_s)
   touch_written(expire_at)
   return remember(replies, worker, nonce, expire_at, {'done'})
 end

@@ -144,28 +144,33 @@ end
 -- Until then every key holds its marker, which no removal takes: the
 -- keys last seen to exist are not asked about again in the call
 -- (next.lua runs two scripts' checks; the first asks about the keys of
--- both), and all_exist() sends no EXISTS when it has seen all it is given.
+-- both, the second's first and in its order), and all_exist() sends no
+-- EXISTS when the keys it is given are the first of those it last saw.
 local written, seen = {}, {}
 local function wrote(key) written[key] = true end
 local function all_exist(meta, ...)
   if meta_cache and meta_cache.lost then return false end
   local keys = {...}
+  local known = #keys <= #seen
   for i = 1, #keys do
-    local known = false
-    for j = 1, #seen do
-      if seen[j] == keys[i] then known = true break end
-    end
-    if not known then
-      if call('EXISTS', ...) == #keys then
-        seen = keys
-        return true
-      end
-      call('HSET', meta, 'lost', '1')
-      if meta_cache then meta_cache.lost = '1' end
-      return false
-    end
+    if not known then break end
+    known = keys[i] == seen[i]
   end
-  return true
+  if known then return true end
+  if call('EXISTS', ...) == #keys then
+    seen = keys
+    return true
+  end
+  call('HSET', meta, 'lost', '1')
+  if meta_cache then meta_cache.lost = '1' end
+  return false
+end
+-- A worker's last sign of life in workers, a server time (negative: it
+-- saw the end). ZADD answers 1 when the worker is new to the set: at its
+-- first call, and in a set made again after a loss, which then gets the
+-- deadline (touch_written) without an EXISTS.
+local function note_worker(workers, worker, score)
+  if call('ZADD', workers, score, worker) == 1 then wrote(workers) end
 end
 local function touch_written(expire_at)
   flush()

@@ -16,10 +16,7 @@ if not expire_at then return {'gone'} end
 local again = replayed(replies, worker, nonce, true)
 if again then return again end
 
-if not all_exist(meta, stats, workers) then
-  wrote(stats)
-  wrote(workers)
-end
+if not all_exist(meta, stats) then wrote(stats) end
 local ids = {}
 for i = 3, #ARGV do
   for _, run in ipairs(runs_of(held, worker, ARGV[i], grind)) do ids[#ids + 1] = run end
@@ -44,6 +41,7 @@ if n > 0 then
   -- A waiting worker per test given back takes it at once.
   wake(wake_list, m[2], n)
 end
-call('ZADD', workers, -now_ms(), worker)
+local _, now_s = now_ms()
+note_worker(workers, worker, '-' .. now_s)
 touch_written(expire_at)
 return remember(replies, worker, nonce, expire_at, {'released', tostring(n)})

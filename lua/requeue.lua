@@ -27,13 +27,12 @@ if not expire_at then return {'gone'} end
 local again = replayed(replies, worker .. '\n', nonce, false)
 if again then return again end
 
-if not all_exist(meta, workers, stats, wstats) then
-  wrote(workers)
+if not all_exist(meta, stats, wstats) then
   wrote(stats)
   wrote(wstats)
 end
-local now = now_ms()
-call('ZADD', workers, now, worker)
+local now, now_s = now_ms()
+note_worker(workers, worker, now_s)
 -- The tolerance is a share of the suite: ceil(tolerance * total) requeues
 -- for the whole build (the epsilon keeps 0.1 * 30 at 3, not 4).
 local allowed = math.max(0, math.ceil(tolerance * total - 1e-9))

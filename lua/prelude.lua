@@ -138,9 +138,10 @@ end
 -- asks first whether they all still exist, with one EXISTS (all_exist),
 -- and notes them with wrote() only when one was lost.
 -- A call that finds a key lost says so in meta ('lost'), and from then
--- on all_exist answers false without asking: every call of the build
--- gives each key it writes the deadline. Such a key may also have been
--- made again without its marker, and a removal can then empty it.
+-- on all_exist answers false without asking in the calls that read meta
+-- with meta_get (ack, pop, next): they give each key they write the
+-- deadline. Such a key may have been made again without its marker, and
+-- a removal can then empty it.
 -- Until then every key holds its marker, which no removal takes: the
 -- keys last seen to exist are not asked about again in the call
 -- (next.lua runs two scripts' checks; the first asks about the keys of

@@ -31,28 +31,26 @@ if again then return again end
 -- (running and owner lose tests here, which never makes a key; they are
 -- asked about, first and in pop.lua's order, for the reservation a
 -- next.lua call makes after this: its pop part finds its keys at once
--- among those seen.)
-local lost = not all_exist(meta, running, owner, held, stats, wstats, results, output, flaky,
-  cases)
-if lost then
-  wrote(stats)
-  wrote(wstats)
-end
+-- among those seen. The keys only some acks write are asked about when
+-- written: prelude, writing.)
+local lost = not all_exist(meta, running, owner, wstats, results)
+if lost then wrote(wstats) end
 
 local code = string.sub(status, 1, 1)
 local now = now_ms()
 local out, ended = {'ok'}, false
 
 local function mark_flaky(id)
+  writing(meta, flaky)
   if call('SADD', flaky, id) == 1 then
-    if lost then wrote(flaky) end
+    writing(meta, stats)
     call('HINCRBY', stats, 'flaky', 1)
   end
 end
 
 local function set_output(id)
+  writing(meta, output)
   call('HSET', output, id, text)
-  if lost then wrote(output) end
 end
 
 -- With several tests, their owners (with the reservation times) and
@@ -121,7 +119,10 @@ for i = 8, #ARGV do
       later('ZREM', running, id)
       later('HDEL', owner, id)
       owners[id] = false
-      if grind then unhold(held, worker, id) end
+      if grind then
+        writing(meta, held)
+        unhold(held, worker, id)
+      end
       started = started or now
       if started ~= made_from then made_from, made_ms = started, digits(now - started) end
       ms = made_ms
@@ -141,7 +142,10 @@ for i = 8, #ARGV do
       if lost then wrote(results) end
       -- The build counts its failures, for --max-failures; passes and
       -- skips, and each worker's results, are counted from the records.
-      if code == 'f' then add(stats, 'failed', 1) end
+      if code == 'f' then
+        writing(meta, stats)
+        add(stats, 'failed', 1)
+      end
       if code == 'f' and has_output then set_output(id) end
       if code == 'p' and m.requeued and call('HEXISTS', requeues, id) == 1 then mark_flaky(id) end
     else
@@ -155,6 +159,7 @@ for i = 8, #ARGV do
           prevs[id] = code .. ' ' .. ms .. ' ' .. worker
           call('HSET', results, id, prevs[id])
           recorded = true
+          writing(meta, stats)
           decrease(stats, 'failed', 1)
         elseif has_output then
           set_output(id)
@@ -169,8 +174,8 @@ for i = 8, #ARGV do
       end
     end
     if has_cases and (recorded or ended_here == '1') then
+      writing(meta, cases)
       call('HSET', cases, id, testcases)
-      if lost then wrote(cases) end
     end
   end
   out[#out + 1] = ARGV[i]

@@ -42,11 +42,9 @@ if m.status ~= 'ready' then return {'notready'} end
 local expire_at, grind = m.expire_at, m['repeat'] ~= false
 local again = replayed(replies, worker, nonce, true)
 if again then return again end
-local lost = not all_exist(meta, running, owner, held, stats, wstats)
-if lost then
-  wrote(stats)
-  wrote(wstats)
-end
+-- (The keys only some pops write are asked about when written: prelude,
+-- writing.)
+local lost = not all_exist(meta, running, owner)
 
 -- The waiting set holds the workers waiting in ciq-pop; meta keeps its
 -- size, which the scripts that wake them read with meta (prelude).
@@ -74,7 +72,8 @@ end
 -- The time limit counts from this worker's first pop.
 local elapsed = 0
 if max_duration > 0 then
-  call('HSETNX', wstats, worker .. ':first_pop_ms', now_s)
+  -- (A new field may be a new key.)
+  if call('HSETNX', wstats, worker .. ':first_pop_ms', now_s) == 1 then wrote(wstats) end
   elapsed = now - tonumber(call('HGET', wstats, worker .. ':first_pop_ms'))
 end
 if (max_failures > 0 and failed >= max_failures) or (max_streak > 0 and streak >= max_streak) or
@@ -119,8 +118,8 @@ local function claim(run, origin, from, attempt)
   end
   if grind then
     id = id_of(run)
+    writing(meta, held)
     hold(held, worker, run)
-    if lost then wrote(held) end
   end
   out[#out + 1] = id
   out[#out + 1] = origin
@@ -146,7 +145,10 @@ if floor <= now - timeout or floor > now then
     floor = math.min(score, now)
     if score >= now - timeout or taken >= count then break end
     local from = holder(call('HGET', owner, id)) or ''
-    if grind and from ~= '' then unhold(held, from, id) end
+    if grind and from ~= '' then
+      writing(meta, held)
+      unhold(held, from, id)
+    end
     if call('HEXISTS', results, id) == 1 then
       -- An earlier owner recorded a result after losing the reservation;
       -- the later owner vanished: nothing is left to run.
@@ -161,7 +163,9 @@ if floor <= now - timeout or floor > now then
         call('HSET', meta, 'reclaimed', '1')
         m.reclaimed = '1'
       end
+      writing(meta, stats)
       call('HINCRBY', stats, 'reclaimed', 1)
+      writing(meta, wstats)
       call('HINCRBY', wstats, worker .. ':reclaimed', 1)
       claim(id, 'reclaim', from == '' and '?' or from, attempt_of(id, 0))
       -- Now, so that the next look at running sees it taken.
@@ -177,6 +181,7 @@ local retried = m.retrying == '1' and call('SISMEMBER', retrying, worker) == 1
 while retried and taken < count do
   local id = call('LPOP', retry_list)
   if not id then break end
+  writing(meta, stats)
   decrease(stats, 'retry_left', 1)
   claim(id, 'retry', '', attempt_of(id, 1))
 end

@@ -135,36 +135,45 @@ end
 -- deadline back to a key that was evicted and then made again by a
 -- write. (touch_written sends the writes that wait first: a key must
 -- exist for its deadline to hold.) A script that writes keys of records
--- asks first whether they all still exist, with one EXISTS (all_exist),
--- and notes them with wrote() only when one was lost.
+-- asks first whether they still exist, with EXISTS, and notes them with
+-- wrote() only when one was lost: the keys every call of it writes all
+-- at once, at its start (all_exist); a key that only some calls write
+-- (a failure's output, stats, a grind's held) alone, before its first
+-- write in the call (writing): an EXISTS a call, not one a key.
 -- A call that finds a key lost says so in meta ('lost'), and from then
--- on all_exist answers false without asking in the calls that read meta
--- with meta_get (ack, pop, next): they give each key they write the
--- deadline. Such a key may have been made again without its marker, and
--- a removal can then empty it.
+-- on the calls that read meta with meta_get (ack, pop, next) ask nothing
+-- and give each key they write the deadline. Such a key may have been
+-- made again without its marker, and a removal can then empty it.
 -- Until then every key holds its marker, which no removal takes: the
 -- keys last seen to exist are not asked about again in the call
 -- (next.lua runs two scripts' checks; the first asks about the keys of
 -- both, the second's first and in its order), and all_exist() sends no
 -- EXISTS when the keys it is given are the first of those it last saw.
-local written, seen = {}, {}
+local written, seen, asked = {}, {}, {}
 local function wrote(key) written[key] = true end
-local function all_exist(meta, ...)
+-- Whether keys (a list) all exist.
+local function exist(meta, keys)
   if meta_cache and meta_cache.lost then return false end
+  if call('EXISTS', unpack(keys)) == #keys then return true end
+  call('HSET', meta, 'lost', '1')
+  if meta_cache then meta_cache.lost = '1' end
+  return false
+end
+local function all_exist(meta, ...)
   local keys = {...}
-  local known = #keys <= #seen
+  local known = #keys <= #seen and not (meta_cache and meta_cache.lost)
   for i = 1, #keys do
     if not known then break end
     known = keys[i] == seen[i]
   end
   if known then return true end
-  if call('EXISTS', ...) == #keys then
-    seen = keys
-    return true
-  end
-  call('HSET', meta, 'lost', '1')
-  if meta_cache then meta_cache.lost = '1' end
-  return false
+  if not exist(meta, keys) then return false end
+  seen = keys
+  return true
+end
+local function writing(meta, key)
+  if asked[key] == nil then asked[key] = exist(meta, {key}) end
+  if not asked[key] then wrote(key) end
 end
 -- A worker's last sign of life in workers, a server time (negative: it
 -- saw the end). ZADD answers 1 when the worker is new to the set: at its

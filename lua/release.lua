@@ -16,7 +16,6 @@ if not expire_at then return {'gone'} end
 local again = replayed(replies, worker, nonce, true)
 if again then return again end
 
-if not all_exist(meta, stats) then wrote(stats) end
 local ids = {}
 for i = 3, #ARGV do
   for _, run in ipairs(runs_of(held, worker, ARGV[i], grind)) do ids[#ids + 1] = run end
@@ -37,6 +36,7 @@ for _, id in ipairs(ids) do
   end
 end
 if n > 0 then
+  writing(meta, stats)
   call('HINCRBY', stats, 'released', n)
   -- A waiting worker per test given back takes it at once.
   wake(wake_list, m[2], n)

@@ -27,10 +27,6 @@ if not expire_at then return {'gone'} end
 local again = replayed(replies, worker .. '\n', nonce, false)
 if again then return again end
 
-if not all_exist(meta, stats, wstats) then
-  wrote(stats)
-  wrote(wstats)
-end
 local now, now_s = now_ms()
 note_worker(workers, worker, now_s)
 -- The tolerance is a share of the suite: ceil(tolerance * total) requeues
@@ -51,6 +47,8 @@ local function requeue(id)
 
   call('HINCRBY', requeues, id, 1)
   wrote(requeues)
+  writing(meta, stats)
+  writing(meta, wstats)
   call('HINCRBY', stats, 'requeued', 1)
   call('HINCRBY', wstats, worker .. ':requeued', 1)
   call('HINCRBY', wstats, worker .. ':streak', 1)

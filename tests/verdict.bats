@@ -150,14 +150,14 @@ no_deadline() {
 	for name in $(build_keys); do
 		i=$((i + 1))
 		export CIQ_BUILD=$base-$i
-		populate a b c d e f g h
+		populate a b c d e f g tests/test_cart.py
 		ciq-ack --worker 0 -- "$(ciq-pop --worker 0)"
 		ciq-ack --worker 1 -- "$(ciq-pop --worker 1)"
 		assert_equal "$(rcli DEL "$(key "$name")")" 1
 		# (First: a key made again holds only what this call removes.)
 		t=$(ciq-pop --worker 0) && t=$(ciq-ack --worker 0 --next -- "$t")
 		assert_equal "$name, ack --next: $(no_deadline)" "$name, ack --next: "
-		[ -z "$t" ] || run ciq-ack --worker 0 --failed -- "$t"
+		[ -z "$t" ] || run ciq-ack --worker 0 --failed --output - -- "$t" <<<"$t broke"
 		assert_equal "$name, ack --failed: $(no_deadline)" "$name, ack --failed: "
 		t=$(ciq-pop --worker 1) &&
 			run ciq-requeue --worker 1 --max-requeues 1 --requeue-tolerance 1 -- "$t"
@@ -169,11 +169,33 @@ no_deadline() {
 		fi
 		t=$(ciq-pop --worker 0) && run ciq-release --worker 0
 		assert_equal "$name, release: $(no_deadline)" "$name, release: "
-		while t=$(ciq-pop --worker 2 --timeout 1); do run ciq-ack --worker 2 -- "$t"; done
+		# (The rest: the requeued test passes, flaky; the last one's
+		# testcases come from a runner's report.)
+		while t=$(ciq-pop --worker 2 --timeout 1); do
+			if [ "$t" = tests/test_cart.py ]; then
+				run ciq-ack --worker 2 --failed --junit "$BATS_TEST_DIRNAME/fixtures/junit/pytest.xml" -- "$t"
+			else
+				run ciq-ack --worker 2 -- "$t"
+			fi
+		done
 		assert_equal "$name, the rest: $(no_deadline)" "$name, the rest: "
 	done
 	# Every key was tried.
 	assert_equal "$i" 18
+}
+
+@test "a grind's held deleted mid-build: what the tools write again keeps the build's deadline" {
+	printf '%s\n' a b | ciq-populate --order given --repeat 2
+	ciq-ack --worker 0 -- "$(ciq-pop --worker 0)"
+	assert_equal "$(rcli DEL "$(key held)")" 1
+	# (Each id twice: a b a b.)
+	assert_equal "$(ciq-pop --worker 0)" b
+	assert_equal "$(no_deadline)" ''
+	assert_equal "$(ciq-ack --worker 0 --next -- b)" a
+	assert_equal "$(no_deadline)" ''
+	ciq-ack --worker 0 -- a
+	assert_equal "$(no_deadline)" ''
+	assert_equal "$(rcli HGETALL "$(key held)")" ''
 }
 
 @test "a key lost mid-build and made again by a later write is still doubt" {

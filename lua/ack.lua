@@ -28,12 +28,17 @@ local expire_at, grind = m.expire_at, m['repeat'] ~= false
 if not expire_at then return {'gone'} end
 local again = replayed(replies, worker .. '\n', nonce, false)
 if again then return again end
--- (running and owner lose tests here, which never makes a key; they are
--- asked about, first and in pop.lua's order, for the reservation a
--- next.lua call makes after this: its pop part finds its keys at once
--- among those seen. The keys only some acks write are asked about when
--- written: prelude, writing.)
-local lost = not all_exist(meta, running, owner, wstats, results)
+-- (The keys only some acks write are asked about when written: prelude,
+-- writing. running and owner lose tests here, which never makes a key:
+-- they are asked about, first and in pop.lua's order, only for the
+-- reservation a next.lua call makes after this, whose pop part then
+-- finds its keys at once among those seen.)
+local lost
+if composed then
+  lost = not all_exist(meta, running, owner, wstats, results)
+else
+  lost = not all_exist(meta, wstats, results)
+end
 if lost then wrote(wstats) end
 
 local code = string.sub(status, 1, 1)

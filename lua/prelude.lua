@@ -151,7 +151,7 @@ end
 -- EXISTS when the keys it is given are the first of those it last saw.
 local written, seen, asked = {}, {}, {}
 local function wrote(key) written[key] = true end
--- Whether keys (a list) all exist.
+-- Whether keys (a list) all exist; when one does not, meta says so.
 local function exist(meta, keys)
   if meta_cache and meta_cache.lost then return false end
   if call('EXISTS', unpack(keys)) == #keys then return true end
@@ -171,6 +171,7 @@ local function all_exist(meta, ...)
   seen = keys
   return true
 end
+-- Before a write of key, which only some calls make: asked once a call.
 local function writing(meta, key)
   if asked[key] == nil then asked[key] = exist(meta, {key}) end
   if not asked[key] then wrote(key) end
@@ -221,9 +222,9 @@ end
 -- listpack, which each read and write scans end to end: the first 512
 -- tests of a build would each pay a scan of the results, and a pop of 50
 -- would insert each test into running with a scan (measured:
--- bench/RESULTS.md, issue 16). running's
--- marker is the member at +inf, so that it never looks like a lost test
--- (an older ciq's is the empty string, at +inf too).
+-- bench/RESULTS.md, issue 16). running's marker is the member at +inf,
+-- so that it never looks like a lost test (an older ciq's is the empty
+-- string, at +inf too).
 local function mark(key)
   local kind, name = kind_of(key)
   local hot = name == 'results' or name == 'owner' or name == 'replies' or name == 'wstats'

@@ -131,12 +131,9 @@ report_now() {
 
 # no_deadline: the keys of the build that have no TTL, a line each.
 no_deadline() {
-	local prefix
-	prefix=$(key '')
-	rcli --scan --pattern "$(key '*')" | while IFS= read -r k; do
-		[ "$(rcli TTL "$k")" -ge 0 ] || printf '%s
-' "${k#"$prefix"}"
-	done | LC_ALL=C sort
+	build_keys | while IFS= read -r name; do
+		[ "$(rcli TTL "$(key "$name")")" -ge 0 ] || printf '%s\n' "$name"
+	done
 }
 
 # (Each step's status depends on the key lost, and is not what is tested:

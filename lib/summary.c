@@ -510,15 +510,16 @@ ciq_summary_doubt(const struct ciq_summary *sum)
 	return sum->nlost > 0 || sum->processed < sum->total;
 }
 
-/* A running test's owner value, "WORKER MS" (ciq(7) STORAGE): the worker,
- * and the reservation's server time into rec->started_ms. A value that
- * is not of that form (an older version's, without the time) is the
- * worker alone, as lua/prelude.lua's holder() reads it. */
+/* A running test's owner value, "WORKER MS" or "WORKER MS streak" (ciq(7)
+ * STORAGE): the worker, and the reservation's server time into
+ * rec->started_ms. A value that is not of that form (an older version's,
+ * without the time) is the worker alone, as lua/prelude.lua's holder()
+ * reads it. */
 static void
 read_owner(struct ciq_test *rec, const redisReply *v)
 {
 	const char *s = v != NULL && v->type == REDIS_REPLY_STRING ? v->str : "";
-	const char *sp = strrchr(s, ' ');
+	const char *sp = strchr(s, ' ');
 	char *end;
 	long long ms;
 
@@ -527,7 +528,7 @@ read_owner(struct ciq_test *rec, const redisReply *v)
 	if (sp == NULL || sp == s || !isdigit((unsigned char)sp[1]))
 		return;
 	ms = strtoll(sp + 1, &end, 10);
-	if (*end == '\0') {
+	if (*end == '\0' || strcmp(end, " streak") == 0) {
 		rec->holder[sp - s] = '\0';
 		rec->started_ms = ms;
 	}

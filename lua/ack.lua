@@ -101,8 +101,9 @@ local function record_first(id, v)
 end
 
 -- A run of failures on one worker points at the worker: a pass or a
--- skip ends it. It is written once, at the end: the failures since the
--- last pass of this call, added to it or, after a pass, in its place.
+-- skip ends it. It is kept for the tests a pop reserved with a limit on
+-- it (prelude: holder), and written once, at the end: the failures since
+-- the last pass of this call, added to it or, after a pass, in its place.
 local streak, streak_reset = nil, false
 local busy_ms = worker .. ':busy_ms'
 -- (Tests reserved together end together: the last duration and record
@@ -114,7 +115,7 @@ for i = 8, #ARGV do
   local outcome, ended_here, recorded, ms = 'recorded', '0', false, ''
   -- owner and running change together: an owner means a reservation, and
   -- this worker's reservation means the test is its own.
-  local by, started = holder(id and lookup(owner, owners, id))
+  local by, started, counts = holder(id and lookup(owner, owners, id))
   local mine_now = id and by == worker
   if not id or (not mine_now and not handed(order, id_of(id))) then
     outcome = 'notmine'
@@ -134,10 +135,12 @@ for i = 8, #ARGV do
       add(wstats, busy_ms, now - started)
       ended_here = '1'
       ended = true
-      if code == 'f' then
-        streak = (streak or 0) + 1
-      else
-        streak, streak_reset = 0, true
+      if counts or streak_limited then
+        if code == 'f' then
+          streak = (streak or 0) + 1
+        else
+          streak, streak_reset = 0, true
+        end
       end
     end
     if ms ~= rec_ms then rec_ms, rec = ms, code .. ' ' .. ms .. ' ' .. worker end

@@ -29,6 +29,7 @@ if not expire_at then return {'gone'} end
 local kept = replayed(replies, worker, nonce, true)
 if kept then return kept end
 composed = true
+streak_limited = (ARGV[5] or 0) + 0 > 0
 
 local out = ack_part(ack_keys, ack_argv)
 if out[1] ~= 'ok' then return out end

@@ -252,19 +252,25 @@ end
 
 -- The owner hash maps a reserved test to "WORKER MS": the worker that holds
 -- it and the server time of the reservation, from which its duration is
--- measured (heartbeats move the score in running, not this). A worker id
--- holds no space. holder(v) answers the worker and the time (a number),
--- the worker alone for a value without the time (an older ciq's), or
--- nothing for a test nobody holds (v false).
+-- measured (heartbeats move the score in running, not this); "WORKER MS
+-- streak" when the pop that reserved it limits the worker's failures in
+-- a row (ciq-pop --max-consecutive-failures). Only such a test's ack or
+-- requeue moves the worker's streak (or an ack by a next.lua call with
+-- the limit, which sets streak_limited), so a worker without the limit
+-- pays no write for it. A worker id holds no space. holder(v) answers the
+-- worker, the time (a number) and whether the test counts toward the
+-- streak; the worker alone for a value without the time (an older
+-- ciq's), or nothing for a test nobody holds (v false).
 -- (The tests of one pop share their value: the last one read is kept.)
-local last_held, last_by, last_ms
+local last_held, last_by, last_ms, last_counts
+local streak_limited = false
 local function holder(v)
-  if not v then return nil, nil end
+  if not v then return nil, nil, false end
   if v ~= last_held then
-    local w, ms = string.match(v, '^(%S+) (%d+)$')
-    last_held, last_by, last_ms = v, w or v, ms and ms + 0
+    local w, ms, rest = string.match(v, '^(%S+) (%d+)(.*)$')
+    last_held, last_by, last_ms, last_counts = v, w or v, ms and ms + 0, rest == ' streak'
   end
-  return last_by, last_ms
+  return last_by, last_ms, last_counts
 end
 
 -- Whether id was ever handed to the worker whose order list (pop.lua)

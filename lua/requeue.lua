@@ -36,7 +36,7 @@ local allowed = math.max(0, math.ceil(tolerance * total - 1e-9))
 local function requeue(id)
   if m[4] then return 'repeat', m[4], '' end
   local alive = call('ZSCORE', running, id)
-  local by, started = holder(call('HGET', owner, id))
+  local by, started, counts = holder(call('HGET', owner, id))
   if by ~= worker and not handed(order, id) then return 'notmine', '', '' end
   if not alive or by ~= worker then return 'reclaimed', by or '', '' end
   if call('HEXISTS', results, id) == 1 then return 'recorded', '', '' end
@@ -51,7 +51,7 @@ local function requeue(id)
   writing(meta, wstats)
   call('HINCRBY', stats, 'requeued', 1)
   call('HINCRBY', wstats, worker .. ':requeued', 1)
-  call('HINCRBY', wstats, worker .. ':streak', 1)
+  if counts then call('HINCRBY', wstats, worker .. ':streak', 1) end
   -- Busy from the reservation, not from the last heartbeat.
   local ms = now - (started or now)
   call('HINCRBY', wstats, worker .. ':busy_ms', ms)

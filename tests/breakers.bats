@@ -85,6 +85,49 @@ worker() {
 	assert_equal "$(counter failed)" 3
 }
 
+@test "only the tests reserved with --max-consecutive-failures count toward the streak" {
+	ciq-populate --order given "$BATS_TEST_TMPDIR/list"
+	# Without the option: the owner value carries no flag, and neither a
+	# failure nor a pass or a requeue writes a streak.
+	t=$(ciq-pop)
+	assert_equal "$(rcli HGET "$(key owner)" t1)" "0 $(rcli ZSCORE "$(key running)" t1)"
+	ciq-ack --failed -- "$t"
+	t=$(ciq-pop)
+	ciq-ack -- "$t"
+	t=$(ciq-pop)
+	CIQ_MAX_REQUEUES=1 CIQ_REQUEUE_TOLERANCE=1 ciq-requeue -- "$t"
+	assert_equal "$(rcli HEXISTS "$(key wstats)" 0:streak)" 0
+	# With it: the failure counts, and the next pop stops the worker.
+	export CIQ_MAX_CONSECUTIVE_FAILURES=1
+	t=$(ciq-pop)
+	assert_equal "$t" t3
+	assert_equal "$(rcli HGET "$(key owner)" t3)" "0 $(rcli ZSCORE "$(key running)" t3) streak"
+	ciq-ack --failed -- "$t"
+	assert_equal "$(rcli HGET "$(key wstats)" 0:streak)" 1
+	run --separate-stderr ciq-pop
+	assert_equal "$status" 1
+	assert_equal "$stderr" "ciq-pop: worker '0' stops: 1 tests failed in a row on it (--max-consecutive-failures 1); other workers take the rest"
+}
+
+@test "a requeue of a test reserved with --max-consecutive-failures counts as a failure" {
+	export CIQ_MAX_REQUEUES=1 CIQ_REQUEUE_TOLERANCE=1 CIQ_MAX_CONSECUTIVE_FAILURES=2
+	ciq-populate --order given "$BATS_TEST_TMPDIR/list"
+	t=$(ciq-pop)
+	ciq-requeue -- "$t"
+	assert_equal "$(rcli HGET "$(key wstats)" 0:streak)" 1
+	t=$(ciq-pop)
+	ciq-ack -- "$t"
+	assert_equal "$(rcli HGET "$(key wstats)" 0:streak)" 0
+}
+
+@test "the report names the holder of a test reserved with --max-consecutive-failures" {
+	ciq-populate --order given "$BATS_TEST_TMPDIR/list"
+	CIQ_MAX_CONSECUTIVE_FAILURES=3 ciq-pop --worker 7 >/dev/null
+	run ciq-report --no-wait --json
+	assert_equal "$(printf '%s\n' "$output" | jq -c '.running[] | [.id, .worker, .started_ms]')" \
+		"[\"t1\",\"7\",$(rcli ZSCORE "$(key running)" t1)]"
+}
+
 @test "the report of a stopped build says so with its own exit status" {
 	ciq-populate --order given --max-failures 2 "$BATS_TEST_TMPDIR/list"
 	ALWAYS_FAIL=1 worker 0 2>/dev/null || true

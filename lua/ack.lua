@@ -204,4 +204,6 @@ if (m.waiting or 0) + 0 > 0 and ended and call('ZCARD', running) <= 1 and
   wake(wake_list, m.waiting)
 end
 touch_written(expire_at)
-return remember(replies, worker .. '\n', nonce, expire_at, out)
+-- (nil as the first part of next.lua, which goes on.)
+local reply = remember(replies, worker .. '\n', nonce, expire_at, out)
+if reply then return reply end

@@ -2,6 +2,11 @@
 -- this file). Scripts read KEYS and ARGV only; ids are never spliced into
 -- key names or commands.
 
+-- KEYS and ARGV are globals, which each use looks up by name: as locals,
+-- a script reads them from a register. (1% of next.lua's call: see
+-- bench/RESULTS.md, issue 16.)
+local KEYS, ARGV = KEYS, ARGV
+
 -- Redis before 5 needs effects replication to write after reading TIME;
 -- from 7 on (which sets REDIS_VERSION) it is the only mode.
 if not redis.REDIS_VERSION then pcall(redis.replicate_commands) end
@@ -370,10 +375,14 @@ end
 -- of an ordered call that arrives after a newer one of the same worker,
 -- delivered late by the network, is refused as "stale" instead of taking
 -- or giving back tests then.
--- next.lua runs ack.lua and pop.lua as parts of one call, and keeps the
--- call's one reply itself: it sets composed, and the parts neither look
--- for an earlier reply nor keep theirs.
-local composed = false
+-- next.lua runs ack.lua and then pop.lua as parts of one call (lua/embed.sh
+-- puts their text in its own), and keeps the call's one reply: it sets
+-- composed, and the parts do not look for an earlier reply. Each part
+-- ends with remember(): the first part's reply waits in first_reply,
+-- and remember() answers nil, the call going on to its next part; the
+-- last part's completes the call's reply (compose), which is kept and
+-- answered.
+local composed, first_reply = false, nil
 local function replayed(replies, field, nonce, ordered)
   if composed then return nil end
   local v = call('HGET', replies, field)
@@ -393,9 +402,22 @@ local function keep_reply(replies, field, nonce, expire_at, encoded)
     call('EXPIREAT', replies, expire_at)
   end
 end
--- The reply kept, to send (a part of next.lua gets its list back).
+-- next.lua's reply, kept in field, as one string: the length of the first
+-- part's reply, that reply, then last (a list), which the tools make one
+-- more element, a list (lib/kept.c).
+local function compose(replies, field, nonce, expire_at, last)
+  composed = false
+  local reply = digits(#first_reply) .. '\0' .. encode(first_reply) .. '\0' .. encode(last)
+  keep_reply(replies, field, nonce, expire_at, reply)
+  return reply
+end
+-- The reply kept, to send; nil for the first part of next.lua.
 local function remember(replies, field, nonce, expire_at, reply)
-  if composed then return reply end
+  if composed then
+    if first_reply then return compose(replies, field, nonce, expire_at, reply) end
+    first_reply = reply
+    return nil
+  end
   local encoded = encode(reply)
   keep_reply(replies, field, nonce, expire_at, encoded)
   return encoded

@@ -33,7 +33,7 @@ for part do
 	pk=$(sed -n 's/^-- KEYS: *//p' "$part")
 	[ -n "$pk" ] || { echo "embed.sh: $part has no '-- KEYS:' line" >&2; exit 1; }
 	[ "$(grep -c "^-- PART: $p\$" "$script")" -eq 1 ] ||
-		{ echo "embed.sh: $script has no one '-- PART: $p' line" >&2; exit 1; }
+		{ echo "embed.sh: $script needs one line '-- PART: $p'" >&2; exit 1; }
 	# Each key's place among the script's keys, added when it is new.
 	places='' first='' j=0
 	for k in $pk; do

@@ -588,6 +588,21 @@ next_as_loop() {
 	assert_equal "$(log)" $'+a\n-a\n+b'
 }
 
+@test "embed.sh refuses a composed script that does not say once where a part runs" {
+	local dir=$BATS_TEST_TMPDIR
+	grep -v '^-- PART: pop.lua$' "$CIQ_ROOT/lua/next.lua" >"$dir/none.lua"
+	run --separate-stderr sh "$CIQ_ROOT/lua/embed.sh" next "$CIQ_ROOT/lua/prelude.lua" "$dir/none.lua" \
+		"$CIQ_ROOT/lua/ack.lua" "$CIQ_ROOT/lua/pop.lua"
+	assert_equal "$status" 1
+	assert_output ''
+	assert_equal "$stderr" "embed.sh: $dir/none.lua needs one line '-- PART: pop.lua'"
+	{ cat "$CIQ_ROOT/lua/next.lua"; echo '-- PART: ack.lua'; } >"$dir/twice.lua"
+	run --separate-stderr sh "$CIQ_ROOT/lua/embed.sh" next "$CIQ_ROOT/lua/prelude.lua" "$dir/twice.lua" \
+		"$CIQ_ROOT/lua/ack.lua" "$CIQ_ROOT/lua/pop.lua"
+	assert_equal "$status" 1
+	assert_equal "$stderr" "embed.sh: $dir/twice.lua needs one line '-- PART: ack.lua'"
+}
+
 # --- replayed calls -------------------------------------------------------------
 
 # now_nonce: a nonce of this moment, as the tools make them (lib/script.c).

@@ -15,7 +15,7 @@
 # part in a block of its own (do ... end), with its ARGV. The script's
 # keys are the parts' keys, each once, in the order they first appear.
 # (A part's text, not a function of it: a function would capture some
-# 20 of the prelude's locals at every call, 3% of next.lua's; see
+# 20 of the prelude's locals at every call, 2% of next.lua's; see
 # bench/RESULTS.md, issue 16.)
 set -eu
 name=$1 prelude=$2 script=$3

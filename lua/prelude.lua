@@ -3,7 +3,7 @@
 -- key names or commands.
 
 -- KEYS and ARGV are globals, which each use looks up by name: as locals,
--- a script reads them from a register. (1% of next.lua's call: see
+-- a script reads them from a register. (1.5% of next.lua's call: see
 -- bench/RESULTS.md, issue 16.)
 local KEYS, ARGV = KEYS, ARGV
 

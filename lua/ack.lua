@@ -102,8 +102,9 @@ end
 
 -- A run of failures on one worker points at the worker: a pass or a
 -- skip ends it. It is kept for the tests a pop reserved with a limit on
--- it (prelude: holder), and written once, at the end: the failures since
--- the last pass of this call, added to it or, after a pass, in its place.
+-- it, or that a next.lua call with one ends (prelude: holder), and
+-- written once, at the end: the failures since the last pass of this
+-- call, added to it or, after a pass, in its place.
 local streak, streak_reset = nil, false
 local busy_ms = worker .. ':busy_ms'
 -- (Tests reserved together end together: the last duration and record

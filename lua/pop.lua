@@ -107,8 +107,8 @@ local function attempt_of(run, extra)
 end
 
 batching = count > 1
--- (With a limit on this worker's failures in a row, their acks keep
--- its streak: prelude, holder.)
+-- (With a limit on this worker's failures in a row, the acks and requeues
+-- of the tests it reserves keep its streak: prelude, holder.)
 local owned = worker .. ' ' .. now_s
 if max_streak > 0 then owned = owned .. ' streak' end
 local function claim(run, origin, from, attempt)

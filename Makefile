@@ -124,16 +124,16 @@ $(OUT)/%.o: %.c
 # script.c embeds every script, and the list of the commands they run; the
 # headers are rebuilt when a .lua changes.
 $(OUT)/lib/script.o: $(LUAHDR) $(OUT)/lua/commands.h
-$(OUT)/lua/commands.h: $(SCRIPTS:%=lua/%.lua) lua/prelude.lua lua/commands.sh
+$(OUT)/lua/commands.h: $(SCRIPTS:%=lua/%.lua) lua/fast.lua lua/prelude.lua lua/commands.sh
 	@mkdir -p $(@D)
 	sh lua/commands.sh $(filter %.lua,$^) > $@.tmp && mv $@.tmp $@
 $(OUT)/lua/%.h: lua/%.lua lua/prelude.lua lua/embed.sh
 	@mkdir -p $(@D)
 	sh lua/embed.sh $* lua/prelude.lua $< > $@.tmp && mv $@.tmp $@
-# next.lua is ack.lua, then pop.lua, in one call.
-$(OUT)/lua/next.h: lua/next.lua lua/ack.lua lua/pop.lua lua/prelude.lua lua/embed.sh
+# next.lua is ack.lua, then pop.lua, in one call; fast.lua its common case.
+$(OUT)/lua/next.h: lua/next.lua lua/ack.lua lua/pop.lua lua/fast.lua lua/prelude.lua lua/embed.sh
 	@mkdir -p $(@D)
-	sh lua/embed.sh next lua/prelude.lua lua/next.lua lua/ack.lua lua/pop.lua > $@.tmp && mv $@.tmp $@
+	sh lua/embed.sh next lua/prelude.lua lua/next.lua lua/fast.lua lua/ack.lua lua/pop.lua > $@.tmp && mv $@.tmp $@
 
 # The tests name exit codes; their names come from the one header.
 tests/exit_codes.bash: lib/exit.h

@@ -1,10 +1,13 @@
 -- next.lua: ciq-ack --next: record results as ack.lua does, then reserve
 -- this worker's next test as pop.lua does, in one call: a worker loop
 -- pays one script call and one round trip per test instead of two.
--- lua/embed.sh puts ack.lua's text and pop.lua's where this file says
--- "-- PART:", each in a block with its own keys and arguments; the keys
--- are theirs, each once. The call keeps its one reply itself (prelude:
--- composed, remember), so a repeated call repeats neither part.
+-- lua/embed.sh puts fast.lua's, ack.lua's and pop.lua's text where this
+-- file says "-- PART:", each in a block with its own keys and arguments
+-- (the script's keys are theirs, each once, in that order: meta is the
+-- first, replies the sixth), and the prelude where it says "-- PRELUDE". fast.lua answers the common call by itself; the
+-- others go on to the general path, which runs ack.lua, then pop.lua.
+-- The call keeps its one reply itself (prelude: composed, remember), so
+-- a repeated call repeats neither part.
 -- ARGV: nonce worker timeout_ms count max_consecutive_failures waited
 --   max_duration_ms (pop.lua's), then status output has_output cases
 --   has_cases id... (ack.lua's)
@@ -13,7 +16,13 @@
 -- element, a list (lib/kept.c); pop.lua's is {"skip"} when an id was not
 -- this worker's ("notmine"): the call was a mistake, and reserves
 -- nothing. {"gone"} when the build's keys do not exist.
-local meta, replies, nonce, worker = KEYS[1], KEYS[10], ARGV[1], ARGV[2]
+do
+-- PART: fast.lua
+end
+
+-- PRELUDE
+
+local meta, replies, nonce, worker = KEYS[1], KEYS[6], ARGV[1], ARGV[2]
 
 -- One reply for the call, kept in pop.lua's field of the replies hash
 -- (calls that take tests come one after another). (meta is checked here,

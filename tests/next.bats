@@ -592,13 +592,13 @@ next_as_loop() {
 	local dir=$BATS_TEST_TMPDIR
 	grep -v '^-- PART: pop.lua$' "$CIQ_ROOT/lua/next.lua" >"$dir/none.lua"
 	run --separate-stderr sh "$CIQ_ROOT/lua/embed.sh" next "$CIQ_ROOT/lua/prelude.lua" "$dir/none.lua" \
-		"$CIQ_ROOT/lua/ack.lua" "$CIQ_ROOT/lua/pop.lua"
+		"$CIQ_ROOT/lua/fast.lua" "$CIQ_ROOT/lua/ack.lua" "$CIQ_ROOT/lua/pop.lua"
 	assert_equal "$status" 1
 	assert_output ''
 	assert_equal "$stderr" "embed.sh: $dir/none.lua needs one line '-- PART: pop.lua'"
 	{ cat "$CIQ_ROOT/lua/next.lua"; echo '-- PART: ack.lua'; } >"$dir/twice.lua"
 	run --separate-stderr sh "$CIQ_ROOT/lua/embed.sh" next "$CIQ_ROOT/lua/prelude.lua" "$dir/twice.lua" \
-		"$CIQ_ROOT/lua/ack.lua" "$CIQ_ROOT/lua/pop.lua"
+		"$CIQ_ROOT/lua/fast.lua" "$CIQ_ROOT/lua/ack.lua" "$CIQ_ROOT/lua/pop.lua"
 	assert_equal "$status" 1
 	assert_equal "$stderr" "embed.sh: $dir/twice.lua needs one line '-- PART: ack.lua'"
 }
@@ -619,7 +619,7 @@ next_call() {
 	local nonce=$1 dir=$BATS_TEST_TMPDIR k keys=()
 	shift
 	sh "$CIQ_ROOT/lua/embed.sh" next "$CIQ_ROOT/lua/prelude.lua" "$CIQ_ROOT/lua/next.lua" \
-		"$CIQ_ROOT/lua/ack.lua" "$CIQ_ROOT/lua/pop.lua" >"$dir/next.h"
+		"$CIQ_ROOT/lua/fast.lua" "$CIQ_ROOT/lua/ack.lua" "$CIQ_ROOT/lua/pop.lua" >"$dir/next.h"
 	# The script and its key names, as the header the tools are built
 	# with has them.
 	python3 "$CIQ_ROOT/lua/unembed.py" "$dir/next.h" "$dir/next.lua" >"$dir/keys"
@@ -714,6 +714,141 @@ server_busy() {
 	assert_equal "$(order 0)" "
 a
 b"
+}
+
+# --- the fast path (lua/fast.lua) -------------------------------------------------
+
+# state: every key of the current build, its type, whether it has a
+# deadline, and what it holds (sorted where the order means nothing),
+# with the build's name written B (in its keys and its seed), a nonce
+# N..., and each run of digits N (times and durations differ from one
+# run to the next).
+state() {
+	local k type
+	for k in $(rcli --scan --pattern "ciq:{$CIQ_BUILD}:*" | sort); do
+		type=$(rcli TYPE "$k")
+		printf '%s %s deadline=%s\n' "$k" "$type" "$(($(rcli TTL "$k") > 0))"
+		case $type in
+		hash) rcli --no-raw HGETALL "$k" | sed 's/^ *[0-9]*) //' | paste - - | sort ;;
+		list) rcli --no-raw LRANGE "$k" 0 -1 | sed 's/^ *[0-9]*) //' ;;
+		zset) rcli --no-raw ZRANGE "$k" 0 -1 WITHSCORES | sed 's/^ *[0-9]*) //' | paste - - ;;
+		set) rcli --no-raw SMEMBERS "$k" | sed 's/^ *[0-9]*) //' | sort ;;
+		esac
+	done | sed "s/$CIQ_BUILD/B/g; s/[0-9a-f]\{24\}/N.../g; s/[0-9]\+/N/g"
+}
+
+# slow_loop: worker 0's loop with --next, each test held 20 ms; ids
+# starting with "skip" are skipped, the others pass. Ends as the loop does.
+slow_loop() {
+	local t flags
+	t=$(ciq-pop) || return
+	while :; do
+		sleep 0.02
+		flags=()
+		[[ $t != skip* ]] || flags=(--skipped)
+		t=$(ciq-ack "${flags[@]}" --next -- "$t") || return
+	done
+}
+
+# calls NAME: how many times the server ran command NAME since the stats
+# were reset (0 for none).
+calls() {
+	rcli INFO commandstats | tr -d '\r' | sed -n "s/^cmdstat_$1:calls=\([0-9]*\),.*/\1/p" | grep . || echo 0
+}
+
+@test "the fast path leaves the records, deadlines and replies the general path leaves" {
+	local ids=(p1 skip2 p3 p4 skip5 p6 p7 p8) fast general base=$CIQ_BUILD
+	# The same build twice: once as it is, once with a --max-failures no
+	# test reaches, which the fast path leaves to the general path.
+	# (HEXISTS: the fast path asks whether the test has a result, in
+	# every --next call; the general path, in these, never.)
+	export CIQ_BUILD=$base-fast
+	populate "${ids[@]}"
+	rcli CONFIG RESETSTAT >/dev/null
+	run slow_loop
+	assert_equal "$status" "$CIQ_EX_NO"
+	assert_equal "$(calls hexists)" 8
+	fast=$(state)
+	export CIQ_BUILD=$base-general
+	printf '%s\n' "${ids[@]}" | ciq-populate --order given --max-failures 1000
+	rcli CONFIG RESETSTAT >/dev/null
+	run slow_loop
+	assert_equal "$status" "$CIQ_EX_NO"
+	assert_equal "$(calls hexists)" 0
+	general=$(state)
+	assert_equal "$fast" "$general"
+	# Both ran every test once, in order, with its own result; the
+	# worker's busy time is its tests' held times.
+	for CIQ_BUILD in "$base-fast" "$base-general"; do
+		assert_equal "$(order 0)" "$(printf '\n%s' "${ids[@]}")"
+		assert_equal "$(rcli HGET "$(key results)" skip2 | cut -c1)$(rcli HGET "$(key results)" p3 | cut -c1)" sp
+		assert_equal "$(rcli HGET "$(key wstats)" 0:busy_ms)" \
+			"$(rcli HVALS "$(key results)" | awk '$3 == "0" { s += $2 } END { print s }')"
+		[ "$(held_ms p1)" -ge 20 ]
+	done
+}
+
+@test "what the fast path leaves to the general path: each call answers as the general path does" {
+	populate a b c d e f
+	assert_equal "$(ciq-pop)" a
+	# A failure with its output.
+	rcli CONFIG RESETSTAT >/dev/null
+	assert_equal "$(ciq-ack --failed --output - --next -- a <<<'a broke')" b
+	assert_equal "$(rcli HGET "$(key output)" a)" 'a broke'
+	assert_equal "$(calls hexists)" 0
+	# The fast path's own refusals, each before it writes. A test with a
+	# record already (written behind the worker's back): the pass makes
+	# it flaky, as the general path says.
+	rcli HSET "$(key results)" b 'f 5 1' >/dev/null
+	rcli CONFIG RESETSTAT >/dev/null
+	run --separate-stderr ciq-ack --next -l -- b
+	assert_success
+	assert_equal "${#lines[@]}" 2
+	assert_line --index 0 --regexp '^[0-9]+ b$'
+	assert_line --index 1 '1 queue c'
+	assert_equal "$stderr" "ciq-ack: 'b' both passed and failed: recorded as flaky"
+	assert_equal "$(calls hexists)" 1
+	assert_equal "$(result b | cut -c1)" p
+	assert_equal "$(rcli SISMEMBER "$(key flaky)" b)" 1
+	# A test that is another worker's: refused, nothing reserved.
+	assert_equal "$(ciq-pop --worker 1)" d
+	run --separate-stderr ciq-ack --next -- d
+	assert_equal "$status" "$CIQ_EX_DATAERR"
+	assert_equal "$stderr" "ciq-ack: 'd' was never reserved by worker '0': not recorded"
+	assert_equal "$(holder d)" 1
+	assert_equal "$(holder c)" 0
+	# A key that holds records lost: meta says so, the key made again
+	# gets the deadline, and the report doubts.
+	rcli DEL "$(key wstats)" >/dev/null
+	assert_equal "$(ciq-ack --next -- c)" e
+	assert_equal "$(rcli HGET "$(key meta)" lost)" 1
+	[ "$(rcli TTL "$(key wstats)")" -gt 0 ]
+	# An empty queue: the last test's call ends the loop.
+	assert_equal "$(ciq-ack --next -- e)" f
+	ciq-ack --worker 1 -- d
+	run --separate-stderr ciq-ack --next -- f
+	assert_equal "$status" "$CIQ_EX_NO"
+	assert_equal "$(records results)" 6
+	run ciq-report --no-wait
+	assert_equal "$status" 1
+	assert_equal "${lines[-1]}" 'FAILED: 1 of 6 tests failed, and keys of the build were lost (wstats)'
+}
+
+@test "a key the fast path makes again (workers, the order list, replies) gets the deadline, and stays doubt" {
+	local name t
+	populate a b c d
+	t=$(ciq-pop)
+	for name in workers order:0 replies; do
+		assert_equal "$(rcli DEL "$(key "$name")")" 1
+		rcli CONFIG RESETSTAT >/dev/null
+		t=$(ciq-ack --next -- "$t")
+		assert_equal "$name: $(calls hexists) $(rcli EXISTS "$(key "$name")")" "$name: 1 1"
+		[ "$(rcli TTL "$(key "$name")")" -gt 0 ]
+	done
+	ciq-ack -- "$t"
+	run ciq-report --no-wait
+	assert_equal "$status" "$CIQ_EX_VANISHED"
+	assert_equal "${lines[-1]}" 'LOST: keys of the build were evicted or deleted (order:0, workers, replies): its records cannot be trusted'
 }
 
 # --- a vanished build, a cluster ----------------------------------------------

@@ -11,27 +11,29 @@
 -- 38% fewer instructions and about 40% less time: bench/RESULTS.md,
 -- issue 16. tests/next.bats checks that both paths leave the same
 -- records.)
--- KEYS: meta running owner results wstats replies order: queue workers
+-- KEYS: meta running owner results wstats replies order: queue workers stats
 -- ARGV: next.lua's.
 -- Returns next.lua's reply (prelude: compose), or goes on to the general
 -- path.
 if not redis.REDIS_VERSION then pcall(redis.replicate_commands) end
 local call = redis.call
-local meta, running, owner, results, wstats, replies, order, queue, workers =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local meta, running, owner, results, wstats, replies, order, queue, workers, stats =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local nonce, worker, id, code = ARGV[1], ARGV[2], ARGV[13], string.sub(ARGV[8], 1, 1)
 -- The call: one id, pass or skip, with neither output nor testcases; a
 -- pop of one test, not after a wait, without a limit of its own.
 local plain = #ARGV == 13 and (code == 'p' or code == 's') and ARGV[10] ~= '1' and
   ARGV[12] ~= '1' and ARGV[4] == '1' and ARGV[5] + 0 == 0 and ARGV[6] ~= '1' and ARGV[7] + 0 == 0
--- The build: ready, no limit on its failures, no grind, requeue, reclaim,
--- retried job, key lost or waiting worker so far (meta's fields, as in
--- the prelude's meta_get).
+-- The build: ready, no grind, requeue, reclaim, retried job, key lost or
+-- waiting worker so far (meta's fields, as in the prelude's meta_get);
+-- fewer failures than its limit, if it has one (pop.lua).
 local m = plain and call('HMGET', meta, 'status', 'expire_at', 'max_failures', 'retrying',
   'requeued', 'repeat', 'reclaimed', 'waiting', 'running_floor', 'lost')
 local expire_at = m and m[2]
-plain = expire_at and m[1] == 'ready' and (m[3] or '0') == '0' and
-  not (m[4] or m[5] or m[6] or m[7] or m[10]) and (m[8] or '0') == '0'
+plain = expire_at and m[1] == 'ready' and not (m[4] or m[5] or m[6] or m[7] or m[10]) and
+  (m[8] or '0') == '0'
+local max_failures = plain and (m[3] or 0) + 0
+plain = plain and (max_failures == 0 or tonumber(call('HGET', stats, 'failed') or '0') < max_failures)
 -- No reply kept for this call, nor for a newer one (prelude: replayed);
 -- the keys that hold the records all there (prelude: all_exist).
 local kept = plain and call('HGET', replies, worker)

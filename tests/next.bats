@@ -758,10 +758,11 @@ calls() {
 
 @test "the fast path leaves the records, deadlines and replies the general path leaves" {
 	local ids=(p1 skip2 p3 p4 skip5 p6 p7 p8) fast general base=$CIQ_BUILD
-	# The same build twice: once as it is, once with a --max-failures no
-	# test reaches, which the fast path leaves to the general path.
-	# (HEXISTS: the fast path asks whether the test has a result, in
-	# every --next call; the general path, in these, never.)
+	# The same build twice: once as it is, once with meta's flag of a
+	# retried job (whose own workers the general path serves first: none
+	# here), which the fast path leaves to the general path. (HEXISTS: the
+	# fast path asks whether the test has a result, in every --next call;
+	# the general path, in these, never.)
 	export CIQ_BUILD=$base-fast
 	populate "${ids[@]}"
 	rcli CONFIG RESETSTAT >/dev/null
@@ -770,11 +771,13 @@ calls() {
 	assert_equal "$(calls hexists)" 8
 	fast=$(state)
 	export CIQ_BUILD=$base-general
-	printf '%s\n' "${ids[@]}" | ciq-populate --order given --max-failures 1000
+	populate "${ids[@]}"
+	rcli HSET "$(key meta)" retrying 1 >/dev/null
 	rcli CONFIG RESETSTAT >/dev/null
 	run slow_loop
 	assert_equal "$status" "$CIQ_EX_NO"
 	assert_equal "$(calls hexists)" 0
+	rcli HDEL "$(key meta)" retrying >/dev/null
 	general=$(state)
 	assert_equal "$fast" "$general"
 	# Both ran every test once, in order, with its own result; the
@@ -832,6 +835,26 @@ calls() {
 	run ciq-report --no-wait
 	assert_equal "$status" 1
 	assert_equal "${lines[-1]}" 'FAILED: 1 of 6 tests failed, and keys of the build were lost (wstats)'
+}
+
+@test "with --max-failures the fast path runs until the build reaches it, then the general path stops the worker" {
+	printf '%s\n' a b c d e | ciq-populate --order given --max-failures 1
+	assert_equal "$(ciq-pop)" a
+	assert_equal "$(ciq-pop --worker 1)" b
+	rcli CONFIG RESETSTAT >/dev/null
+	assert_equal "$(ciq-ack --next -- a)" c
+	assert_equal "$(calls hexists)" 1
+	run --separate-stderr ciq-ack --worker 1 --failed --next -- b
+	assert_equal "$status" 1
+	assert_equal "$stderr" 'ciq-ack: the build stopped: 1 tests failed (--max-failures 1)'
+	rcli CONFIG RESETSTAT >/dev/null
+	run --separate-stderr ciq-ack --next -- c
+	assert_equal "$status" 1
+	assert_output ''
+	assert_equal "$stderr" 'ciq-ack: the build stopped: 1 tests failed (--max-failures 1)'
+	assert_equal "$(calls hexists)" 0
+	assert_equal "$(result c | cut -c1)" p
+	assert_equal "$(rcli LRANGE "$(key queue)" 0 -1)" $'d\ne'
 }
 
 @test "a key the fast path makes again (workers, the order list, replies) gets the deadline, and stays doubt" {

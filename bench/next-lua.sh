@@ -30,6 +30,7 @@ stub = '''local function call(cmd, key, ...)
   if cmd == 'HMGET' then return {'ready', '4102444800', '0', false, false, false, false, false, '1700000000000'} end
   if cmd == 'HGET' then return string.find(key, '}:owner$') and '0 1700000000000' or false end
   if cmd == 'EXISTS' then return select('#', ...) + 1 end
+  if cmd == 'HEXISTS' then return 0 end
   if cmd == 'TIME' then return {'1700000000', '123456'} end
   if cmd == 'ZRANGE' then return {} end
   if cmd == 'LPOP' then return 't2' end
@@ -38,8 +39,8 @@ stub = '''local function call(cmd, key, ...)
   return 1
 end
 '''
-m = re.search(r'local call = redis\.call\n', src)
-open(sys.argv[1] + '/stub.lua', 'w').write(src[:m.start()] + stub + src[m.end():])
+# (Each "local call = redis.call": fast.lua's and the prelude's.)
+open(sys.argv[1] + '/stub.lua', 'w').write(src.replace('local call = redis.call\n', stub))
 PY
 export CIQ_QUEUE="unix://$dir/sock" CIQ_BUILD=lua CIQ_WORKER=0 CIQ_HEARTBEAT=0
 seq "$((n + 1))" | sed 's/^/t/' | "$root/bin/ciq-populate" --order given

@@ -9,13 +9,14 @@
 # from the script's "-- KEYS:" line (which may name none), so the C side
 # and the Lua side share one list.
 #
-# A script made of others (next.lua: fast.lua, ack.lua, pop.lua) names them as
-# PARTs, and SCRIPT says where each runs with a line "-- PART: P.lua" (P
-# a PART's file name), which that PART's text takes the place of, after
-# "local KEYS = {...}": its keys, in its order, from the script's (none
-# when they are the script's first ones, in order). SCRIPT puts each
-# part in a block of its own (do ... end), with its ARGV. The script's
-# keys are the parts' keys, each once, in the order they first appear.
+# A script made of others (next.lua: fast.lua, ack.lua, pop.lua) names
+# them as PARTs, and SCRIPT says where each runs with a line "-- PART:
+# P.lua" (P a PART's file name), which that PART's text takes the place
+# of, after "local KEYS = {...}": its keys, in its order, from the
+# script's (none when they are the script's first ones, in order).
+# SCRIPT puts each part in a block of its own (do ... end), with its
+# ARGV. The script's keys are the parts' keys, each once, in the order
+# they first appear.
 # (A part's text, not a function of it: a function would capture some
 # 20 of the prelude's locals at every call, 2% of next.lua's; see
 # bench/RESULTS.md, issue 16.)

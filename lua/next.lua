@@ -4,10 +4,11 @@
 -- lua/embed.sh puts fast.lua's, ack.lua's and pop.lua's text where this
 -- file says "-- PART:", each in a block with its own keys and arguments
 -- (the script's keys are theirs, each once, in that order: meta is the
--- first, replies the sixth), and the prelude where it says "-- PRELUDE". fast.lua answers the common call by itself; the
--- others go on to the general path, which runs ack.lua, then pop.lua.
--- The call keeps its one reply itself (prelude: composed, remember), so
--- a repeated call repeats neither part.
+-- first, replies the sixth), and the prelude where it says "-- PRELUDE".
+-- fast.lua answers the common call by itself; the others go on to the
+-- general path, which runs ack.lua, then pop.lua. The call keeps its one
+-- reply itself (prelude: composed, remember), so a repeated call repeats
+-- neither part.
 -- ARGV: nonce worker timeout_ms count max_consecutive_failures waited
 --   max_duration_ms (pop.lua's), then status output has_output cases
 --   has_cases id... (ack.lua's)

@@ -588,7 +588,7 @@ next_as_loop() {
 	assert_equal "$(log)" $'+a\n-a\n+b'
 }
 
-@test "embed.sh refuses a composed script that does not say once where a part runs" {
+@test "embed.sh refuses a composed script that does not say once where a part, or the prelude, goes" {
 	local dir=$BATS_TEST_TMPDIR
 	grep -v '^-- PART: pop.lua$' "$CIQ_ROOT/lua/next.lua" >"$dir/none.lua"
 	run --separate-stderr sh "$CIQ_ROOT/lua/embed.sh" next "$CIQ_ROOT/lua/prelude.lua" "$dir/none.lua" \
@@ -601,6 +601,12 @@ next_as_loop() {
 		"$CIQ_ROOT/lua/fast.lua" "$CIQ_ROOT/lua/ack.lua" "$CIQ_ROOT/lua/pop.lua"
 	assert_equal "$status" 1
 	assert_equal "$stderr" "embed.sh: $dir/twice.lua needs one line '-- PART: ack.lua'"
+	{ cat "$CIQ_ROOT/lua/next.lua"; echo '-- PRELUDE'; } >"$dir/prelude2.lua"
+	run --separate-stderr sh "$CIQ_ROOT/lua/embed.sh" next "$CIQ_ROOT/lua/prelude.lua" "$dir/prelude2.lua" \
+		"$CIQ_ROOT/lua/fast.lua" "$CIQ_ROOT/lua/ack.lua" "$CIQ_ROOT/lua/pop.lua"
+	assert_equal "$status" 1
+	assert_output ''
+	assert_equal "$stderr" "embed.sh: $dir/prelude2.lua has more than one line '-- PRELUDE'"
 }
 
 # --- replayed calls -------------------------------------------------------------

@@ -797,6 +797,53 @@ calls() {
 	done
 }
 
+# requeue_run: two workers, one build with requeues: worker 1 requeues
+# two tests, worker 0 takes them from the queue's head with --next (the
+# first, a second attempt, it skips; the second passes: flaky), then
+# requeues one itself, which --next passes over while worker 1 is alive.
+# Prints what each call printed, a line each.
+requeue_run() {
+	local rq=(--max-requeues 2 --requeue-tolerance 1)
+	ciq-pop --worker 1 && ciq-pop && ciq-requeue --worker 1 "${rq[@]}" -- a &&
+		ciq-ack --next -l -- b | sed 1d && ciq-ack --skipped --next -- a &&
+		ciq-pop --worker 1 && ciq-requeue --worker 1 "${rq[@]}" -- d &&
+		ciq-ack --next -- c && ciq-ack --next -- d &&
+		ciq-requeue "${rq[@]}" -- e && ciq-pop && ciq-ack --next -- f &&
+		ciq-ack --next -- g && ciq-ack --worker 1 -- "$(ciq-pop --worker 1)" &&
+		{ ciq-ack --next -- h || echo "exit $?"; }
+}
+
+@test "in a build with requeues too, the fast path leaves what the general path leaves" {
+	local fast general base=$CIQ_BUILD
+	export CIQ_BUILD=$base-fast
+	populate a b c d e f g h
+	rcli CONFIG RESETSTAT >/dev/null
+	run requeue_run
+	assert_success
+	assert_output "$(printf '%s\n' a b '2 queue a' c d d e f g h 'exit 1')"
+	# (LINDEX: the fast path looks at the queue's head in each --next
+	# once the build has a requeue; it takes the calls of b, a and c, and
+	# leaves d's (a pass of a requeued test), f's and g's (the head is e,
+	# worker 0's own requeue) and h's (the queue is empty).)
+	assert_equal "$(calls lindex)" 7
+	fast=$(state)
+	export CIQ_BUILD=$base-general
+	populate a b c d e f g h
+	rcli HSET "$(key meta)" retrying 1 >/dev/null
+	rcli CONFIG RESETSTAT >/dev/null
+	run requeue_run
+	assert_success
+	assert_output "$(printf '%s\n' a b '2 queue a' c d d e f g h 'exit 1')"
+	assert_equal "$(calls lindex)" 0
+	rcli HDEL "$(key meta)" retrying >/dev/null
+	general=$(state)
+	assert_equal "$fast" "$general"
+	for CIQ_BUILD in "$base-fast" "$base-general"; do
+		assert_equal "$(members flaky | sort)" $'d\ne'
+		assert_equal "$(result a | cut -c1)$(result d | cut -c1)$(result e | cut -c1)" spp
+	done
+}
+
 @test "what the fast path leaves to the general path: each call answers as the general path does" {
 	populate a b c d e f
 	assert_equal "$(ciq-pop)" a

@@ -19,7 +19,6 @@
 
 #include "bisectout.h"
 #include "exit.h"
-#include "number.h"
 #include "session.h"
 #include "tool.h"
 
@@ -82,14 +81,11 @@ parse(int argc, char **argv, struct options *o, struct ciq_conf *conf)
 			o->order = optarg;
 		else if (c == OPT_LOG)
 			o->log = optarg;
-		else if (c == OPT_STEP_TIMEOUT &&
-		    ciq_number_ms(optarg, 1, 31536000000LL, &o->step_ms) != CIQ_NUMBER_OK)
-			usage_error("invalid --step-timeout '%s': expected seconds above 0", optarg);
-		else if (c == OPT_MAX_STEPS &&
-		    ciq_number_whole(optarg, 2, 1000000, &o->max_steps) != CIQ_NUMBER_OK)
-			usage_error("invalid --max-steps '%s': expected a whole number from 2 to 1000000",
-			    optarg);
-		else if (c != OPT_STEP_TIMEOUT && c != OPT_MAX_STEPS)
+		else if (c == OPT_STEP_TIMEOUT)
+			o->step_ms = ciq_tool_seconds(&tool, "step-timeout", optarg, 0);
+		else if (c == OPT_MAX_STEPS)
+			o->max_steps = ciq_tool_whole(&tool, "max-steps", optarg, 2, 1000000);
+		else
 			ciq_tool_option(&tool, conf, c, optarg);
 		at = optind;
 	}

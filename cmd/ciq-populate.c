@@ -28,7 +28,6 @@
 #include "alloc.h"
 #include "exit.h"
 #include "idlist.h"
-#include "number.h"
 #include "plan.h"
 #include "publish.h"
 #include "session.h"
@@ -274,21 +273,13 @@ main(int argc, char **argv)
 			dry.json = 1;
 			break;
 		case OPT_TARGET_TIME:
+			dry.target_ms = ciq_tool_seconds(&tool, "target-time", optarg, 0);
+			break;
 		case OPT_DEFAULT_DURATION:
-			if (ciq_number_ms(optarg, c == OPT_TARGET_TIME, 31536000000LL,
-			    c == OPT_TARGET_TIME ? &dry.target_ms : &dry.default_ms) != CIQ_NUMBER_OK) {
-				warnx("invalid --%s '%s': expected seconds%s", c == OPT_TARGET_TIME ?
-				    "target-time" : "default-duration", optarg,
-				    c == OPT_TARGET_TIME ? " above 0" : "");
-				ciq_tool_usage(&tool, CIQ_EX_USAGE);
-			}
+			dry.default_ms = ciq_tool_seconds(&tool, "default-duration", optarg, 1);
 			break;
 		case OPT_REPEAT:
-			if (ciq_number_whole(optarg, 1, MAX_REPEAT, &repeat) != CIQ_NUMBER_OK) {
-				warnx("invalid --repeat '%s': expected a whole number from 1 to %d",
-				    optarg, MAX_REPEAT);
-				ciq_tool_usage(&tool, CIQ_EX_USAGE);
-			}
+			repeat = ciq_tool_whole(&tool, "repeat", optarg, 1, MAX_REPEAT);
 			break;
 		default:
 			ciq_tool_option(&tool, &conf, c, optarg);

@@ -74,31 +74,6 @@ static const struct ciq_tool tool = {
 	"the report"
 };
 
-/* Seconds above 0, to the ms, at most a year; as ms. */
-static long long
-seconds(const char *opt, const char *v)
-{
-	long long ms;
-
-	if (ciq_number_ms(v, 1, 31536000000LL, &ms) != CIQ_NUMBER_OK) {
-		warnx("invalid --%s '%s': expected seconds above 0", opt, v);
-		ciq_tool_usage(&tool, CIQ_EX_USAGE);
-	}
-	return ms;
-}
-
-static long long
-whole(const char *opt, const char *v, long long max)
-{
-	long long n;
-
-	if (ciq_number_whole(v, 0, max, &n) != CIQ_NUMBER_OK) {
-		warnx("invalid --%s '%s': expected a whole number from 0 to %lld", opt, v, max);
-		ciq_tool_usage(&tool, CIQ_EX_USAGE);
-	}
-	return n;
-}
-
 enum file_kind { JUNIT_FILE, MARKDOWN_FILE, FLAKY_FILE };
 
 /* Write one file whole, or warn and return -1. */
@@ -189,13 +164,13 @@ parse(int argc, char **argv, struct options *o, struct ciq_conf *conf)
 			o->webhooks[o->nwebhooks++] = optarg;
 			break;
 		case OPT_WEBHOOK_TIMEOUT:
-			o->hook.timeout_ms = seconds("webhook-timeout", optarg);
+			o->hook.timeout_ms = ciq_tool_seconds(&tool, "webhook-timeout", optarg, 0);
 			break;
 		case OPT_WEBHOOK_RETRIES:
-			o->hook.retries = (int)whole("webhook-retries", optarg, 10);
+			o->hook.retries = (int)ciq_tool_whole(&tool, "webhook-retries", optarg, 0, 10);
 			break;
 		case OPT_SLOWEST:
-			o->slowest = (size_t)whole("slowest", optarg, 1000);
+			o->slowest = (size_t)ciq_tool_whole(&tool, "slowest", optarg, 0, 1000);
 			break;
 		case OPT_PROGRESS:
 			if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "line") != 0 &&
@@ -206,10 +181,10 @@ parse(int argc, char **argv, struct options *o, struct ciq_conf *conf)
 			o->progress = optarg;
 			break;
 		case OPT_PROGRESS_INTERVAL:
-			o->progress_ms = seconds("progress-interval", optarg);
+			o->progress_ms = ciq_tool_seconds(&tool, "progress-interval", optarg, 0);
 			break;
 		case OPT_MAX_TEST_DURATION:
-			o->max_test_ms = seconds("max-test-duration", optarg);
+			o->max_test_ms = ciq_tool_seconds(&tool, "max-test-duration", optarg, 0);
 			break;
 		case OPT_PERCENTILE:
 			if (ciq_number_fixed(optarg, 3, 1, 100 * CIQ_GRIND_PCT_ONE, &o->pct) != CIQ_NUMBER_OK) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "exit.h"
+#include "number.h"
 #include "tool.h"
 
 void
@@ -62,6 +63,31 @@ ciq_tool_option(const struct ciq_tool *t, struct ciq_conf *conf, int c, const ch
 	}
 	if (ciq_conf_flag(conf, c, arg) == -1)
 		ciq_tool_usage(t, CIQ_EX_USAGE);
+}
+
+long long
+ciq_tool_seconds(const struct ciq_tool *t, const char *opt, const char *v, int zero_ok)
+{
+	long long ms;
+
+	if (ciq_number_ms(v, zero_ok ? 0 : 1, 31536000000LL, &ms) != CIQ_NUMBER_OK) {
+		warnx("invalid --%s '%s': expected seconds%s", opt, v, zero_ok ? "" : " above 0");
+		ciq_tool_usage(t, CIQ_EX_USAGE);
+	}
+	return ms;
+}
+
+long long
+ciq_tool_whole(const struct ciq_tool *t, const char *opt, const char *v, long long min,
+    long long max)
+{
+	long long n;
+
+	if (ciq_number_whole(v, min, max, &n) != CIQ_NUMBER_OK) {
+		warnx("invalid --%s '%s': expected a whole number from %lld to %lld", opt, v, min, max);
+		ciq_tool_usage(t, CIQ_EX_USAGE);
+	}
+	return n;
 }
 
 void

@@ -44,6 +44,21 @@ noreturn void ciq_tool_usage(const struct ciq_tool *t, int status);
 void ciq_tool_option(const struct ciq_tool *t, struct ciq_conf *conf, int c, const char *arg);
 
 /*
+ * The value of option --opt: seconds to the millisecond, at most a year,
+ * above 0 unless zero_ok; returned in milliseconds. Anything else is a
+ * usage error (exit 64): "invalid --opt 'V': expected seconds[ above 0]".
+ */
+long long ciq_tool_seconds(const struct ciq_tool *t, const char *opt, const char *v, int zero_ok);
+
+/*
+ * The value of option --opt: a whole number from min to max. Anything
+ * else is a usage error (exit 64): "invalid --opt 'V': expected a whole
+ * number from MIN to MAX".
+ */
+long long ciq_tool_whole(const struct ciq_tool *t, const char *opt, const char *v, long long min,
+    long long max);
+
+/*
  * Refuse test ids that name no test: an empty id (a usage error, exit 64,
  * before anything is sent or written). ids[0..n) are the TEST arguments.
  */

@@ -189,12 +189,6 @@ clients() {
 	[ "$(rcli CLIENT LIST | wc -l)" = "$1" ]
 }
 
-# script_calls: the script calls the server has run (EVALSHA and EVAL).
-script_calls() {
-	rcli INFO commandstats | tr -d '\r' |
-		awk -F'[:=,]' '/^cmdstat_eval(sha)?:/ { n += $3 } END { print n + 0 }'
-}
-
 script_calls_above() {
 	[ "$(script_calls)" -gt "$1" ]
 }

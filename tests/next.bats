@@ -588,22 +588,26 @@ next_as_loop() {
 	assert_equal "$(log)" $'+a\n-a\n+b'
 }
 
+# embed_next SCRIPT: lua/embed.sh's header for SCRIPT as next.lua, with
+# its parts, as the Makefile makes build/lua/next.h.
+embed_next() {
+	sh "$CIQ_ROOT/lua/embed.sh" next "$CIQ_ROOT/lua/prelude.lua" "$1" \
+		"$CIQ_ROOT/lua/fast.lua" "$CIQ_ROOT/lua/ack.lua" "$CIQ_ROOT/lua/pop.lua"
+}
+
 @test "embed.sh refuses a composed script that does not say once where a part, or the prelude, goes" {
 	local dir=$BATS_TEST_TMPDIR
 	grep -v '^-- PART: pop.lua$' "$CIQ_ROOT/lua/next.lua" >"$dir/none.lua"
-	run --separate-stderr sh "$CIQ_ROOT/lua/embed.sh" next "$CIQ_ROOT/lua/prelude.lua" "$dir/none.lua" \
-		"$CIQ_ROOT/lua/fast.lua" "$CIQ_ROOT/lua/ack.lua" "$CIQ_ROOT/lua/pop.lua"
+	run --separate-stderr embed_next "$dir/none.lua"
 	assert_equal "$status" 1
 	assert_output ''
 	assert_equal "$stderr" "embed.sh: $dir/none.lua needs one line '-- PART: pop.lua'"
 	{ cat "$CIQ_ROOT/lua/next.lua"; echo '-- PART: ack.lua'; } >"$dir/twice.lua"
-	run --separate-stderr sh "$CIQ_ROOT/lua/embed.sh" next "$CIQ_ROOT/lua/prelude.lua" "$dir/twice.lua" \
-		"$CIQ_ROOT/lua/fast.lua" "$CIQ_ROOT/lua/ack.lua" "$CIQ_ROOT/lua/pop.lua"
+	run --separate-stderr embed_next "$dir/twice.lua"
 	assert_equal "$status" 1
 	assert_equal "$stderr" "embed.sh: $dir/twice.lua needs one line '-- PART: ack.lua'"
 	{ cat "$CIQ_ROOT/lua/next.lua"; echo '-- PRELUDE'; } >"$dir/prelude2.lua"
-	run --separate-stderr sh "$CIQ_ROOT/lua/embed.sh" next "$CIQ_ROOT/lua/prelude.lua" "$dir/prelude2.lua" \
-		"$CIQ_ROOT/lua/fast.lua" "$CIQ_ROOT/lua/ack.lua" "$CIQ_ROOT/lua/pop.lua"
+	run --separate-stderr embed_next "$dir/prelude2.lua"
 	assert_equal "$status" 1
 	assert_output ''
 	assert_equal "$stderr" "embed.sh: $dir/prelude2.lua has more than one line '-- PRELUDE'"
@@ -624,8 +628,7 @@ now_nonce() {
 next_call() {
 	local nonce=$1 dir=$BATS_TEST_TMPDIR k keys=()
 	shift
-	sh "$CIQ_ROOT/lua/embed.sh" next "$CIQ_ROOT/lua/prelude.lua" "$CIQ_ROOT/lua/next.lua" \
-		"$CIQ_ROOT/lua/fast.lua" "$CIQ_ROOT/lua/ack.lua" "$CIQ_ROOT/lua/pop.lua" >"$dir/next.h"
+	embed_next "$CIQ_ROOT/lua/next.lua" >"$dir/next.h"
 	# The script and its key names, as the header the tools are built
 	# with has them.
 	python3 "$CIQ_ROOT/lua/unembed.py" "$dir/next.h" "$dir/next.lua" >"$dir/keys"
@@ -680,12 +683,6 @@ b"
 	assert_equal "$(records results)" 2
 	assert_equal "$(running)" c
 	assert_equal "$(queue)" d
-}
-
-# script_calls: the script calls the server has run since its stats were reset.
-script_calls() {
-	rcli INFO commandstats | tr -d '\r' |
-		awk -F'[:=,]' '/^cmdstat_eval(sha)?:/ { n += $3 } END { print n + 0 }'
 }
 
 # server_busy: the server answers no one (a condition for wait_for).
@@ -754,12 +751,6 @@ slow_loop() {
 		[[ $t != skip* ]] || flags=(--skipped)
 		t=$(ciq-ack "${flags[@]}" --next -- "$t") || return
 	done
-}
-
-# calls NAME: how many times the server ran command NAME since the stats
-# were reset (0 for none).
-calls() {
-	rcli INFO commandstats | tr -d '\r' | sed -n "s/^cmdstat_$1:calls=\([0-9]*\),.*/\1/p" | grep . || echo 0
 }
 
 @test "the fast path leaves the records, deadlines and replies the general path leaves" {

@@ -88,6 +88,18 @@ rcli() {
 	redis-cli -s "$REDIS_SOCK" "$@"
 }
 
+# calls NAME: how many times the server ran command NAME (lower case)
+# since its stats were reset (0 for none).
+calls() {
+	rcli INFO commandstats | tr -d '\r' | sed -n "s/^cmdstat_$1:calls=\([0-9]*\),.*/\1/p" | grep . || echo 0
+}
+
+# script_calls: the script calls (EVALSHA and EVAL) the server has run
+# since its stats were reset.
+script_calls() {
+	echo $(($(calls evalsha) + $(calls eval)))
+}
+
 # passes: the workers' passes in the report, added up (each result counts
 # once, for the worker that recorded it).
 passes() {
